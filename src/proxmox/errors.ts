@@ -1,0 +1,130 @@
+import { Schema } from "effect"
+
+/** 401: no or bad credentials, expired ticket, bad CSRF token. */
+export class PveAuthError extends Schema.TaggedError<PveAuthError>()("PveAuthError", {
+  message: Schema.String
+}) {}
+
+/** 403 `Permission check failed (/vms/100, VM.PowerMgmt)`, with the ACL path and the privileges parsed out. */
+export class PvePermissionError extends Schema.TaggedError<PvePermissionError>()("PvePermissionError", {
+  message: Schema.String,
+  aclPath: Schema.optional(Schema.String),
+  privileges: Schema.Array(Schema.String)
+}) {}
+
+/** 400 "Parameter verification failed." with one message per parameter. */
+export class PveParamError extends Schema.TaggedError<PveParamError>()("PveParamError", {
+  message: Schema.String,
+  errors: Schema.Record({ key: Schema.String, value: Schema.String })
+}) {}
+
+/** PVE answers 500 for a missing guest or object ("does not exist", "no such VM"): never 404. */
+export class PveNotFound extends Schema.TaggedError<PveNotFound>()("PveNotFound", {
+  message: Schema.String
+}) {}
+
+/** Any other non-2xx from PVE itself (500 runtime errors, 501 not implemented). */
+export class PveServerError extends Schema.TaggedError<PveServerError>()("PveServerError", {
+  status: Schema.Number,
+  message: Schema.String
+}) {}
+
+/** 595/596: pveproxy could not reach pvedaemon or another node (AnyEvent::HTTP pseudo statuses). */
+export class PveUpstreamError extends Schema.TaggedError<PveUpstreamError>()("PveUpstreamError", {
+  status: Schema.Number,
+  message: Schema.String
+}) {}
+
+/** The request got no answer within the per-request timeout. */
+export class PveTimeout extends Schema.TaggedError<PveTimeout>()("PveTimeout", {
+  method: Schema.String,
+  path: Schema.String,
+  timeoutMs: Schema.Number
+}) {
+  override get message() {
+    return `${this.method} ${this.path} got no answer within ${this.timeoutMs} ms`
+  }
+}
+
+/** Connection refused, TLS failure, DNS, dropped connection: nothing usable came back. */
+export class PveTransportError extends Schema.TaggedError<PveTransportError>()("PveTransportError", {
+  message: Schema.String
+}) {}
+
+/** A 2xx whose body does not match what this PVE endpoint returns. */
+export class PveDecodeError extends Schema.TaggedError<PveDecodeError>()("PveDecodeError", {
+  path: Schema.String,
+  message: Schema.String
+}) {}
+
+/** A task stopped with an exit status other than `OK` or `WARNINGS: n`. */
+export class TaskFailed extends Schema.TaggedError<TaskFailed>()("TaskFailed", {
+  upid: Schema.String,
+  exitStatus: Schema.String,
+  logTail: Schema.Array(Schema.String)
+}) {
+  override get message() {
+    return `task ${this.upid} failed: ${this.exitStatus}`
+  }
+}
+
+/** The task was still running when the task timeout ran out (it may still finish on the node). */
+export class TaskTimeout extends Schema.TaggedError<TaskTimeout>()("TaskTimeout", {
+  upid: Schema.String,
+  timeoutMs: Schema.Number
+}) {
+  override get message() {
+    return `task ${this.upid} still running after ${this.timeoutMs} ms`
+  }
+}
+
+/** A policy (read-only, allowlist) refused the operation before any request was sent. */
+export class PolicyDenied extends Schema.TaggedError<PolicyDenied>()("PolicyDenied", {
+  policy: Schema.String,
+  message: Schema.String
+}) {}
+
+/** A destructive operation that was not confirmed (or whose confirmation was declined). */
+export class ConfirmationRequired extends Schema.TaggedError<ConfirmationRequired>()("ConfirmationRequired", {
+  message: Schema.String
+}) {}
+
+/** An argument that is not a valid value for its field; no request was sent. */
+export class InvalidInput extends Schema.TaggedError<InvalidInput>()("InvalidInput", {
+  field: Schema.String,
+  message: Schema.String
+}) {}
+
+/** Everything a Proxmox operation can fail with. */
+export type ProxmoxError =
+  | PveAuthError
+  | PvePermissionError
+  | PveParamError
+  | PveNotFound
+  | PveServerError
+  | PveUpstreamError
+  | PveTimeout
+  | PveTransportError
+  | PveDecodeError
+  | TaskFailed
+  | TaskTimeout
+  | PolicyDenied
+  | ConfirmationRequired
+  | InvalidInput
+
+export const ProxmoxError = Schema.Union(
+  PveAuthError,
+  PvePermissionError,
+  PveParamError,
+  PveNotFound,
+  PveServerError,
+  PveUpstreamError,
+  PveTimeout,
+  PveTransportError,
+  PveDecodeError,
+  TaskFailed,
+  TaskTimeout,
+  PolicyDenied,
+  ConfirmationRequired,
+  InvalidInput
+)
