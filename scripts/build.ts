@@ -1,0 +1,25 @@
+// Bundles the server into dist/ with esbuild: one ESM entry for the CLI, one for the library, shared chunks,
+// and the simulator in its own chunk so the live server never parses it at start-up.
+import { rmSync } from "node:fs"
+import { build } from "esbuild"
+
+rmSync("dist", { recursive: true, force: true })
+const result = await build({
+  entryPoints: { "proxmox-mcp": "src/bin.ts", index: "src/index.ts" },
+  outdir: "dist",
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  minify: true,
+  sourcemap: "linked",
+  metafile: true,
+  legalComments: "linked",
+  // Some bundled CommonJS dependencies call require(); give ESM output a real one.
+  banner: { js: "import { createRequire as __pmcpCreateRequire } from 'node:module'; const require = __pmcpCreateRequire(import.meta.url);" },
+  logLevel: "warning"
+})
+const outputs = Object.entries(result.metafile.outputs).filter(([file]) => file.endsWith(".js"))
+const total = outputs.reduce((sum, [, o]) => sum + o.bytes, 0)
+console.error(`built ${outputs.length} files, ${(total / 1024).toFixed(0)} KiB of JavaScript`)

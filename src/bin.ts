@@ -1,0 +1,70 @@
+#!/usr/bin/env node
+import { NodeRuntime } from "@effect/platform-node"
+import { serveStdio } from "@modelcontextprotocol/server/stdio"
+import { Effect, Layer, LogLevel } from "effect"
+import { loadPveConfig, PveConfig } from "./config/PveConfig.js"
+import { stderrLogger } from "./logging.js"
+import { makeMcpServer } from "./mcp/Adapter.js"
+import { allTools } from "./mcp/tools/index.js"
+import { ProxmoxLive } from "./proxmox/layers.js"
+import { VERSION } from "./version.js"
+
+const usage = `proxmox-mcp ${VERSION}: a Model Context Protocol server for Proxmox VE
+
+Usage:
+  proxmox-mcp               serve MCP over stdio, configured from the environment (see README)
+  proxmox-mcp --simulator   serve MCP over stdio on a built-in simulated cluster (no Proxmox needed)
+  proxmox-mcp --help | --version
+`
+
+const instructions = [
+  "Tools for one Proxmox VE cluster. Guests (VMs and containers) are addressed by vmid alone; node is optional.",
+  "Start with pve_cluster_status or pve_list_guests. Write tools wait for the Proxmox task and report its real exit status."
+].join(" ")
+
+const flags = new Set(process.argv.slice(2))
+const unknown = [...flags].filter((f) => !["--simulator", "--help", "-h", "--version"].includes(f))
+
+const serve = Effect.gen(function* () {
+  const { config, layer } = flags.has("--simulator")
+    ? yield* Effect.promise(() => import("./simulatorMode.js")).pipe(
+        Effect.map((m) => {
+          const config = m.simulatorConfig()
+          return { config, layer: m.ProxmoxSimulated(config).layer }
+        })
+      )
+    : yield* Effect.map(loadPveConfig, (config) => ({ config, layer: ProxmoxLive(config) }))
+
+  const runtime = yield* Layer.toRuntime(Layer.mergeAll(layer, PveConfig.layer(config), stderrLogger(config.logLevel)))
+  const connection = serveStdio(() => makeMcpServer(allTools, runtime, { name: "proxmox-mcp", version: VERSION, instructions }), {
+    onerror: (error) => process.stderr.write(`proxmox-mcp: transport error: ${error.message}\n`)
+  })
+  yield* Effect.logDebug(`serving ${allTools.length} tools over stdio${flags.has("--simulator") ? " on the simulator" : ""}`)
+  // The client owns our lifetime: when it closes stdin, we leave.
+  yield* Effect.async<void>((resume) => {
+    const done = () => resume(Effect.void)
+    process.stdin.once("end", done)
+    process.stdin.once("close", done)
+  })
+  yield* Effect.promise(() => connection.close())
+}).pipe(Effect.scoped)
+
+const main = Effect.gen(function* () {
+  if (unknown.length > 0) {
+    process.stderr.write(`proxmox-mcp: unknown option ${unknown.join(" ")}\n\n${usage}`)
+    process.exitCode = 2
+    return
+  }
+  if (flags.has("--help") || flags.has("-h")) return process.stdout.write(usage)
+  if (flags.has("--version")) return process.stdout.write(`${VERSION}\n`)
+  yield* serve.pipe(
+    Effect.catchTag("ConfigInvalid", (e) =>
+      Effect.sync(() => {
+        process.stderr.write(`${e.message}\n`)
+        process.exitCode = 2
+      })
+    )
+  )
+})
+
+NodeRuntime.runMain(main.pipe(Effect.provide(stderrLogger(LogLevel.Info))))

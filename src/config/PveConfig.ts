@@ -1,0 +1,274 @@
+import { accessSync, constants } from "node:fs"
+import { Config, ConfigProvider, Context, Effect, Layer, LogLevel, Option, Redacted, Schema } from "effect"
+
+export type PveAuthConfig =
+  | { readonly _tag: "Token"; readonly tokenId: string; readonly secret: Redacted.Redacted<string> }
+  | { readonly _tag: "Ticket"; readonly username: string; readonly password: Redacted.Redacted<string> }
+
+export interface PveTlsConfig {
+  readonly verify: boolean
+  /** PEM file of a CA to trust in addition to the system ones (a cluster's own CA). */
+  readonly caFile: string | undefined
+}
+
+export interface PveConfigShape {
+  /** e.g. `https://pve.example.com:8006/api2/json` (always ends in /api2/json) */
+  readonly baseUrl: string
+  readonly auth: PveAuthConfig
+  readonly tls: PveTlsConfig
+  readonly requestTimeoutMs: number
+  readonly taskTimeoutMs: number
+  /** A ticket is renewed once it is this old (PVE tickets live 2 h). */
+  readonly ticketRenewAfterMs: number
+  readonly logLevel: LogLevel.LogLevel
+}
+
+export class PveConfig extends Context.Tag("proxmox-mcp/PveConfig")<PveConfig, PveConfigShape>() {
+  static layer = (config: PveConfigShape) => Layer.succeed(PveConfig, config)
+}
+
+export const TICKET_LIFETIME_MS = 2 * 60 * 60 * 1000
+
+/** One thing wrong with the environment, and how to fix it. */
+export interface ConfigProblem {
+  readonly variable: string
+  readonly problem: string
+  readonly fix: string
+}
+
+export class ConfigInvalid extends Schema.TaggedError<ConfigInvalid>()("ConfigInvalid", {
+  problems: Schema.Array(Schema.Struct({ variable: Schema.String, problem: Schema.String, fix: Schema.String }))
+}) {
+  override get message() {
+    return [
+      `proxmox-mcp cannot start: ${this.problems.length} configuration problem${this.problems.length === 1 ? "" : "s"}`,
+      ...this.problems.map((p) => `  - ${p.variable}: ${p.problem}\n    fix: ${p.fix}`)
+    ].join("\n")
+  }
+}
+
+// Config.option turns a missing variable into None; nothing else can fail a plain string read.
+const optionalString = (name: string): Effect.Effect<string | undefined> =>
+  Effect.orDie(Config.option(Config.string(name))).pipe(Effect.map(Option.getOrUndefined))
+
+/** Reads a variable that two established Proxmox MCP servers spell differently; both spellings work. */
+const eitherName = (names: readonly [string, string], problems: ConfigProblem[]) =>
+  Effect.gen(function* () {
+    const [a, b] = yield* Effect.all([optionalString(names[0]), optionalString(names[1])])
+    const first = a?.trim() === "" ? undefined : a?.trim()
+    const second = b?.trim() === "" ? undefined : b?.trim()
+    if (first !== undefined && second !== undefined && first !== second) {
+      problems.push({
+        variable: `${names[0]} / ${names[1]}`,
+        problem: "both are set, to different values",
+        fix: `set only one of ${names[0]} and ${names[1]}`
+      })
+    }
+    return first ?? second
+  })
+
+const booleanText = (value: string | undefined): boolean | undefined => {
+  if (value === undefined) return undefined
+  const v = value.trim().toLowerCase()
+  if (["1", "true", "yes", "on"].includes(v)) return true
+  if (["0", "false", "no", "off"].includes(v)) return false
+  return undefined
+}
+
+const readBoolean = (name: string, problems: ConfigProblem[]) =>
+  Effect.map(optionalString(name), (raw) => {
+    const value = booleanText(raw)
+    if (raw !== undefined && value === undefined) {
+      problems.push({ variable: name, problem: `"${raw}" is not a boolean`, fix: `set ${name}=true or ${name}=false` })
+    }
+    return value
+  })
+
+const readMs = (name: string, fallback: number, problems: ConfigProblem[]) =>
+  Effect.map(optionalString(name), (raw) => {
+    if (raw === undefined) return fallback
+    const n = Number(raw)
+    if (!Number.isInteger(n) || n <= 0) {
+      problems.push({
+        variable: name,
+        problem: `"${raw}" is not a positive number of milliseconds`,
+        fix: `set ${name} to a whole number of milliseconds, e.g. ${fallback}`
+      })
+      return fallback
+    }
+    return n
+  })
+
+const logLevels: Record<string, LogLevel.LogLevel> = {
+  trace: LogLevel.Trace,
+  debug: LogLevel.Debug,
+  info: LogLevel.Info,
+  warn: LogLevel.Warning,
+  warning: LogLevel.Warning,
+  error: LogLevel.Error,
+  fatal: LogLevel.Fatal,
+  none: LogLevel.None
+}
+
+/** `pve.example.com`, `pve.example.com:8006`, `https://10.0.0.5:8006/api2/json` → `https://…:8006/api2/json` */
+const normaliseHost = (raw: string, allowHttp: boolean, variable: string, problems: ConfigProblem[]) => {
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `https://${raw}`
+  let url: URL
+  try {
+    url = new URL(withScheme)
+  } catch {
+    problems.push({
+      variable,
+      problem: `"${raw}" is not a URL or host name`,
+      fix: `set ${variable}=https://your-pve-host:8006`
+    })
+    return undefined
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    problems.push({ variable, problem: `scheme ${url.protocol} is not supported`, fix: "use https://host:8006" })
+    return undefined
+  }
+  if (url.protocol === "http:" && !allowHttp) {
+    problems.push({
+      variable,
+      problem: "plain http:// would send the API token or password unencrypted",
+      fix: "use https://host:8006, or set PVE_ALLOW_INSECURE_HTTP=true if this really is a trusted local link"
+    })
+  }
+  if (url.username !== "" || url.password !== "") {
+    problems.push({
+      variable,
+      problem: "the URL carries credentials",
+      fix: "remove user:password@ from the URL and use PROXMOX_TOKEN_ID / PROXMOX_TOKEN_SECRET"
+    })
+  }
+  if (url.search !== "" || url.hash !== "") {
+    problems.push({ variable, problem: "the URL has a query or fragment", fix: "give only scheme, host and port" })
+  }
+  const path = url.pathname.replace(/\/+$/, "")
+  if (path !== "" && path !== "/api2/json") {
+    problems.push({
+      variable,
+      problem: `unexpected path "${url.pathname}"`,
+      fix: "give only scheme, host and port (a trailing /api2/json is accepted)"
+    })
+  }
+  const port = url.port === "" && !/^[a-z]+:\/\/[^/]*:\d+/i.test(withScheme) && url.protocol === "https:" ? ":8006" : ""
+  return `${url.protocol}//${url.host}${port}/api2/json`
+}
+
+const tokenIdPattern = /^[^\s@!:=]+@[A-Za-z][A-Za-z0-9.\-_]*![A-Za-z][A-Za-z0-9.\-_]+$/
+
+/** Reads and checks the whole environment; every problem is reported at once. */
+export const loadPveConfig: Effect.Effect<PveConfigShape, ConfigInvalid> = Effect.gen(function* () {
+  const problems: ConfigProblem[] = []
+  const host = yield* eitherName(["PROXMOX_HOST", "PVE_BASE_URL"], problems)
+  const tokenId = yield* eitherName(["PROXMOX_TOKEN_ID", "PVE_API_TOKEN_ID"], problems)
+  const tokenSecret = yield* eitherName(["PROXMOX_TOKEN_SECRET", "PVE_API_TOKEN_SECRET"], problems)
+  const username = yield* eitherName(["PROXMOX_USERNAME", "PVE_USERNAME"], problems)
+  const password = yield* eitherName(["PROXMOX_PASSWORD", "PVE_PASSWORD"], problems)
+  const insecureTls = yield* readBoolean("PROXMOX_INSECURE_TLS", problems)
+  const verifySsl = yield* readBoolean("PVE_VERIFY_SSL", problems)
+  const allowHttp = (yield* readBoolean("PVE_ALLOW_INSECURE_HTTP", problems)) ?? false
+  const caFile = yield* optionalString("PROXMOX_CA_FILE")
+  const requestTimeoutMs = yield* readMs("PROXMOX_REQUEST_TIMEOUT_MS", 30_000, problems)
+  const taskTimeoutMs = yield* readMs("PVE_TASK_TIMEOUT_MS", 600_000, problems)
+  const rawLevel = yield* optionalString("LOG_LEVEL")
+
+  let baseUrl: string | undefined
+  if (host === undefined) {
+    problems.push({
+      variable: "PROXMOX_HOST",
+      problem: "not set",
+      fix: "set PROXMOX_HOST (or PVE_BASE_URL) to your node, e.g. https://pve.example.com:8006"
+    })
+  } else {
+    baseUrl = normaliseHost(host, allowHttp, "PROXMOX_HOST", problems)
+  }
+
+  let auth: PveAuthConfig | undefined
+  if (tokenId !== undefined || tokenSecret !== undefined) {
+    if (tokenId === undefined) {
+      problems.push({ variable: "PROXMOX_TOKEN_ID", problem: "not set, but a token secret is", fix: "set PROXMOX_TOKEN_ID=user@realm!tokenname" })
+    } else if (!tokenIdPattern.test(tokenId)) {
+      problems.push({
+        variable: "PROXMOX_TOKEN_ID",
+        problem: `"${tokenId}" is not of the form user@realm!tokenname`,
+        fix: "copy the full token id shown by `pveum user token list`, e.g. mcp@pve!mcp"
+      })
+    }
+    if (tokenSecret === undefined) {
+      problems.push({ variable: "PROXMOX_TOKEN_SECRET", problem: "not set, but a token id is", fix: "set PROXMOX_TOKEN_SECRET to the token's UUID secret" })
+    }
+    if (tokenId !== undefined && tokenSecret !== undefined) {
+      auth = { _tag: "Token", tokenId, secret: Redacted.make(tokenSecret) }
+    }
+  } else if (username !== undefined || password !== undefined) {
+    if (username === undefined || !/^[^\s@:]+@[A-Za-z][A-Za-z0-9.\-_]*$/.test(username)) {
+      problems.push({
+        variable: "PROXMOX_USERNAME",
+        problem: username === undefined ? "not set, but a password is" : `"${username}" is not of the form user@realm`,
+        fix: "set PROXMOX_USERNAME=user@realm, e.g. root@pam"
+      })
+    }
+    if (password === undefined) {
+      problems.push({ variable: "PROXMOX_PASSWORD", problem: "not set, but a username is", fix: "set PROXMOX_PASSWORD" })
+    }
+    if (username !== undefined && password !== undefined) {
+      auth = { _tag: "Ticket", username, password: Redacted.make(password) }
+    }
+  } else {
+    problems.push({
+      variable: "PROXMOX_TOKEN_ID",
+      problem: "no credentials: neither an API token nor a username/password is set",
+      fix: "create an API token (see README, 'Least-privilege token') and set PROXMOX_TOKEN_ID and PROXMOX_TOKEN_SECRET"
+    })
+  }
+
+  if (insecureTls !== undefined && verifySsl !== undefined && insecureTls === verifySsl) {
+    problems.push({
+      variable: "PROXMOX_INSECURE_TLS / PVE_VERIFY_SSL",
+      problem: "they contradict each other",
+      fix: "set only one of them"
+    })
+  }
+  const verify = !(insecureTls === true || verifySsl === false)
+  if (caFile !== undefined) {
+    try {
+      accessSync(caFile, constants.R_OK)
+    } catch {
+      problems.push({
+        variable: "PROXMOX_CA_FILE",
+        problem: `cannot read "${caFile}"`,
+        fix: "point it at a readable PEM file, e.g. a copy of /etc/pve/pve-root-ca.pem from a node"
+      })
+    }
+  }
+
+  let logLevel: LogLevel.LogLevel = LogLevel.Info
+  if (rawLevel !== undefined) {
+    const level = logLevels[rawLevel.trim().toLowerCase()]
+    if (level === undefined) {
+      problems.push({ variable: "LOG_LEVEL", problem: `"${rawLevel}" is not a log level`, fix: "use one of: debug, info, warn, error, none" })
+    } else {
+      logLevel = level
+    }
+  }
+
+  if (problems.length > 0 || baseUrl === undefined || auth === undefined) {
+    return yield* new ConfigInvalid({ problems })
+  }
+  return {
+    baseUrl,
+    auth,
+    tls: { verify, caFile },
+    requestTimeoutMs,
+    taskTimeoutMs,
+    ticketRenewAfterMs: TICKET_LIFETIME_MS - 15 * 60 * 1000,
+    logLevel
+  }
+})
+
+/** Loads the config from an explicit map (tests, embedding) instead of process.env. */
+export const loadPveConfigFrom = (env: Record<string, string>) =>
+  loadPveConfig.pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))))

@@ -1,0 +1,19 @@
+/**
+ * proxmox-mcp as a library: the Effect services, layers, schemas and errors, for embedding in another Effect app.
+ * Provide `PveConfig` and an `HttpClient` (or use `ProxmoxLive`) and call the operations directly.
+ */
+export * from "./config/PveConfig.js"
+export * as Cluster from "./proxmox/cluster.js"
+export * from "./proxmox/errors.js"
+export * as Guests from "./proxmox/guests.js"
+export * from "./proxmox/layers.js"
+export * as Nodes from "./proxmox/nodes.js"
+export * from "./proxmox/Path.js"
+export * from "./proxmox/ProxmoxClient.js"
+export * from "./proxmox/Tasks.js"
+export * from "./proxmox/Upid.js"
+export * from "./proxmox/WireSchemas.js"
+export { makeMcpServer } from "./mcp/Adapter.js"
+export type { AnyTool, Tool, Toolset } from "./mcp/Tool.js"
+export { allTools } from "./mcp/tools/index.js"
+export { VERSION } from "./version.js"

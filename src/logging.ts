@@ -1,0 +1,8 @@
+import { Layer, Logger, type LogLevel } from "effect"
+
+/** stdout belongs to the MCP protocol: every log line goes to stderr, as logfmt. */
+export const stderrLogger = (level: LogLevel.LogLevel) =>
+  Layer.merge(
+    Logger.replace(Logger.defaultLogger, Logger.withConsoleError(Logger.logfmtLogger)),
+    Logger.minimumLogLevel(level)
+  )

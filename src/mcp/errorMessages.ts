@@ -1,0 +1,100 @@
+import type { PveAuthConfig } from "../config/PveConfig.js"
+import type { ProxmoxError } from "../proxmox/errors.js"
+
+/** What the model (and the person reading along) sees when a tool fails: one sentence, then what to do. */
+export interface ErrorPresentation {
+  readonly text: string
+  readonly hint: string
+}
+
+const quoteShell = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
+
+/** The `pveum` lines that grant exactly the missing privileges on the path PVE named. */
+export const grantCommands = (aclPath: string, privileges: ReadonlyArray<string>, auth: PveAuthConfig | undefined) => {
+  const role = `MCP-${privileges.map((p) => p.replace(/[^A-Za-z0-9]/g, "")).join("-")}`.slice(0, 60)
+  const subject =
+    auth === undefined
+      ? "--tokens 'USER@REALM!TOKEN'"
+      : auth._tag === "Token"
+        ? `--tokens ${quoteShell(auth.tokenId)}`
+        : `--users ${quoteShell(auth.username)}`
+  return [
+    `pveum role add ${role} --privs ${quoteShell(privileges.join(","))}`,
+    `pveum acl modify ${quoteShell(aclPath)} ${subject} --roles ${role}`
+  ]
+}
+
+export const presentError = (e: ProxmoxError, auth: PveAuthConfig | undefined): ErrorPresentation => {
+  switch (e._tag) {
+    case "PveAuthError":
+      return {
+        text: `Proxmox rejected the credentials: ${e.message}.`,
+        hint:
+          auth?._tag === "Ticket"
+            ? "Check PROXMOX_USERNAME / PROXMOX_PASSWORD; the server already tried one fresh login."
+            : "Check PROXMOX_TOKEN_ID / PROXMOX_TOKEN_SECRET, and that the token still exists and has not expired (`pveum user token list USER`)."
+      }
+    case "PvePermissionError": {
+      const what = e.privileges.length > 0 ? e.privileges.join(" or ") : "the required privilege"
+      const where = e.aclPath ?? "the object"
+      return {
+        text: `Permission denied: the ${auth?._tag === "Ticket" ? "user" : "API token"} lacks ${what} on ${where} (${e.message}).`,
+        hint:
+          e.aclPath !== undefined && e.privileges.length > 0
+            ? `To grant it, run on a PVE node: ${grantCommands(e.aclPath, e.privileges, auth).join(" && ")}. A privilege-separated token also needs the privilege on its user.`
+            : "Grant the token the privilege the endpoint needs (see the README's least-privilege token guide)."
+      }
+    }
+    case "PveParamError":
+      return {
+        text: `Proxmox refused the parameters: ${Object.entries(e.errors).map(([k, v]) => `${k}: ${v}`).join("; ") || e.message}.`,
+        hint: "Correct the named parameters and call again."
+      }
+    case "PveNotFound":
+      return {
+        text: `Not found: ${e.message}.`,
+        hint: "Check the id or name; pve_list_guests and pve_list_nodes show what exists."
+      }
+    case "PveServerError":
+      return {
+        text: `Proxmox answered HTTP ${e.status}: ${e.message}.`,
+        hint: e.status === 501 ? "This PVE version does not offer that endpoint." : "Read the message; the task or object may be locked or busy."
+      }
+    case "PveUpstreamError":
+      return {
+        text: `Proxmox could not reach the node or its API daemon (HTTP ${e.status}: ${e.message}).`,
+        hint: "The node may be offline or pvedaemon down; check pve_cluster_status, then retry."
+      }
+    case "PveTimeout":
+      return {
+        text: `${e.message}.`,
+        hint: "The node may be overloaded or unreachable; retry, or raise PROXMOX_REQUEST_TIMEOUT_MS."
+      }
+    case "PveTransportError":
+      return {
+        text: `Could not talk to Proxmox: ${e.message}.`,
+        hint: "Check PROXMOX_HOST and the network; for a self-signed certificate set PROXMOX_CA_FILE to the cluster CA (/etc/pve/pve-root-ca.pem)."
+      }
+    case "PveDecodeError":
+      return {
+        text: `Proxmox answered in a shape this server does not understand: ${e.message}.`,
+        hint: "Please report this with your PVE version (pve_version)."
+      }
+    case "TaskFailed":
+      return {
+        text: `Task failed with exit status "${e.exitStatus}" (${e.upid}).${e.logTail.length > 0 ? `\nLast log lines:\n${e.logTail.join("\n")}` : ""}`,
+        hint: "Nothing was retried. Read the exit status and log, fix the cause, then run the operation again."
+      }
+    case "TaskTimeout":
+      return {
+        text: `${e.message}; it may still finish on the node.`,
+        hint: "Follow it with pve_task_status; raise PVE_TASK_TIMEOUT_MS for long tasks."
+      }
+    case "PolicyDenied":
+      return { text: `Refused by the ${e.policy} policy: ${e.message}.`, hint: "No request was sent to Proxmox." }
+    case "ConfirmationRequired":
+      return { text: e.message, hint: "No request was sent to Proxmox." }
+    case "InvalidInput":
+      return { text: `Invalid ${e.field}: ${e.message}.`, hint: "No request was sent to Proxmox. Correct the argument and call again." }
+  }
+}

@@ -1,0 +1,175 @@
+import { Effect, Schema } from "effect"
+import {
+  changePowerState,
+  GuestConfig,
+  GuestStatus,
+  GuestSummary,
+  GuestType,
+  getGuestConfig,
+  getGuestStatus,
+  listGuests,
+  type PowerAction,
+  resolveGuest
+} from "../../proxmox/guests.js"
+import type { Params } from "../../proxmox/ProxmoxClient.js"
+import { type AnyTool, defineTool, readOnly } from "../Tool.js"
+import { GuestNode, GuestTypeFilter, Node, Vmid } from "./fields.js"
+
+const GuestAddress = { vmid: Vmid, node: Schema.optional(GuestNode) }
+
+const label = (g: { vmid: number; name?: string | undefined }) => `${g.vmid}${g.name ? ` (${g.name})` : ""}`
+
+export const pveListGuests = defineTool({
+  name: "pve_list_guests",
+  title: "List VMs and containers",
+  description:
+    "All QEMU VMs and LXC containers of the cluster in one list, with node, status, tags and usage. Filter by type (qemu/lxc), node or status (running/stopped/paused).",
+  toolset: "core",
+  input: Schema.Struct({
+    type: Schema.optional(GuestTypeFilter),
+    node: Schema.optional(Node),
+    status: Schema.optional(
+      Schema.Literal("running", "stopped", "paused", "suspended", "prelaunch", "unknown").annotations({
+        description: "Only guests in this state"
+      })
+    )
+  }),
+  output: Schema.Struct({ guests: Schema.Array(GuestSummary), count: Schema.Number }),
+  annotations: readOnly,
+  handler: (filter) => Effect.map(listGuests(filter), (guests) => ({ guests, count: guests.length })),
+  render: ({ guests }) =>
+    guests.length === 0
+      ? "no guests match"
+      : guests
+          .map((g) => `${g.type} ${label(g)} on ${g.node}: ${g.status}${g.template ? ", template" : ""}${g.lock ? `, locked (${g.lock})` : ""}${g.tags.length ? ` [${g.tags.join(", ")}]` : ""}`)
+          .join("\n")
+})
+
+const ResolvedGuest = { vmid: Schema.Number, node: Schema.String, type: GuestType }
+
+export const pveGuestStatus = defineTool({
+  name: "pve_guest_status",
+  title: "Guest status",
+  description: "Live status of one VM or container: state, CPU, memory, disk, uptime, lock, HA state.",
+  toolset: "core",
+  input: Schema.Struct(GuestAddress),
+  output: Schema.Struct({ ...ResolvedGuest, current: GuestStatus }),
+  annotations: readOnly,
+  handler: ({ vmid, node }) =>
+    Effect.gen(function* () {
+      const guest = yield* resolveGuest(vmid, node)
+      const current = yield* getGuestStatus(guest)
+      return { vmid: guest.vmid, node: guest.node, type: guest.type, current }
+    }),
+  render: ({ vmid, node, type, current }) =>
+    `${type} ${label({ vmid, name: current.name })} on ${node}: ${current.status}${current.qmpstatus && current.qmpstatus !== current.status ? ` (${current.qmpstatus})` : ""}${current.lock ? `, locked (${current.lock})` : ""}${current.uptime ? `, up ${Math.round(current.uptime / 60)} min` : ""}`
+})
+
+export const pveGuestConfig = defineTool({
+  name: "pve_guest_config",
+  title: "Guest configuration",
+  description:
+    "The configuration of one VM or container (cores, memory, disks, network, …). Pending changes are applied unless current is true; snapshot reads the config saved in a snapshot.",
+  toolset: "core",
+  input: Schema.Struct({
+    ...GuestAddress,
+    current: Schema.optional(Schema.Boolean.annotations({ description: "Show the running values, without pending changes" })),
+    snapshot: Schema.optional(Schema.String.annotations({ description: "Read the config saved in this snapshot" }))
+  }),
+  output: Schema.Struct({ ...ResolvedGuest, config: GuestConfig }),
+  annotations: readOnly,
+  handler: ({ vmid, node, current, snapshot }) =>
+    Effect.gen(function* () {
+      const guest = yield* resolveGuest(vmid, node)
+      const config = yield* getGuestConfig(guest, {
+        ...(current === undefined ? {} : { current }),
+        ...(snapshot === undefined ? {} : { snapshot })
+      })
+      return { vmid: guest.vmid, node: guest.node, type: guest.type, config }
+    }),
+  render: ({ vmid, node, type, config }) =>
+    [`${type} ${vmid} on ${node}:`, ...Object.entries(config).filter(([k]) => k !== "digest").map(([k, v]) => `  ${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`)].join("\n")
+})
+
+const PowerResult = Schema.Struct({
+  ...ResolvedGuest,
+  action: Schema.String,
+  upid: Schema.String,
+  exitStatus: Schema.String,
+  warnings: Schema.Number,
+  warningLines: Schema.Array(Schema.String),
+  statusAfter: Schema.String,
+  durationSeconds: Schema.optional(Schema.Number)
+})
+
+const powerTool = <I extends { readonly vmid: number; readonly node?: string | undefined }, IE>(spec: {
+  readonly action: PowerAction
+  readonly title: string
+  readonly description: string
+  readonly destructive: boolean
+  readonly input: Schema.Schema<I, IE>
+  readonly params: (input: I) => Params
+}) =>
+  defineTool({
+    name: `pve_guest_${spec.action}`,
+    title: spec.title,
+    description: spec.description,
+    toolset: "lifecycle",
+    input: spec.input,
+    output: PowerResult,
+    annotations: { readOnlyHint: false, destructiveHint: spec.destructive, idempotentHint: false, openWorldHint: true },
+    handler: (input) =>
+      Effect.gen(function* () {
+        const guest = yield* resolveGuest(input.vmid, input.node)
+        const r = yield* changePowerState(guest, spec.action, spec.params(input))
+        return {
+          vmid: r.vmid,
+          node: r.node,
+          type: r.guestType,
+          action: r.action,
+          upid: r.upid,
+          exitStatus: r.exitStatus,
+          warnings: r.warnings,
+          warningLines: r.warningLines,
+          statusAfter: r.statusAfter,
+          durationSeconds: r.durationSeconds
+        }
+      }),
+    render: (r) =>
+      `${r.action} of ${r.type} ${r.vmid} on ${r.node}: ${r.exitStatus}; now ${r.statusAfter}${r.warningLines.length ? `\nwarnings:\n${r.warningLines.join("\n")}` : ""}`
+  })
+
+export const pveGuestStart = powerTool({
+  action: "start",
+  title: "Start a guest",
+  description: "Starts a VM or container and waits for the start task; reports the task's exit status and the state after.",
+  destructive: false,
+  input: Schema.Struct(GuestAddress),
+  params: () => ({})
+})
+
+export const pveGuestShutdown = powerTool({
+  action: "shutdown",
+  title: "Shut down a guest",
+  description:
+    "Asks a VM (ACPI or guest agent) or container to shut down cleanly and waits. If it does not stop within timeout seconds the task fails, unless forceStop is true.",
+  destructive: true,
+  input: Schema.Struct({
+    ...GuestAddress,
+    timeout: Schema.optional(Schema.Int.pipe(Schema.between(1, 3600)).annotations({ description: "Seconds to wait for a clean shutdown" })),
+    forceStop: Schema.optional(Schema.Boolean.annotations({ description: "Hard-stop the guest if the clean shutdown times out" }))
+  }),
+  params: ({ timeout, forceStop }) => ({ timeout, forceStop })
+})
+
+export const pveGuestStop = powerTool({
+  action: "stop",
+  title: "Stop a guest (hard)",
+  description:
+    "Stops a VM or container immediately, like pulling the power cord: unsaved data in the guest is lost. Prefer pve_guest_shutdown.",
+  destructive: true,
+  input: Schema.Struct(GuestAddress),
+  params: () => ({})
+})
+
+export const guestTools: ReadonlyArray<AnyTool> = [pveListGuests, pveGuestStatus, pveGuestConfig, pveGuestStart, pveGuestShutdown, pveGuestStop]

@@ -1,0 +1,97 @@
+import { Effect } from "effect"
+import { InvalidInput } from "./errors.js"
+import { parseUpid } from "./Upid.js"
+
+/**
+ * What each named path segment may hold, after PVE's own formats (pve-common JSONSchema.pm).
+ * A value that does not match is refused before any request exists, so `node: "pve/qemu/101/status/stop#"`
+ * can never turn into another path.
+ */
+export interface SegmentFormat {
+  readonly describe: string
+  readonly check: (value: string) => boolean
+  /** shown to MCP clients in the tool's JSON Schema */
+  readonly jsonSchema: Record<string, unknown>
+}
+
+const patterned = (re: RegExp, maxLength: number, describe: string): SegmentFormat => ({
+  describe,
+  check: (value) => value.length <= maxLength && re.test(value),
+  jsonSchema: { type: "string", pattern: re.source, maxLength }
+})
+
+const vmidFormat: SegmentFormat = {
+  describe: "a VM id, an integer from 100 to 999999999",
+  check: (value) => /^[1-9]\d{2,8}$/.test(value),
+  jsonSchema: { type: "integer", minimum: 100, maximum: 999_999_999 }
+}
+
+export const segmentFormats = {
+  node: patterned(/^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/, 63, "a node name (letters, digits and inner hyphens, e.g. pve1)"),
+  vmid: vmidFormat,
+  newid: vmidFormat,
+  type: { describe: "a guest type, qemu or lxc", check: (v) => v === "qemu" || v === "lxc", jsonSchema: { enum: ["qemu", "lxc"] } },
+  storage: patterned(
+    /^[a-z][a-z0-9\-_.]*[a-z0-9]$/i,
+    64,
+    "a storage id (e.g. local-lvm: a letter, then letters, digits, '-', '_' or '.')"
+  ),
+  snapname: patterned(/^[a-z][a-z0-9_-]+$/i, 40, "a snapshot name (a letter, then letters, digits, '-' or '_'; at most 40 characters)"),
+  iface: patterned(/^[a-zA-Z][a-zA-Z0-9_]{1,20}([:.]\d+)?$/, 20, "a network interface name (e.g. vmbr0, eno1.20)"),
+  upid: {
+    describe: "a task id (UPID:node:pid:pstart:starttime:type:id:user:)",
+    check: (v) => v.length <= 512 && parseUpid(v) !== undefined,
+    jsonSchema: { type: "string", pattern: "^UPID:", maxLength: 512 }
+  },
+  volume: patterned(
+    /^[a-z][a-z0-9\-_.]*[a-z0-9]:[^\s\\\u0000-\u001f?#%]+$/i,
+    512,
+    "a volume id (storage:volume, e.g. local:iso/debian.iso)"
+  ),
+  poolid: patterned(/^[A-Za-z0-9_-]+$/, 64, "a pool id (letters, digits, '-' or '_')")
+} satisfies Record<string, SegmentFormat>
+
+export type SegmentName = keyof typeof segmentFormats
+
+/** A request path made from a template and validated, encoded segments. */
+export interface PvePath {
+  /** e.g. `/nodes/{node}/qemu/{vmid}/status/start` */
+  readonly template: string
+  /** the raw (validated, not encoded) value of each `{name}` in the template */
+  readonly params: Readonly<Record<string, string>>
+  /** the path to send, each segment percent-encoded */
+  readonly path: string
+}
+
+const placeholder = /\{(\w+)\}/g
+
+/** Checks one segment value against its format; the error names the field and what it should be. */
+export const validateSegment = (name: string, value: unknown): Effect.Effect<string, InvalidInput> => {
+  const format = (segmentFormats as Record<string, SegmentFormat | undefined>)[name]
+  if (format === undefined) {
+    return Effect.die(new Error(`path template uses {${name}}, which has no segment format`))
+  }
+  const text = typeof value === "number" && Number.isInteger(value) ? String(value) : value
+  if (typeof text !== "string" || !format.check(text)) {
+    const shown = typeof value === "string" ? JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value) : String(value)
+    return Effect.fail(new InvalidInput({ field: name, message: `${name} ${shown} is not valid: expected ${format.describe}` }))
+  }
+  return Effect.succeed(text)
+}
+
+/**
+ * Fills a path template such as `/nodes/{node}/qemu/{vmid}/status/start`.
+ * Every placeholder must have a value that passes its segment format; nothing is sent otherwise.
+ */
+export const pvePath = (
+  template: string,
+  values: Readonly<Record<string, string | number>> = {}
+): Effect.Effect<PvePath, InvalidInput> =>
+  Effect.gen(function* () {
+    const params: Record<string, string> = {}
+    for (const [, name] of template.matchAll(placeholder)) {
+      params[name!] = yield* validateSegment(name!, values[name!])
+    }
+    const path = template.replace(placeholder, (_, name: string) => encodeURIComponent(params[name]!))
+    return { template, params, path }
+  })

@@ -1,0 +1,132 @@
+import { Context, Duration, Effect, Option, Schedule, Schema } from "effect"
+import { PveConfig } from "../config/PveConfig.js"
+import { InvalidInput, TaskFailed, TaskTimeout } from "./errors.js"
+import { pveCall, pveRequest } from "./ProxmoxClient.js"
+import { parseUpid } from "./Upid.js"
+import { PveInt, PveNumber } from "./WireSchemas.js"
+
+/** GET /nodes/{node}/tasks/{upid}/status (WIRE.md (b)); `exitstatus` only once stopped. */
+export const TaskStatus = Schema.Struct({
+  upid: Schema.String,
+  node: Schema.String,
+  pid: PveInt,
+  pstart: PveNumber,
+  starttime: PveNumber,
+  type: Schema.String,
+  id: Schema.String,
+  user: Schema.String,
+  tokenid: Schema.optional(Schema.String),
+  status: Schema.String,
+  exitstatus: Schema.optional(Schema.String)
+})
+export type TaskStatus = typeof TaskStatus.Type
+
+export const TaskLogLine = Schema.Struct({ n: PveInt, t: Schema.String })
+
+/** How a finished task went: `OK`, or `WARNINGS: n` with the warning lines. */
+export interface TaskOutcome {
+  readonly upid: string
+  readonly node: string
+  readonly type: string
+  readonly exitStatus: string
+  readonly warnings: number
+  /** the log lines that carry warnings, when there were any */
+  readonly warningLines: ReadonlyArray<string>
+  readonly durationSeconds: number | undefined
+}
+
+/** Optional listener for polling progress; the MCP adapter turns it into progress notifications. */
+export class TaskProgress extends Context.Tag("proxmox-mcp/TaskProgress")<
+  TaskProgress,
+  { readonly report: (status: TaskStatus, elapsedMs: number) => Effect.Effect<void> }
+>() {}
+
+const warningsPattern = /^WARNINGS: (\d+)$/
+
+/** pve-common UPID.pm status_is_error: anything but OK or WARNINGS: n is a failure. */
+export const isTaskSuccess = (exitStatus: string) => exitStatus === "OK" || warningsPattern.test(exitStatus)
+
+/** Polls fast at first (150 ms) and backs off to every 2 s. */
+export const taskPollSchedule = Schedule.exponential("150 millis", 1.5).pipe(
+  Schedule.union(Schedule.spaced("2 seconds"))
+)
+
+const LOG_TAIL = 20
+
+export const getTaskStatus = (upid: string) =>
+  Effect.gen(function* () {
+    const fields = parseUpid(upid)
+    if (fields === undefined) {
+      return yield* new InvalidInput({ field: "upid", message: `"${upid}" is not a Proxmox task id` })
+    }
+    return yield* pveCall(TaskStatus, "GET", "/nodes/{node}/tasks/{upid}/status", { node: fields.node, upid })
+  })
+
+/** The last `lines` lines of a task's log. */
+export const getTaskLogTail = (upid: string, lines = LOG_TAIL) =>
+  Effect.gen(function* () {
+    const fields = parseUpid(upid)
+    if (fields === undefined) {
+      return yield* new InvalidInput({ field: "upid", message: `"${upid}" is not a Proxmox task id` })
+    }
+    const segments = { node: fields.node, upid }
+    const template = "/nodes/{node}/tasks/{upid}/log"
+    const Lines = Schema.Array(TaskLogLine)
+    const head = yield* pveRequest(Lines, "GET", template, segments, { start: 0, limit: lines })
+    const total = head.total ?? head.data.length
+    if (total <= lines) return head.data.map((l) => l.t)
+    const tail = yield* pveRequest(Lines, "GET", template, segments, { start: total - lines, limit: lines })
+    return tail.data.map((l) => l.t)
+  })
+
+/**
+ * Waits for a task to stop, bounded by the task timeout. A failed task is `TaskFailed` with its exit status and
+ * log tail; `WARNINGS: n` counts as success but the warnings are returned, not hidden.
+ */
+export const waitForTask = (upid: string) =>
+  Effect.gen(function* () {
+    const config = yield* PveConfig
+    const progress = yield* Effect.serviceOption(TaskProgress)
+    const started = Date.now()
+    const poll = getTaskStatus(upid).pipe(
+      Effect.tap((status) =>
+        Option.match(progress, {
+          onNone: () => Effect.void,
+          onSome: (p) => p.report(status, Date.now() - started)
+        })
+      )
+    )
+    const stopped = yield* poll.pipe(
+      Effect.repeat(
+        taskPollSchedule.pipe(
+          Schedule.whileInput((s: TaskStatus) => s.status === "running"),
+          Schedule.passthrough
+        )
+      ),
+      Effect.timeoutFail({
+        duration: Duration.millis(config.taskTimeoutMs),
+        onTimeout: () => new TaskTimeout({ upid, timeoutMs: config.taskTimeoutMs })
+      })
+    )
+    const exitStatus = stopped.exitstatus ?? "unexpected status"
+    if (!isTaskSuccess(exitStatus)) {
+      const logTail = yield* getTaskLogTail(upid).pipe(Effect.orElseSucceed(() => [] as string[]))
+      return yield* new TaskFailed({ upid, exitStatus, logTail })
+    }
+    const warnings = Number(warningsPattern.exec(exitStatus)?.[1] ?? 0)
+    const warningLines =
+      warnings > 0
+        ? (yield* getTaskLogTail(upid, 50).pipe(Effect.orElseSucceed(() => [] as string[]))).filter((l) =>
+            /warn/i.test(l)
+          )
+        : []
+    return {
+      upid,
+      node: stopped.node,
+      type: stopped.type,
+      exitStatus,
+      warnings,
+      warningLines,
+      durationSeconds: Math.round((Date.now() - started) / 100) / 10
+    } satisfies TaskOutcome
+  }).pipe(Effect.withSpan("Tasks.waitForTask", { attributes: { upid } }))

@@ -1,0 +1,43 @@
+import { ParseResult, Schema } from "effect"
+
+// Perl's JSON encoder sends a scalar as a number or a string depending on how it was last used (WIRE.md (e)),
+// so every numeric or boolean field accepts both forms and decodes to one clean type.
+
+const numericText = /^-?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i
+
+/** A number that may arrive as `1024` or `"1024"`. Its type side is a plain number. */
+export const PveNumber = Schema.transformOrFail(Schema.Union(Schema.Number, Schema.String), Schema.Number, {
+  strict: true,
+  decode: (value, _, ast) => {
+    if (typeof value === "number") return ParseResult.succeed(value)
+    const text = value.trim()
+    return numericText.test(text)
+      ? ParseResult.succeed(Number(text))
+      : ParseResult.fail(new ParseResult.Type(ast, value, `expected a number, got "${value}"`))
+  },
+  encode: ParseResult.succeed
+}).annotations({ identifier: "PveNumber" })
+
+/** An integer that may arrive as `100` or `"100"`. */
+export const PveInt = PveNumber.pipe(Schema.compose(Schema.Int, { strict: true }))
+
+/** PVE booleans are `0`/`1` (sometimes `"0"`/`"1"`); JSON true/false only appear in pass-through QEMU data. */
+export const PveBoolean = Schema.transformOrFail(
+  Schema.Union(Schema.Number, Schema.String, Schema.Boolean, Schema.Null),
+  Schema.Boolean,
+  {
+    strict: true,
+    decode: (value, _, ast) => {
+      if (typeof value === "boolean") return ParseResult.succeed(value)
+      if (value === null) return ParseResult.succeed(false)
+      if (value === 1 || value === "1") return ParseResult.succeed(true)
+      if (value === 0 || value === "0" || value === "") return ParseResult.succeed(false)
+      return ParseResult.fail(new ParseResult.Type(ast, value, `expected 0 or 1, got ${JSON.stringify(value)}`))
+    },
+    encode: ParseResult.succeed
+  }
+).annotations({ identifier: "PveBoolean" })
+
+/** The success envelope `{data, total?}` (WIRE.md (c)). */
+export const Envelope = <A, I, R>(data: Schema.Schema<A, I, R>) =>
+  Schema.Struct({ data, total: Schema.optional(PveNumber) })

@@ -1,0 +1,70 @@
+import { Schema } from "effect"
+import { pveCall } from "./ProxmoxClient.js"
+import { PveBoolean, PveInt, PveNumber } from "./WireSchemas.js"
+
+export const PveVersion = Schema.Struct({
+  version: Schema.String,
+  release: Schema.String,
+  repoid: Schema.String,
+  console: Schema.optional(Schema.String)
+})
+
+export const ClusterStatusEntry = Schema.Struct({
+  type: Schema.String,
+  id: Schema.String,
+  name: Schema.String,
+  ip: Schema.optional(Schema.String),
+  level: Schema.optional(Schema.String),
+  local: Schema.optional(PveBoolean),
+  nodeid: Schema.optional(PveInt),
+  nodes: Schema.optional(PveInt),
+  online: Schema.optional(PveBoolean),
+  quorate: Schema.optional(PveBoolean),
+  version: Schema.optional(PveInt)
+})
+export type ClusterStatusEntry = typeof ClusterStatusEntry.Type
+
+/** One row of /cluster/resources: a node, guest, storage, pool or SDN object. */
+export const ClusterResource = Schema.Struct({
+  id: Schema.String,
+  type: Schema.String,
+  node: Schema.optional(Schema.String),
+  name: Schema.optional(Schema.String),
+  status: Schema.optional(Schema.String),
+  vmid: Schema.optional(PveInt),
+  pool: Schema.optional(Schema.String),
+  storage: Schema.optional(Schema.String),
+  content: Schema.optional(Schema.String),
+  plugintype: Schema.optional(Schema.String),
+  shared: Schema.optional(PveBoolean),
+  template: Schema.optional(PveBoolean),
+  tags: Schema.optional(Schema.String),
+  lock: Schema.optional(Schema.String),
+  hastate: Schema.optional(Schema.String),
+  level: Schema.optional(Schema.String),
+  cpu: Schema.optional(PveNumber),
+  maxcpu: Schema.optional(PveNumber),
+  mem: Schema.optional(PveNumber),
+  maxmem: Schema.optional(PveNumber),
+  disk: Schema.optional(PveNumber),
+  maxdisk: Schema.optional(PveNumber),
+  netin: Schema.optional(PveNumber),
+  netout: Schema.optional(PveNumber),
+  diskread: Schema.optional(PveNumber),
+  diskwrite: Schema.optional(PveNumber),
+  uptime: Schema.optional(PveNumber)
+})
+export type ClusterResource = typeof ClusterResource.Type
+
+export const ResourceType = Schema.Literal("vm", "storage", "node", "sdn")
+export type ResourceType = typeof ResourceType.Type
+
+export const getVersion = pveCall(PveVersion, "GET", "/version")
+
+export const getClusterStatus = pveCall(Schema.Array(ClusterStatusEntry), "GET", "/cluster/status")
+
+export const getClusterResources = (type?: ResourceType) =>
+  pveCall(Schema.Array(ClusterResource), "GET", "/cluster/resources", {}, { type })
+
+/** /cluster/nextid answers a string ("100"). */
+export const getNextVmid = pveCall(PveInt, "GET", "/cluster/nextid")

@@ -1,0 +1,158 @@
+import { Effect, Schema } from "effect"
+import { getClusterResources } from "./cluster.js"
+import { InvalidInput, PveNotFound } from "./errors.js"
+import { validateSegment } from "./Path.js"
+import { type Params, pveCall } from "./ProxmoxClient.js"
+import { waitForTask } from "./Tasks.js"
+import { PveBoolean, PveInt, PveNumber } from "./WireSchemas.js"
+
+export const GuestType = Schema.Literal("qemu", "lxc")
+export type GuestType = typeof GuestType.Type
+
+/** Where a guest lives. VMIDs are unique in a cluster, so a vmid alone identifies a guest. */
+export interface GuestRef {
+  readonly vmid: number
+  readonly node: string
+  readonly type: GuestType
+  readonly name: string | undefined
+}
+
+export const GuestSummary = Schema.Struct({
+  vmid: Schema.Number,
+  name: Schema.optional(Schema.String),
+  type: GuestType,
+  node: Schema.String,
+  status: Schema.String,
+  template: Schema.Boolean,
+  tags: Schema.Array(Schema.String),
+  pool: Schema.optional(Schema.String),
+  lock: Schema.optional(Schema.String),
+  cpu: Schema.optional(Schema.Number),
+  maxcpu: Schema.optional(Schema.Number),
+  mem: Schema.optional(Schema.Number),
+  maxmem: Schema.optional(Schema.Number),
+  maxdisk: Schema.optional(Schema.Number),
+  uptime: Schema.optional(Schema.Number)
+})
+export type GuestSummary = typeof GuestSummary.Type
+
+export interface GuestFilter {
+  readonly type?: GuestType | undefined
+  readonly node?: string | undefined
+  readonly status?: string | undefined
+}
+
+/** PVE separates tags with ';' (also ',' and spaces in older configs). */
+export const splitTags = (tags: string | undefined) => (tags ?? "").split(/[;, ]+/).filter((t) => t !== "")
+
+/** VMs and containers of the whole cluster from /cluster/resources, filtered. */
+export const listGuests = (filter: GuestFilter = {}) =>
+  Effect.gen(function* () {
+    if (filter.node !== undefined) yield* validateSegment("node", filter.node)
+    const resources = yield* getClusterResources("vm")
+    return resources
+      .filter((r): r is typeof r & { vmid: number; node: string } => (r.type === "qemu" || r.type === "lxc") && r.vmid !== undefined && r.node !== undefined)
+      .filter((r) => (filter.type === undefined || r.type === filter.type) && (filter.node === undefined || r.node === filter.node) && (filter.status === undefined || r.status === filter.status))
+      .map(
+        (r): GuestSummary => ({
+          vmid: r.vmid,
+          name: r.name,
+          type: r.type as GuestType,
+          node: r.node,
+          status: r.status ?? "unknown",
+          template: r.template ?? false,
+          tags: splitTags(r.tags),
+          pool: r.pool,
+          lock: r.lock,
+          cpu: r.cpu,
+          maxcpu: r.maxcpu,
+          mem: r.mem,
+          maxmem: r.maxmem,
+          maxdisk: r.maxdisk,
+          uptime: r.uptime
+        })
+      )
+      .sort((a, b) => a.vmid - b.vmid)
+  })
+
+export const GuestStatus = Schema.Struct({
+  vmid: PveInt,
+  status: Schema.String,
+  name: Schema.optional(Schema.String),
+  qmpstatus: Schema.optional(Schema.String),
+  lock: Schema.optional(Schema.String),
+  tags: Schema.optional(Schema.String),
+  template: Schema.optional(PveBoolean),
+  agent: Schema.optional(PveBoolean),
+  cpu: Schema.optional(PveNumber),
+  cpus: Schema.optional(PveNumber),
+  mem: Schema.optional(PveNumber),
+  maxmem: Schema.optional(PveNumber),
+  disk: Schema.optional(PveNumber),
+  maxdisk: Schema.optional(PveNumber),
+  uptime: Schema.optional(PveNumber),
+  pid: Schema.optional(PveInt),
+  netin: Schema.optional(PveNumber),
+  netout: Schema.optional(PveNumber),
+  "running-qemu": Schema.optional(Schema.String),
+  ha: Schema.optional(Schema.Struct({ managed: Schema.optional(PveBoolean), state: Schema.optional(Schema.String) }))
+})
+export type GuestStatus = typeof GuestStatus.Type
+
+const statusTemplate = (type: GuestType) => `/nodes/{node}/${type}/{vmid}/status/current`
+
+/**
+ * Finds a guest's node and type. With `node`, /cluster/resources is skipped and the guest is looked up on that
+ * node only, so a guest that is elsewhere is reported missing rather than silently addressed.
+ */
+export const resolveGuest = (vmid: number, node?: string) =>
+  Effect.gen(function* () {
+    yield* validateSegment("vmid", vmid)
+    if (node !== undefined) {
+      yield* validateSegment("node", node)
+      for (const type of ["qemu", "lxc"] as const) {
+        const found = yield* pveCall(GuestStatus, "GET", statusTemplate(type), { node, vmid }).pipe(
+          Effect.map((s) => ({ vmid, node, type, name: s.name }) satisfies GuestRef),
+          Effect.catchTag("PveNotFound", () => Effect.succeed(undefined))
+        )
+        if (found !== undefined) return found
+      }
+      return yield* new PveNotFound({ message: `no VM or container ${vmid} on node ${node}` })
+    }
+    const guests = yield* listGuests()
+    const guest = guests.find((g) => g.vmid === vmid)
+    if (guest === undefined) {
+      return yield* new PveNotFound({ message: `no VM or container with id ${vmid} in the cluster` })
+    }
+    return { vmid, node: guest.node, type: guest.type, name: guest.name } satisfies GuestRef
+  })
+
+export const getGuestStatus = (guest: GuestRef) =>
+  pveCall(GuestStatus, "GET", statusTemplate(guest.type), { node: guest.node, vmid: guest.vmid })
+
+/** A guest config: keys are PVE's own (cores, memory, net0, scsi0, …); values as PVE sends them. */
+export const GuestConfig = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+
+export const getGuestConfig = (guest: GuestRef, options: { readonly current?: boolean; readonly snapshot?: string } = {}) =>
+  Effect.gen(function* () {
+    if (options.snapshot !== undefined) yield* validateSegment("snapname", options.snapshot)
+    return yield* pveCall(GuestConfig, "GET", `/nodes/{node}/${guest.type}/{vmid}/config`, { node: guest.node, vmid: guest.vmid }, {
+      current: options.current,
+      snapshot: options.snapshot
+    })
+  })
+
+export const PowerAction = Schema.Literal("start", "shutdown", "stop", "reboot", "reset", "suspend", "resume")
+export type PowerAction = typeof PowerAction.Type
+
+/** Runs a power action as a PVE task, waits for it, and reads the guest's status afterwards. */
+export const changePowerState = (guest: GuestRef, action: PowerAction, params: Params = {}) =>
+  Effect.gen(function* () {
+    if (guest.type === "lxc" && action === "reset") {
+      return yield* new InvalidInput({ field: "action", message: "containers cannot be reset; use reboot or stop" })
+    }
+    const upid = yield* pveCall(Schema.String, "POST", `/nodes/{node}/${guest.type}/{vmid}/status/${action}`, { node: guest.node, vmid: guest.vmid }, params)
+    const outcome = yield* waitForTask(upid)
+    const after = yield* getGuestStatus(guest)
+    return { ...outcome, vmid: guest.vmid, node: guest.node, guestType: guest.type, action, statusAfter: after.status }
+  }).pipe(Effect.withSpan("guests.changePowerState", { attributes: { vmid: guest.vmid, action } }))
