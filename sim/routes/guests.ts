@@ -1,0 +1,166 @@
+/** Guest lists, status and configuration (with pending changes) for QEMU VMs and LXC containers. */
+import { propertySchema, splitList } from "../../src/proxmox/ApiSchema.js"
+import { type ConfigValue, configDigest, type Guest, type GuestType } from "../model.js"
+import { checkLock, die, guestAt, type Route, type RouteContext, type SimState, startGuestTask } from "../routing.js"
+import { guestCurrentStatus, guestListEntry } from "./guestViews.js"
+
+const listGuests =
+  (type: GuestType): Route =>
+  (ctx) => {
+    const node = ctx.str("node")
+    const data: Array<Record<string, unknown>> = []
+    for (const guest of ctx.model.guests.values()) {
+      if (guest.type !== type || guest.node !== node) continue
+      if (!ctx.can(`/vms/${guest.vmid}`, ["VM.Audit"])) continue
+      data.push(guestListEntry(guest, ctx.now))
+    }
+    return { data }
+  }
+
+const currentStatus =
+  (type: GuestType): Route =>
+  (ctx) => ({ data: guestCurrentStatus(guestAt(ctx, type), ctx.now) })
+
+const guestIndex =
+  (type: GuestType): Route =>
+  (ctx) => {
+    guestAt(ctx, type)
+    const subdirs =
+      type === "qemu"
+        ? ["config", "pending", "status", "snapshot", "firewall", "rrd", "rrddata", "migrate", "clone", "resize"]
+        : ["config", "pending", "status", "snapshot", "firewall", "rrd", "rrddata", "migrate", "clone", "resize"]
+    return { data: subdirs.map((subdir) => ({ subdir })) }
+  }
+
+/** Config values as GET config sends them: integer and boolean keys as numbers, everything else as strings. */
+export const typedConfigValue = (state: SimState, type: GuestType, key: string, value: unknown): ConfigValue => {
+  const endpoint = state.schema.endpoint("GET", `/nodes/{node}/${type}/{vmid}/config`)
+  const schema =
+    endpoint?.returns.properties === undefined ? undefined : propertySchema(endpoint.returns.properties, key)
+  if (schema?.type === "integer" || schema?.type === "boolean") {
+    return typeof value === "boolean" ? (value ? 1 : 0) : Number(value)
+  }
+  return typeof value === "boolean" ? (value ? "1" : "0") : String(value)
+}
+
+/** PVE stores tags de-duplicated and sorted, separated by `;`. */
+export const normalizeTags = (tags: string): string => [...new Set(splitList(tags))].sort().join(";")
+
+const readConfig =
+  (type: GuestType): Route =>
+  (ctx) => {
+    const guest = guestAt(ctx, type)
+    const snapname = ctx.optStr("snapshot")
+    if (snapname !== undefined) {
+      const snapshot = guest.snapshots.get(snapname)
+      if (snapshot === undefined) die(`snapshot '${snapname}' does not exist`)
+      return { data: { ...snapshot!.config, digest: configDigest(guest.config) } }
+    }
+    const config: Record<string, ConfigValue> = { ...guest.config }
+    if (!ctx.bool("current")) {
+      for (const key of guest.pendingDelete) delete config[key]
+      Object.assign(config, guest.pending)
+    }
+    if (guest.parent !== undefined) config.parent = guest.parent
+    return { data: { ...config, digest: configDigest(guest.config) } }
+  }
+
+const pendingList =
+  (type: GuestType): Route =>
+  (ctx) => {
+    const guest = guestAt(ctx, type)
+    const keys = new Set([...Object.keys(guest.config), ...Object.keys(guest.pending), ...guest.pendingDelete])
+    const data = [...keys].sort().map((key) => {
+      const entry: Record<string, unknown> = { key }
+      if (guest.config[key] !== undefined) entry.value = guest.config[key]
+      if (guest.pending[key] !== undefined) entry.pending = guest.pending[key]
+      if (guest.pendingDelete.has(key)) entry.delete = 1
+      return entry
+    })
+    return { data }
+  }
+
+/** Parameters of a config update that are not config keys. */
+const controlParams = new Set(["node", "vmid", "digest", "delete", "revert", "skiplock", "force", "background_delay"])
+
+/** Options qemu-server applies at once even while the VM runs ($fast_plug_option); the rest wait for a restart. */
+const qemuHotOptions = new Set([
+  "name",
+  "onboot",
+  "shares",
+  "startup",
+  "description",
+  "protection",
+  "vmstatestorage",
+  "hookscript",
+  "tags",
+  "lock"
+])
+const lxcColdOptions = /^(rootfs|mp\d+|features|unprivileged|ostype|arch|dev\d+)$/
+
+const appliesNow = (guest: Guest, key: string): boolean =>
+  guest.status !== "running" || (guest.type === "qemu" ? qemuHotOptions.has(key) : !lxcColdOptions.test(key))
+
+/** The update shared by PUT (sync) and POST (qmconfig task) config. */
+const updateConfig = (ctx: RouteContext, guest: Guest): void => {
+  if (!ctx.bool("skiplock")) checkLock(guest)
+  const digest = ctx.optStr("digest")
+  if (digest !== undefined && digest !== configDigest(guest.config)) {
+    die("detected modified configuration - file changed by other user? Try again.")
+  }
+  for (const key of splitList(ctx.optStr("revert") ?? "")) {
+    delete guest.pending[key]
+    guest.pendingDelete.delete(key)
+  }
+  for (const key of splitList(ctx.optStr("delete") ?? "")) {
+    if (guest.config[key] === undefined && guest.pending[key] === undefined) continue
+    if (appliesNow(guest, key)) {
+      delete guest.config[key]
+      delete guest.pending[key]
+    } else {
+      delete guest.pending[key]
+      guest.pendingDelete.add(key)
+    }
+  }
+  for (const [key, raw] of Object.entries(ctx.params)) {
+    if (controlParams.has(key) || raw === undefined || raw === null) continue
+    const value = key === "tags" ? normalizeTags(String(raw)) : typedConfigValue(ctx.state, guest.type, key, raw)
+    if (appliesNow(guest, key)) {
+      guest.config[key] = value
+      delete guest.pending[key]
+    } else {
+      guest.pending[key] = value
+    }
+    guest.pendingDelete.delete(key)
+  }
+}
+
+const putConfig =
+  (type: GuestType): Route =>
+  (ctx) => {
+    updateConfig(ctx, guestAt(ctx, type))
+    return { data: null }
+  }
+
+/** POST config: the same update, run as a `qmconfig` worker. */
+const postConfig: Route = (ctx) => {
+  const guest = guestAt(ctx, "qemu")
+  updateConfig(ctx, guest)
+  return startGuestTask(ctx, guest, "qmconfig", {})
+}
+
+export const guestRoutes: Record<string, Route> = {
+  "GET /nodes/{node}/qemu": listGuests("qemu"),
+  "GET /nodes/{node}/lxc": listGuests("lxc"),
+  "GET /nodes/{node}/qemu/{vmid}": guestIndex("qemu"),
+  "GET /nodes/{node}/lxc/{vmid}": guestIndex("lxc"),
+  "GET /nodes/{node}/qemu/{vmid}/status/current": currentStatus("qemu"),
+  "GET /nodes/{node}/lxc/{vmid}/status/current": currentStatus("lxc"),
+  "GET /nodes/{node}/qemu/{vmid}/config": readConfig("qemu"),
+  "GET /nodes/{node}/lxc/{vmid}/config": readConfig("lxc"),
+  "GET /nodes/{node}/qemu/{vmid}/pending": pendingList("qemu"),
+  "GET /nodes/{node}/lxc/{vmid}/pending": pendingList("lxc"),
+  "PUT /nodes/{node}/qemu/{vmid}/config": putConfig("qemu"),
+  "POST /nodes/{node}/qemu/{vmid}/config": postConfig,
+  "PUT /nodes/{node}/lxc/{vmid}/config": putConfig("lxc")
+}
