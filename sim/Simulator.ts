@@ -10,10 +10,16 @@ import { generateCluster } from "./generate.js"
 import { makeHandler, type RecordedRequest, type SimRequest, type SimResponse } from "./handler.js"
 import type { ClusterModel, Guest, Task } from "./model.js"
 import { accessRoutes } from "./routes/access.js"
+import { backupRoutes } from "./routes/backup.js"
 import { clusterRoutes } from "./routes/cluster.js"
 import { guestRoutes } from "./routes/guests.js"
+import { lifecycleRoutes } from "./routes/lifecycle.js"
+import { networkRoutes } from "./routes/network.js"
 import { nodeRoutes } from "./routes/nodes.js"
+import { poolRoutes } from "./routes/pools.js"
 import { powerRoutes } from "./routes/power.js"
+import { snapshotRoutes } from "./routes/snapshots.js"
+import { storageRoutes } from "./routes/storage.js"
 import { taskRoutes } from "./routes/tasks.js"
 import type { Route, SimState } from "./routing.js"
 import { makeTaskEngine } from "./tasks.js"
@@ -83,7 +89,13 @@ export const simulatedRoutes: Readonly<Record<string, Route>> = {
   ...guestRoutes,
   ...powerRoutes,
   ...taskRoutes,
-  ...accessRoutes
+  ...accessRoutes,
+  ...snapshotRoutes,
+  ...lifecycleRoutes,
+  ...storageRoutes,
+  ...backupRoutes,
+  ...networkRoutes,
+  ...poolRoutes
 }
 
 let sharedSchema: ApiSchema | undefined

@@ -379,6 +379,7 @@ const smallCluster = (random: SeededRandom, now: number, nodeCount: number): Clu
   seedTemplatesAndIsos(model.storages, nodeNames, base)
   model.pools.set("production", { poolid: "production", comment: "Production workloads" })
   model.pools.set("lab", { poolid: "lab", comment: "" })
+  model.pools.set("staging", { poolid: "staging", comment: "Nothing here yet" })
 
   const add = (guest: Guest) => {
     model.guests.set(guest.vmid, guest)

@@ -115,7 +115,8 @@ export interface Storage {
   readonly export?: string
   /** Nodes the storage is available on; undefined = all. */
   readonly nodes: ReadonlyArray<string> | undefined
-  readonly total: number
+  /** Capacity in bytes (tests shrink it to fill the storage). */
+  total: number
   /** Volumes by node; a shared storage keeps them under the key "". */
   readonly volumes: Map<string, Map<string, Volume>>
   readonly prune?: string

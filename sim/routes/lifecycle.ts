@@ -1,0 +1,381 @@
+/**
+ * Guest lifecycle: create (and restore), destroy, clone, migrate, convert to template, resize a disk.
+ * Each is a task that locks the guest while it runs (`create`, `clone`, `migrate`, `disk`), with PVE's texts.
+ */
+import { splitList } from "../../src/proxmox/ApiSchema.js"
+import { addGuestVolumes, seededRandom } from "../generate.js"
+import {
+  type ConfigValue,
+  diskKeyRe,
+  formatSize,
+  GIB,
+  type Guest,
+  type GuestType,
+  guestDisks,
+  isTemplate,
+  parseSize,
+  storageAvailableOn,
+  volumesOn
+} from "../model.js"
+import {
+  checkLock,
+  die,
+  guestAt,
+  guestLabel,
+  lockForTask,
+  paramError,
+  type Route,
+  type RouteContext,
+  startGuestTask
+} from "../routing.js"
+import { normalizeTags, typedConfigValue } from "./guests.js"
+
+const newGuest = (vmid: number, type: GuestType, node: string, config: Record<string, ConfigValue>): Guest => {
+  const random = seededRandom(vmid)
+  return {
+    vmid,
+    type,
+    node,
+    status: "stopped",
+    paused: false,
+    startedAt: 0,
+    pid: 0,
+    config,
+    pending: {},
+    pendingDelete: new Set(),
+    snapshots: new Map(),
+    parent: undefined,
+    pool: undefined,
+    haManaged: false,
+    ignoresShutdown: false,
+    cpuLoad: Number((random.next() * 0.2).toFixed(6)),
+    memFraction: 0.3 + random.next() * 0.4,
+    diskFraction: 0.2 + random.next() * 0.3,
+    netBase: Math.floor(random.next() * 1_000_000_000)
+  }
+}
+
+const existsError = (ctx: RouteContext, type: GuestType, vmid: number): string => {
+  const existing = ctx.model.guests.get(vmid)
+  if (existing === undefined) return ""
+  return type === "qemu" && existing.node === ctx.str("node")
+    ? `unable to create VM ${vmid}: config file already exists`
+    : `${guestLabel(existing.type)} ${vmid} already exists on node '${existing.node}'`
+}
+
+/** `storage:size` allocation syntax (size in GiB) → a new volume spec with its volid. */
+const allocateDisks = (ctx: RouteContext, vmid: number, node: string, config: Record<string, ConfigValue>) => {
+  let index = 0
+  for (const [key, value] of Object.entries(config)) {
+    if (!diskKeyRe.test(key) || typeof value !== "string" || value.includes("media=cdrom")) continue
+    const [first = "", ...options] = value.split(",")
+    const alloc = /^([a-z][a-z0-9\-_.]*[a-z0-9]):(\d+(?:\.\d+)?)$/i.exec(first)
+    if (!alloc) continue
+    const storage = ctx.model.storages.get(alloc[1]!)
+    if (storage === undefined) die(`storage '${alloc[1]}' does not exist`)
+    if (!storageAvailableOn(storage!, node)) die(`storage '${alloc[1]}' is not available on node '${node}'`)
+    const volid = `${alloc[1]}:vm-${vmid}-disk-${index++}`
+    config[key] = [
+      volid,
+      ...options.filter((option) => !option.startsWith("size=")),
+      `size=${formatSize(Math.round(Number(alloc[2]) * GIB))}`
+    ].join(",")
+  }
+}
+
+const configFromParams = (
+  ctx: RouteContext,
+  type: GuestType,
+  skip: ReadonlySet<string>
+): Record<string, ConfigValue> => {
+  const config: Record<string, ConfigValue> = {}
+  for (const [key, raw] of Object.entries(ctx.params)) {
+    if (skip.has(key) || raw === undefined || raw === null) continue
+    config[key] = key === "tags" ? normalizeTags(String(raw)) : typedConfigValue(ctx.state, type, key, raw)
+  }
+  return config
+}
+
+const createSkip = new Set([
+  "node",
+  "vmid",
+  "archive",
+  "ostemplate",
+  "storage",
+  "start",
+  "pool",
+  "force",
+  "unique",
+  "password",
+  "ssh-public-keys",
+  "restore",
+  "live-restore",
+  "bwlimit",
+  "ignore-unpack-errors"
+])
+
+const create =
+  (type: GuestType): Route =>
+  (ctx) => {
+    const node = ctx.str("node")
+    const vmid = ctx.int("vmid")
+    const archive = ctx.optStr(type === "qemu" ? "archive" : "ostemplate")
+    const restoring = type === "qemu" ? archive !== undefined : /:backup\//.test(archive ?? "")
+    const taken = existsError(ctx, type, vmid)
+    if (taken !== "" && !(restoring && ctx.bool("force"))) die(taken)
+    if (type === "lxc" && archive === undefined)
+      paramError({ ostemplate: "property is missing and it is not optional" })
+    const pool = ctx.optStr("pool")
+    if (pool !== undefined && !ctx.model.pools.has(pool)) die(`no such pool '${pool}'`)
+    if (archive !== undefined) {
+      const [storeId = ""] = archive.split(":")
+      const storage = ctx.model.storages.get(storeId)
+      if (storage === undefined || !volumesOn(storage, node).has(archive)) die(`volume '${archive}' does not exist`)
+    }
+    const config = configFromParams(ctx, type, createSkip)
+    if (type === "lxc") {
+      config.rootfs = ctx.optStr("rootfs") ?? `${ctx.optStr("storage") ?? "local-lvm"}:8`
+      config.arch ??= "amd64"
+      config.ostype ??= "debian"
+      config.memory ??= 512
+      config.swap ??= 512
+    } else {
+      config.memory ??= "2048"
+      config.meta = `creation-qemu=9.2.0,ctime=${Math.floor(ctx.now / 1000)}`
+    }
+    allocateDisks(ctx, vmid, node, config)
+    const guest = newGuest(vmid, type, node, config)
+    if (pool !== undefined) guest.pool = pool
+    ctx.model.guests.set(vmid, guest)
+    const unlock = lockForTask(guest, "create")
+    const start = ctx.bool("start")
+    const now = ctx.state.now
+    const lines = guestDisks(config).map((disk) => `  Logical volume "${disk.volid.split(":")[1]}" created.`)
+    if (restoring) lines.unshift(`restore vma archive: ${archive}`)
+    return startGuestTask(
+      ctx,
+      guest,
+      type === "qemu" ? (restoring ? "qmrestore" : "qmcreate") : restoring ? "vzrestore" : "vzcreate",
+      {
+        lines,
+        onEnd: unlock,
+        onSuccess: () => {
+          addGuestVolumes(ctx.model, guest, Math.floor(now() / 1000))
+          if (start) {
+            guest.status = "running"
+            guest.startedAt = now()
+            guest.pid = 10_000 + vmid
+          }
+        }
+      }
+    )
+  }
+
+const destroy =
+  (type: GuestType): Route =>
+  (ctx) => {
+    const guest = guestAt(ctx, type)
+    if (!ctx.bool("skiplock")) checkLock(guest)
+    if (Number(guest.config.protection ?? 0) === 1)
+      die(`can't remove ${guestLabel(type)} ${guest.vmid} - protection mode enabled`)
+    if (guest.status === "running") {
+      die(
+        type === "qemu"
+          ? `VM ${guest.vmid} is running - destroy failed`
+          : `unable to destroy CT ${guest.vmid} - container is running`
+      )
+    }
+    const purge = ctx.bool("purge")
+    const unlock = lockForTask(guest, "destroyed")
+    const disks = guestDisks(guest.config)
+    return startGuestTask(ctx, guest, type === "qemu" ? "qmdestroy" : "vzdestroy", {
+      lines: disks.map((disk) => `  Logical volume "${disk.volid.split(":")[1]}" successfully removed.`),
+      onEnd: unlock,
+      onSuccess: () => {
+        ctx.model.guests.delete(guest.vmid)
+        for (const storage of ctx.model.storages.values()) {
+          const volumes = volumesOn(storage, guest.node)
+          for (const [volid, volume] of volumes) {
+            if (volume.vmid === guest.vmid && (volume.content === "images" || volume.content === "rootdir"))
+              volumes.delete(volid)
+          }
+        }
+        if (purge) {
+          for (const job of ctx.model.backupJobs.values()) {
+            if (job.vmid === undefined) continue
+            const rest = splitList(job.vmid).filter((id) => id !== String(guest.vmid))
+            job.vmid = rest.join(",")
+          }
+        }
+      }
+    })
+  }
+
+const clone =
+  (type: GuestType): Route =>
+  (ctx) => {
+    const source = guestAt(ctx, type)
+    const newid = ctx.int("newid")
+    const target = ctx.optStr("target") ?? source.node
+    if (!ctx.model.nodes.has(target)) die(`no such node '${target}'`)
+    const taken = existsError(ctx, type, newid)
+    if (taken !== "") die(taken)
+    const template = isTemplate(source)
+    const full = ctx.optStr("full") === undefined ? !template : ctx.bool("full")
+    if (!full && !template)
+      die(`Linked clone feature is not supported for drive '${guestDisks(source.config)[0]?.key ?? "scsi0"}'`)
+    if (target !== source.node && !full) die("Linked clone feature only works on the same node")
+    if (source.config.lock !== undefined && source.config.lock !== "clone") checkLock(source)
+    const pool = ctx.optStr("pool")
+    if (pool !== undefined && !ctx.model.pools.has(pool)) die(`no such pool '${pool}'`)
+    const storage = ctx.optStr("storage")
+    const config: Record<string, ConfigValue> = { ...source.config }
+    delete config.template
+    delete config.lock
+    const name = ctx.optStr(type === "qemu" ? "name" : "hostname")
+    if (name !== undefined) config[type === "qemu" ? "name" : "hostname"] = name
+    else if (type === "qemu") config.name = `Copy-of-VM-${String(source.config.name ?? source.vmid)}`
+    const description = ctx.optStr("description")
+    if (description !== undefined) config.description = description
+    const lines: Array<string> = []
+    let index = 0
+    for (const disk of guestDisks(source.config)) {
+      const [storeId = "local-lvm"] = disk.volid.split(":")
+      const volid = `${full ? (storage ?? storeId) : storeId}:vm-${newid}-disk-${index++}`
+      const value = String(source.config[disk.key])
+      config[disk.key] = [volid, ...value.split(",").slice(1)].join(",")
+      lines.push(
+        full
+          ? `drive-${disk.key}: transferred ${formatSize(disk.size)} of ${formatSize(disk.size)} (100.00%)`
+          : `create linked clone of drive ${disk.key} (${disk.volid})`
+      )
+    }
+    const guest = newGuest(newid, type, target, config)
+    if (pool !== undefined) guest.pool = pool
+    ctx.model.guests.set(newid, guest)
+    const unlock = lockForTask(guest, type === "qemu" ? "clone" : "create")
+    const now = ctx.state.now
+    return startGuestTask(ctx, source, type === "qemu" ? "qmclone" : "vzclone", {
+      lines,
+      onEnd: unlock,
+      onSuccess: () => addGuestVolumes(ctx.model, guest, Math.floor(now() / 1000))
+    })
+  }
+
+const migrate =
+  (type: GuestType): Route =>
+  (ctx) => {
+    const guest = guestAt(ctx, type)
+    const target = ctx.str("target")
+    const targetNode = ctx.model.nodes.get(target)
+    if (target === guest.node) paramError({ target: "target is local node." })
+    if (targetNode === undefined) die(`no such cluster node '${target}'`)
+    if (!targetNode!.online) die(`target node '${target}' is not online`)
+    checkLock(guest)
+    if (guest.status === "running") {
+      if (type === "qemu" && !ctx.bool("online")) die(`can't migrate running VM without --online`)
+      if (type === "lxc" && !ctx.bool("restart")) die(`CT ${guest.vmid} is running - use online migration`)
+    }
+    const localDisks = guestDisks(guest.config).filter(
+      (disk) => !ctx.model.storages.get(disk.volid.split(":")[0] ?? "")?.shared
+    )
+    if (type === "qemu" && guest.status === "running" && localDisks.length > 0 && !ctx.bool("with-local-disks")) {
+      die(`can't live migrate attached local disks without with-local-disks option`)
+    }
+    const source = guest.node
+    const unlock = lockForTask(guest, "migrate")
+    const lines = [
+      `starting migration of ${guestLabel(type)} ${guest.vmid} to node '${target}' (${targetNode!.ip})`,
+      ...localDisks.map((disk) => `found local disk '${disk.volid}' (attached)`),
+      ...(guest.status === "running"
+        ? ["migration active, transferred 1.0 GiB of 2.0 GiB VM-state", "migration completed"]
+        : []),
+      "migration finished successfully (duration 00:00:05)"
+    ]
+    return startGuestTask(ctx, guest, type === "qemu" ? "qmigrate" : "vzmigrate", {
+      lines,
+      onEnd: unlock,
+      onSuccess: () => {
+        for (const disk of localDisks) {
+          const storage = ctx.model.storages.get(disk.volid.split(":")[0] ?? "")
+          if (storage === undefined) continue
+          const volume = volumesOn(storage, source).get(disk.volid)
+          if (volume === undefined) continue
+          volumesOn(storage, source).delete(disk.volid)
+          volumesOn(storage, target).set(disk.volid, volume)
+        }
+        guest.node = target
+      }
+    })
+  }
+
+const toTemplate =
+  (type: GuestType): Route =>
+  (ctx) => {
+    const guest = guestAt(ctx, type)
+    checkLock(guest)
+    if (isTemplate(guest)) die(`you can't convert a template to a template`)
+    if (guest.status === "running")
+      die(
+        `you can't convert a ${type === "qemu" ? "VM" : "CT"} to template if ${type === "qemu" ? "VM" : "CT"} is running`
+      )
+    const convert = () => {
+      guest.config.template = 1
+      for (const disk of guestDisks(guest.config)) {
+        const based = disk.volid.replace(/:vm-/, ":base-")
+        guest.config[disk.key] = String(guest.config[disk.key]).replace(disk.volid, based)
+      }
+    }
+    if (type === "lxc") {
+      convert()
+      return { data: null }
+    }
+    return startGuestTask(ctx, guest, "qmtemplate", { onSuccess: convert })
+  }
+
+const resize =
+  (type: GuestType): Route =>
+  (ctx) => {
+    const guest = guestAt(ctx, type)
+    if (!ctx.bool("skiplock")) checkLock(guest)
+    const key = ctx.str("disk")
+    const value = guest.config[key]
+    if (value === undefined || typeof value !== "string") die(`disk '${key}' does not exist`)
+    const current = parseSize(/size=([^,]+)/.exec(String(value))?.[1] ?? "0")
+    const sizeText = ctx.str("size")
+    const match = /^(\+)?(\d+(?:\.\d+)?)([KMGT])?$/.exec(sizeText)
+    if (!match) die(`invalid size: ${sizeText}`)
+    const amount = parseSize(`${match![2]}${match![3] ?? ""}`)
+    const wanted = match![1] === "+" ? current + amount : amount
+    if (wanted < current) die("shrinking disks is not supported")
+    const unlock = lockForTask(guest, "disk")
+    return startGuestTask(ctx, guest, "resize", {
+      lines: [
+        `  Size of logical volume pve/vm-${guest.vmid}-disk-0 changed from ${formatSize(current)} to ${formatSize(wanted)}.`
+      ],
+      onEnd: unlock,
+      onSuccess: () => {
+        guest.config[key] = String(guest.config[key]).replace(/size=[^,]+/, `size=${formatSize(wanted)}`)
+        const volid = String(guest.config[key]).split(",")[0]!
+        for (const storage of ctx.model.storages.values()) {
+          const volume = volumesOn(storage, guest.node).get(volid)
+          if (volume !== undefined) volume.size = wanted
+        }
+      }
+    })
+  }
+
+export const lifecycleRoutes: Record<string, Route> = {
+  "POST /nodes/{node}/qemu": create("qemu"),
+  "POST /nodes/{node}/lxc": create("lxc"),
+  "DELETE /nodes/{node}/qemu/{vmid}": destroy("qemu"),
+  "DELETE /nodes/{node}/lxc/{vmid}": destroy("lxc"),
+  "POST /nodes/{node}/qemu/{vmid}/clone": clone("qemu"),
+  "POST /nodes/{node}/lxc/{vmid}/clone": clone("lxc"),
+  "POST /nodes/{node}/qemu/{vmid}/migrate": migrate("qemu"),
+  "POST /nodes/{node}/lxc/{vmid}/migrate": migrate("lxc"),
+  "POST /nodes/{node}/qemu/{vmid}/template": toTemplate("qemu"),
+  "POST /nodes/{node}/lxc/{vmid}/template": toTemplate("lxc"),
+  "PUT /nodes/{node}/qemu/{vmid}/resize": resize("qemu"),
+  "PUT /nodes/{node}/lxc/{vmid}/resize": resize("lxc")
+}

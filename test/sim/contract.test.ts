@@ -1,0 +1,227 @@
+/**
+ * Contract: every endpoint the simulator implements exists in apidata.json, is exercised here, and answers
+ * with data that passes PVE's own result verification against the endpoint's `returns` schema.
+ */
+import { describe, expect, it } from "vitest"
+import { simulatedRoutes } from "../../sim/Simulator.js"
+import { validateResult } from "../../src/proxmox/ApiSchema.js"
+import { call, simulator, steppedClock, upidPath } from "./fixture.js"
+
+type Case = readonly [method: string, path: string, params?: Record<string, string | number>]
+
+/** One representative successful request per implemented endpoint (template → concrete request). */
+const cases = (upid: string): Record<string, Case> => ({
+  "GET /version": ["GET", "/version"],
+  "GET /cluster/status": ["GET", "/cluster/status"],
+  "GET /cluster/resources": ["GET", "/cluster/resources"],
+  "GET /cluster/nextid": ["GET", "/cluster/nextid"],
+  "GET /cluster/tasks": ["GET", "/cluster/tasks"],
+  "GET /nodes": ["GET", "/nodes"],
+  "GET /nodes/{node}": ["GET", "/nodes/pve1"],
+  "GET /nodes/{node}/status": ["GET", "/nodes/pve1/status"],
+  "GET /nodes/{node}/version": ["GET", "/nodes/pve1/version"],
+  "GET /nodes/{node}/qemu": ["GET", "/nodes/pve1/qemu"],
+  "GET /nodes/{node}/lxc": ["GET", "/nodes/pve1/lxc"],
+  "GET /nodes/{node}/qemu/{vmid}": ["GET", "/nodes/pve1/qemu/100"],
+  "GET /nodes/{node}/lxc/{vmid}": ["GET", "/nodes/pve1/lxc/105"],
+  "GET /nodes/{node}/qemu/{vmid}/status/current": ["GET", "/nodes/pve1/qemu/100/status/current"],
+  "GET /nodes/{node}/lxc/{vmid}/status/current": ["GET", "/nodes/pve1/lxc/105/status/current"],
+  "GET /nodes/{node}/qemu/{vmid}/config": ["GET", "/nodes/pve1/qemu/101/config"],
+  "GET /nodes/{node}/lxc/{vmid}/config": ["GET", "/nodes/pve1/lxc/105/config"],
+  "GET /nodes/{node}/qemu/{vmid}/pending": ["GET", "/nodes/pve1/qemu/100/pending"],
+  "GET /nodes/{node}/lxc/{vmid}/pending": ["GET", "/nodes/pve1/lxc/105/pending"],
+  "PUT /nodes/{node}/qemu/{vmid}/config": ["PUT", "/nodes/pve1/qemu/100/config", { cores: 4, tags: "web;prod" }],
+  "POST /nodes/{node}/qemu/{vmid}/config": ["POST", "/nodes/pve1/qemu/100/config", { description: "hello" }],
+  "PUT /nodes/{node}/lxc/{vmid}/config": ["PUT", "/nodes/pve1/lxc/105/config", { memory: 1024 }],
+  "GET /nodes/{node}/qemu/{vmid}/status": ["GET", "/nodes/pve1/qemu/100/status"],
+  "GET /nodes/{node}/lxc/{vmid}/status": ["GET", "/nodes/pve1/lxc/105/status"],
+  "POST /nodes/{node}/qemu/{vmid}/status/start": ["POST", "/nodes/pve3/qemu/104/status/start"],
+  "POST /nodes/{node}/qemu/{vmid}/status/stop": ["POST", "/nodes/pve2/qemu/102/status/stop"],
+  "POST /nodes/{node}/qemu/{vmid}/status/shutdown": ["POST", "/nodes/pve1/qemu/100/status/shutdown"],
+  "POST /nodes/{node}/qemu/{vmid}/status/reboot": ["POST", "/nodes/pve1/qemu/101/status/reboot"],
+  "POST /nodes/{node}/qemu/{vmid}/status/reset": ["POST", "/nodes/pve1/qemu/101/status/reset"],
+  "POST /nodes/{node}/qemu/{vmid}/status/suspend": ["POST", "/nodes/pve2/qemu/103/status/suspend"],
+  "POST /nodes/{node}/qemu/{vmid}/status/resume": ["POST", "/nodes/pve2/qemu/103/status/resume"],
+  "POST /nodes/{node}/lxc/{vmid}/status/start": ["POST", "/nodes/pve3/lxc/107/status/start"],
+  "POST /nodes/{node}/lxc/{vmid}/status/stop": ["POST", "/nodes/pve2/lxc/106/status/stop"],
+  "POST /nodes/{node}/lxc/{vmid}/status/shutdown": ["POST", "/nodes/pve1/lxc/105/status/shutdown"],
+  "POST /nodes/{node}/lxc/{vmid}/status/reboot": ["POST", "/nodes/pve1/lxc/105/status/reboot"],
+  "POST /nodes/{node}/lxc/{vmid}/status/suspend": ["POST", "/nodes/pve1/lxc/105/status/suspend"],
+  "POST /nodes/{node}/lxc/{vmid}/status/resume": ["POST", "/nodes/pve1/lxc/105/status/resume"],
+  "GET /nodes/{node}/tasks": ["GET", "/nodes/pve1/tasks", { source: "all" }],
+  "GET /nodes/{node}/tasks/{upid}": ["GET", upidPath("pve1", upid, "").slice(0, -1)],
+  "GET /nodes/{node}/tasks/{upid}/status": ["GET", upidPath("pve1", upid, "status")],
+  "GET /nodes/{node}/tasks/{upid}/log": ["GET", upidPath("pve1", upid, "log")],
+  "DELETE /nodes/{node}/tasks/{upid}": ["DELETE", upidPath("pve1", upid, "").slice(0, -1)],
+  "POST /access/ticket": ["POST", "/access/ticket", { username: "root@pam", password: "simulator" }],
+  "GET /access/permissions": ["GET", "/access/permissions"],
+  "GET /nodes/{node}/qemu/{vmid}/snapshot": ["GET", "/nodes/pve1/qemu/101/snapshot"],
+  "POST /nodes/{node}/qemu/{vmid}/snapshot": [
+    "POST",
+    "/nodes/pve1/qemu/100/snapshot",
+    { snapname: "s1", description: "x" }
+  ],
+  "GET /nodes/{node}/qemu/{vmid}/snapshot/{snapname}": ["GET", "/nodes/pve1/qemu/101/snapshot/pre-upgrade"],
+  "DELETE /nodes/{node}/qemu/{vmid}/snapshot/{snapname}": ["DELETE", "/nodes/pve1/qemu/101/snapshot/pre-upgrade"],
+  "POST /nodes/{node}/qemu/{vmid}/snapshot/{snapname}/rollback": [
+    "POST",
+    "/nodes/pve1/qemu/101/snapshot/after-upgrade/rollback"
+  ],
+  "GET /nodes/{node}/qemu/{vmid}/snapshot/{snapname}/config": [
+    "GET",
+    "/nodes/pve1/qemu/101/snapshot/after-upgrade/config"
+  ],
+  "PUT /nodes/{node}/qemu/{vmid}/snapshot/{snapname}/config": [
+    "PUT",
+    "/nodes/pve1/qemu/101/snapshot/after-upgrade/config",
+    { description: "y" }
+  ],
+  "GET /nodes/{node}/lxc/{vmid}/snapshot": ["GET", "/nodes/pve3/lxc/107/snapshot"],
+  "POST /nodes/{node}/lxc/{vmid}/snapshot": ["POST", "/nodes/pve1/lxc/105/snapshot", { snapname: "s1" }],
+  "GET /nodes/{node}/lxc/{vmid}/snapshot/{snapname}": ["GET", "/nodes/pve3/lxc/107/snapshot/clean"],
+  "DELETE /nodes/{node}/lxc/{vmid}/snapshot/{snapname}": ["DELETE", "/nodes/pve3/lxc/107/snapshot/clean"],
+  "POST /nodes/{node}/lxc/{vmid}/snapshot/{snapname}/rollback": ["POST", "/nodes/pve3/lxc/107/snapshot/clean/rollback"],
+  "GET /nodes/{node}/lxc/{vmid}/snapshot/{snapname}/config": ["GET", "/nodes/pve3/lxc/107/snapshot/clean/config"],
+  "PUT /nodes/{node}/lxc/{vmid}/snapshot/{snapname}/config": [
+    "PUT",
+    "/nodes/pve3/lxc/107/snapshot/clean/config",
+    { description: "z" }
+  ],
+  "POST /nodes/{node}/qemu": [
+    "POST",
+    "/nodes/pve1/qemu",
+    { vmid: 200, name: "new-vm", memory: 1024, scsi0: "local-lvm:8", net0: "virtio,bridge=vmbr0" }
+  ],
+  "POST /nodes/{node}/lxc": [
+    "POST",
+    "/nodes/pve1/lxc",
+    {
+      vmid: 201,
+      hostname: "new-ct",
+      ostemplate: "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst",
+      rootfs: "local-lvm:4"
+    }
+  ],
+  "DELETE /nodes/{node}/qemu/{vmid}": ["DELETE", "/nodes/pve3/qemu/108"],
+  "DELETE /nodes/{node}/lxc/{vmid}": ["DELETE", "/nodes/pve3/lxc/107"],
+  "POST /nodes/{node}/qemu/{vmid}/clone": [
+    "POST",
+    "/nodes/pve1/qemu/9000/clone",
+    { newid: 300, name: "from-template" }
+  ],
+  "POST /nodes/{node}/lxc/{vmid}/clone": ["POST", "/nodes/pve3/lxc/107/clone", { newid: 301 }],
+  "POST /nodes/{node}/qemu/{vmid}/migrate": ["POST", "/nodes/pve3/qemu/104/migrate", { target: "pve2" }],
+  "POST /nodes/{node}/lxc/{vmid}/migrate": ["POST", "/nodes/pve3/lxc/107/migrate", { target: "pve1" }],
+  "POST /nodes/{node}/qemu/{vmid}/template": ["POST", "/nodes/pve3/qemu/104/template"],
+  "POST /nodes/{node}/lxc/{vmid}/template": ["POST", "/nodes/pve3/lxc/107/template"],
+  "PUT /nodes/{node}/qemu/{vmid}/resize": ["PUT", "/nodes/pve1/qemu/100/resize", { disk: "scsi0", size: "+8G" }],
+  "PUT /nodes/{node}/lxc/{vmid}/resize": ["PUT", "/nodes/pve1/lxc/105/resize", { disk: "rootfs", size: "16G" }],
+  "GET /storage": ["GET", "/storage"],
+  "GET /storage/{storage}": ["GET", "/storage/local"],
+  "GET /nodes/{node}/storage": ["GET", "/nodes/pve1/storage"],
+  "GET /nodes/{node}/storage/{storage}": ["GET", "/nodes/pve1/storage/local"],
+  "GET /nodes/{node}/storage/{storage}/status": ["GET", "/nodes/pve1/storage/local-lvm/status"],
+  "GET /nodes/{node}/storage/{storage}/content": ["GET", "/nodes/pve1/storage/nfs-shared/content"],
+  "GET /nodes/{node}/storage/{storage}/content/{volume}": [
+    "GET",
+    `/nodes/pve1/storage/local/content/${encodeURIComponent("local:iso/debian-12.9.0-amd64-netinst.iso")}`
+  ],
+  "PUT /nodes/{node}/storage/{storage}/content/{volume}": [
+    "PUT",
+    `/nodes/pve1/storage/local/content/${encodeURIComponent("local:iso/debian-12.9.0-amd64-netinst.iso")}`,
+    { notes: "netinst" }
+  ],
+  "DELETE /nodes/{node}/storage/{storage}/content/{volume}": [
+    "DELETE",
+    `/nodes/pve1/storage/local/content/${encodeURIComponent("local:iso/debian-12.9.0-amd64-netinst.iso")}`
+  ],
+  "POST /nodes/{node}/vzdump": ["POST", "/nodes/pve1/vzdump", { vmid: "100", storage: "nfs-shared", mode: "snapshot" }],
+  "GET /cluster/backup": ["GET", "/cluster/backup"],
+  "POST /cluster/backup": ["POST", "/cluster/backup", { schedule: "daily", storage: "nfs-shared", vmid: "105" }],
+  "GET /cluster/backup/{id}": ["GET", "/cluster/backup/backup-7a1c2e3f-01"],
+  "PUT /cluster/backup/{id}": ["PUT", "/cluster/backup/backup-7a1c2e3f-01", { enabled: 0 }],
+  "DELETE /cluster/backup/{id}": ["DELETE", "/cluster/backup/backup-7a1c2e3f-02"],
+  "GET /nodes/{node}/network": ["GET", "/nodes/pve1/network"],
+  "POST /nodes/{node}/network": ["POST", "/nodes/pve1/network", { iface: "vmbr1", type: "bridge", autostart: 1 }],
+  "PUT /nodes/{node}/network": ["PUT", "/nodes/pve1/network"],
+  "DELETE /nodes/{node}/network": ["DELETE", "/nodes/pve2/network"],
+  "GET /nodes/{node}/network/{iface}": ["GET", "/nodes/pve1/network/vmbr0"],
+  "PUT /nodes/{node}/network/{iface}": ["PUT", "/nodes/pve2/network/vmbr0", { type: "bridge", comments: "uplink" }],
+  "DELETE /nodes/{node}/network/{iface}": ["DELETE", "/nodes/pve3/network/eno2"],
+  "GET /pools": ["GET", "/pools"],
+  "POST /pools": ["POST", "/pools", { poolid: "newpool", comment: "c" }],
+  "PUT /pools": ["PUT", "/pools", { poolid: "lab", vms: "103" }],
+  "DELETE /pools": ["DELETE", "/pools", { poolid: "staging" }],
+  "GET /pools/{poolid}": ["GET", "/pools/production"],
+  "PUT /pools/{poolid}": ["PUT", "/pools/lab", { comment: "Lab" }],
+  "DELETE /pools/{poolid}": ["DELETE", "/pools/staging"]
+})
+
+/** Endpoints the product's tools (issue 2 and the areas after it) call. */
+const toolEndpoints = [
+  "GET /version",
+  "GET /cluster/status",
+  "GET /nodes",
+  "GET /nodes/{node}/status",
+  "GET /cluster/resources",
+  "GET /nodes/{node}/qemu",
+  "GET /nodes/{node}/lxc",
+  "GET /nodes/{node}/qemu/{vmid}/status/current",
+  "GET /nodes/{node}/lxc/{vmid}/status/current",
+  "GET /nodes/{node}/qemu/{vmid}/config",
+  "GET /nodes/{node}/lxc/{vmid}/config",
+  "POST /nodes/{node}/qemu/{vmid}/status/start",
+  "POST /nodes/{node}/qemu/{vmid}/status/shutdown",
+  "POST /nodes/{node}/qemu/{vmid}/status/stop",
+  "POST /nodes/{node}/lxc/{vmid}/status/start",
+  "POST /nodes/{node}/lxc/{vmid}/status/shutdown",
+  "POST /nodes/{node}/lxc/{vmid}/status/stop",
+  "GET /nodes/{node}/tasks/{upid}/status",
+  "GET /nodes/{node}/tasks/{upid}/log",
+  "GET /nodes/{node}/tasks",
+  "POST /access/ticket",
+  "GET /cluster/nextid"
+]
+
+describe("simulator contract against apidata.json", () => {
+  it("implements only endpoints that exist in the real API", () => {
+    const sim = simulator()
+    const unknown = Object.keys(simulatedRoutes).filter((key) => {
+      const [method = "", template = ""] = key.split(" ")
+      return sim.schema.endpoint(method, template) === undefined
+    })
+    expect(unknown).toEqual([])
+  })
+
+  it("implements every endpoint the tools use", () => {
+    expect(toolEndpoints.filter((key) => simulatedRoutes[key] === undefined)).toEqual([])
+  })
+
+  it("answers every implemented endpoint with data matching its returns schema", () => {
+    const table = cases("UPID:pve1:00000001:00000001:00000001:x::x:")
+    expect(Object.keys(simulatedRoutes).filter((key) => table[key] === undefined)).toEqual([])
+    const failures: Array<string> = []
+    for (const key of Object.keys(table)) {
+      // A fresh cluster per endpoint, with one finished task to address.
+      const clock = steppedClock()
+      const sim = simulator({ now: clock.now, verifyResults: false, taskDurationMs: 100 })
+      const upid = call(sim, "POST", "/nodes/pve1/qemu/9000/config", { params: { description: "t" } }).json
+        ?.data as string
+      clock.advance(1000)
+      const [method, path, params] = cases(upid)[key]!
+      const answer = call(sim, method, path, params === undefined ? {} : { params })
+      if (answer.status !== 200) {
+        failures.push(`${key}: HTTP ${answer.status} ${answer.body}`)
+        continue
+      }
+      const [m = "", template = ""] = key.split(" ")
+      const endpoint = sim.schema.endpoint(m, template)!
+      const errors = validateResult(endpoint, answer.json?.data)
+      if (Object.keys(errors).length > 0) failures.push(`${key}: ${JSON.stringify(errors)}`)
+      if (endpoint.returnsUpid === "yes") {
+        expect(answer.json?.data, key).toMatch(/^UPID:/)
+      }
+    }
+    expect(failures).toEqual([])
+  })
+})
