@@ -111,27 +111,66 @@ export interface Principal {
   readonly superuser: boolean
 }
 
-/** Privileges a principal holds on a path (pool memberships add the pool's privileges for /vms/<vmid>). */
-export const privilegesOn = (principal: Principal, path: string, poolOf?: (vmid: number) => string | undefined) => {
-  if (principal.superuser) return new Set(ALL_PRIVILEGES)
-  const target = normalizePath(path)
-  const fromTree = (aclPath: string): Set<string> => {
-    const segments = aclPath === "/" ? [] : aclPath.slice(1).split("/")
-    let result = new Set<string>()
-    for (let depth = 0; depth <= segments.length; depth++) {
-      const prefix = `/${segments.slice(0, depth).join("/")}`
-      const exact = depth === segments.length
-      const entries = principal.acl.filter(
-        (entry) => normalizePath(entry.path) === prefix && (exact || entry.propagate !== false)
-      )
-      if (entries.length > 0) result = new Set(entries.flatMap((entry) => expandPrivs(entry.privs)))
+const allPrivileges: ReadonlySet<string> = new Set(ALL_PRIVILEGES)
+const privilegeCache = new WeakMap<ReadonlyArray<AclEntry>, Map<string, ReadonlySet<string>>>()
+
+/** ACL entries by normalized path, with roles expanded, computed once per ACL list. */
+const aclIndex = new WeakMap<
+  ReadonlyArray<AclEntry>,
+  Map<string, Array<{ privs: Array<string>; propagate: boolean }>>
+>()
+const indexAcl = (acl: ReadonlyArray<AclEntry>) => {
+  let index = aclIndex.get(acl)
+  if (index === undefined) {
+    index = new Map()
+    for (const entry of acl) {
+      const path = normalizePath(entry.path)
+      const list = index.get(path) ?? []
+      list.push({ privs: expandPrivs(entry.privs), propagate: entry.propagate !== false })
+      index.set(path, list)
     }
-    return result
+    aclIndex.set(acl, index)
   }
-  const privileges = fromTree(target)
+  return index
+}
+
+/** Privileges a principal holds on a path (pool memberships add the pool's privileges for /vms/<vmid>). */
+export const privilegesOn = (
+  principal: Principal,
+  path: string,
+  poolOf?: (vmid: number) => string | undefined
+): ReadonlySet<string> => {
+  if (principal.superuser) return allPrivileges
+  const index = indexAcl(principal.acl)
+  const target = /^\/([^/]+(\/[^/]+)*)?$/.test(path) ? path : normalizePath(path)
   const vm = /^\/vms\/(\d+)$/.exec(target)
   const pool = vm && poolOf ? poolOf(Number(vm[1])) : undefined
+  // ACL lists never change once added, so answers are kept per list, path and pool.
+  let cache = privilegeCache.get(principal.acl)
+  if (cache === undefined) {
+    cache = new Map()
+    privilegeCache.set(principal.acl, cache)
+  }
+  const key = pool === undefined ? target : `${target}|${pool}`
+  const cached = cache.get(key)
+  if (cached !== undefined) return cached
+  const fromTree = (aclPath: string): Set<string> => {
+    const segments = aclPath === "/" ? [] : aclPath.slice(1).split("/")
+    let result: ReadonlyArray<{ privs: Array<string> }> = []
+    let prefix = ""
+    for (let depth = 0; depth <= segments.length; depth++) {
+      prefix = depth === 0 ? "/" : `${prefix === "/" ? "" : prefix}/${segments[depth - 1]}`
+      const entries = index.get(prefix)
+      if (entries === undefined) continue
+      const exact = depth === segments.length
+      const applicable = exact ? entries : entries.filter((entry) => entry.propagate)
+      if (applicable.length > 0) result = applicable
+    }
+    return new Set(result.flatMap((entry) => entry.privs))
+  }
+  const privileges = fromTree(target)
   if (pool !== undefined) for (const priv of fromTree(`/pool/${pool}`)) privileges.add(priv)
+  cache.set(key, privileges)
   return privileges
 }
 

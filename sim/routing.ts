@@ -81,7 +81,7 @@ export const makeRouteContext = (
     return String(value)
   }
   const poolOf = (vmid: number) => state.model.guests.get(vmid)?.pool
-  const cache = new Map<string, Set<string>>()
+  const cache = new Map<string, ReadonlySet<string>>()
   return {
     state,
     model: state.model,

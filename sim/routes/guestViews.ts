@@ -84,25 +84,38 @@ export const guestCurrentStatus = (guest: Guest, now: number): Record<string, un
   return entry
 }
 
-/** An entry of `GET /cluster/resources` for a guest. */
+/** An entry of `GET /cluster/resources` for a guest (built field by field: it runs 10,000 times a call). */
 export const guestResource = (model: ClusterModel, guest: Guest, now: number): Record<string, unknown> => {
   const online = model.nodes.get(guest.node)?.online ?? false
-  const base: Record<string, unknown> = {
+  const entry: Record<string, unknown> = {
     id: `${guest.type}/${guest.vmid}`,
     type: guest.type,
     vmid: guest.vmid,
     name: guestName(guest),
     node: guest.node,
-    template: isTemplate(guest) ? 1 : 0,
-    ...optionalFields(guest)
+    template: isTemplate(guest) ? 1 : 0
   }
-  if (guest.pool !== undefined) base.pool = guest.pool
-  if (guest.haManaged) base.hastate = "started"
+  if (guest.config.tags !== undefined) entry.tags = guest.config.tags
+  if (guest.config.lock !== undefined) entry.lock = guest.config.lock
+  if (guest.pool !== undefined) entry.pool = guest.pool
+  if (guest.haManaged) entry.hastate = "started"
   if (!online) {
     // pmxcfs still knows the guest, but nobody reports its state.
-    base.status = "unknown"
-    return base
+    entry.status = "unknown"
+    return entry
   }
-  const { cpus, ...metrics } = guestMetrics(guest, now)
-  return { ...base, status: guest.status, ...metrics, maxcpu: cpus }
+  const metrics = guestMetrics(guest, now)
+  entry.status = guest.status
+  entry.cpu = metrics.cpu
+  entry.maxcpu = metrics.cpus
+  entry.mem = metrics.mem
+  entry.maxmem = metrics.maxmem
+  entry.disk = metrics.disk
+  entry.maxdisk = metrics.maxdisk
+  entry.diskread = metrics.diskread
+  entry.diskwrite = metrics.diskwrite
+  entry.netin = metrics.netin
+  entry.netout = metrics.netout
+  entry.uptime = metrics.uptime
+  return entry
 }

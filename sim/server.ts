@@ -1,0 +1,213 @@
+/**
+ * The simulator over real HTTP or HTTPS, on loopback only unless told otherwise, for curl, the MCP server and
+ * the benchmarks.
+ *
+ *   npm run sim -- --port 8006 [--tls] [--size tiny|small|large] [--seed N] [--host 127.0.0.1 [--allow-remote]]
+ *
+ * The first stdout line is the environment for the MCP server (token, host, and the CA file or the insecure-HTTP
+ * opt-in). With --tls a self-signed certificate for 127.0.0.1/localhost is generated at start with openssl.
+ */
+import { execFileSync } from "node:child_process"
+import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import * as http from "node:http"
+import * as https from "node:https"
+import { isIP } from "node:net"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { parseArgs } from "node:util"
+import { makeSimulator, SIM_TOKEN_ID, SIM_TOKEN_SECRET, type Simulator, type SimulatorOptions } from "./Simulator.js"
+
+export interface SimServerOptions {
+  readonly port?: number
+  readonly host?: string
+  readonly tls?: boolean
+  /** Needed to bind anything but a loopback address. */
+  readonly allowRemote?: boolean
+  readonly simulator?: SimulatorOptions
+}
+
+export interface RunningSimServer {
+  readonly sim: Simulator
+  readonly url: string
+  readonly port: number
+  /** The certificate to trust (PROXMOX_CA_FILE), with --tls. */
+  readonly caFile: string | undefined
+  /** The line to paste into the MCP server's environment. */
+  readonly envLine: string
+  close(): Promise<void>
+}
+
+export const isLoopback = (host: string): boolean =>
+  host === "localhost" || host === "::1" || (isIP(host) === 4 && host.startsWith("127."))
+
+/** A throwaway self-signed certificate (EC P-256, fast to make) valid for 127.0.0.1, ::1 and localhost. */
+const selfSignedCertificate = () => {
+  const dir = mkdtempSync(join(tmpdir(), "pve-sim-"))
+  const keyFile = join(dir, "key.pem")
+  const certFile = join(dir, "cert.pem")
+  execFileSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-keyout",
+      keyFile,
+      "-out",
+      certFile,
+      "-days",
+      "7",
+      "-subj",
+      "/CN=pve-simulator",
+      "-addext",
+      "subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost",
+      "-addext",
+      "basicConstraints=critical,CA:TRUE"
+    ],
+    { stdio: "ignore" }
+  )
+  return { dir, certFile, key: readFileSync(keyFile), cert: readFileSync(certFile) }
+}
+
+const readBody = (request: http.IncomingMessage): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const chunks: Array<Buffer> = []
+    request.on("data", (chunk: Buffer) => chunks.push(chunk))
+    request.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")))
+    request.on("error", reject)
+  })
+
+const headerRecord = (request: http.IncomingMessage): Record<string, string> => {
+  const headers: Record<string, string> = {}
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value
+  }
+  return headers
+}
+
+export const startSimServer = async (options: SimServerOptions = {}): Promise<RunningSimServer> => {
+  const host = options.host ?? "127.0.0.1"
+  if (!isLoopback(host) && !options.allowRemote) {
+    throw new Error(`refusing to bind ${host}: the simulator serves loopback only unless --allow-remote is given`)
+  }
+  const sim = makeSimulator(options.simulator)
+  const certificate = options.tls ? selfSignedCertificate() : undefined
+  const sockets = new Set<import("node:net").Socket>()
+
+  const listener: http.RequestListener = (request, response) => {
+    void (async () => {
+      const body = await readBody(request)
+      let aborted = false
+      response.on("close", () => {
+        aborted = !response.writableFinished
+      })
+      let answer = sim.handle({
+        method: request.method ?? "GET",
+        url: `http://${host}${request.url ?? "/"}`,
+        headers: headerRecord(request),
+        body: body === "" ? undefined : body
+      })
+      if (answer.delayMs !== undefined && answer.delayMs > 0) {
+        await new Promise((resolve) => setTimeout(resolve, answer.delayMs))
+      }
+      if (aborted) return
+      if (answer.deferred !== undefined) answer = answer.deferred()
+      if (answer.drop) {
+        request.socket.destroy()
+        return
+      }
+      response.writeHead(answer.status, answer.statusText, {
+        ...answer.headers,
+        ...(answer.body === "" ? {} : { "content-length": Buffer.byteLength(answer.body) })
+      })
+      response.end(answer.body)
+    })().catch((error: unknown) => {
+      response.writeHead(500, "simulator failure")
+      response.end(String(error))
+    })
+  }
+
+  const server = certificate
+    ? https.createServer({ key: certificate.key, cert: certificate.cert }, listener)
+    : http.createServer(listener)
+  server.on("connection", (socket) => {
+    sockets.add(socket)
+    socket.on("close", () => sockets.delete(socket))
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject)
+    server.listen(options.port ?? 0, host, () => resolve())
+  })
+  const address = server.address()
+  const port = typeof address === "object" && address !== null ? address.port : (options.port ?? 0)
+  const shownHost = host.includes(":") ? `[${host}]` : host
+  const url = `${certificate ? "https" : "http"}://${shownHost}:${port}`
+  const envLine = [
+    `PROXMOX_HOST=${url}`,
+    `PROXMOX_TOKEN_ID=${SIM_TOKEN_ID}`,
+    `PROXMOX_TOKEN_SECRET=${SIM_TOKEN_SECRET}`,
+    certificate ? `PROXMOX_CA_FILE=${certificate.certFile}` : "PVE_ALLOW_INSECURE_HTTP=true"
+  ].join(" ")
+  return {
+    sim,
+    url,
+    port,
+    caFile: certificate?.certFile,
+    envLine,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy()
+        server.close(() => {
+          if (certificate) rmSync(certificate.dir, { recursive: true, force: true })
+          resolve()
+        })
+      })
+  }
+}
+
+const main = async () => {
+  const { values } = parseArgs({
+    options: {
+      port: { type: "string", default: "8006" },
+      host: { type: "string", default: "127.0.0.1" },
+      tls: { type: "boolean", default: false },
+      "allow-remote": { type: "boolean", default: false },
+      size: { type: "string", default: "small" },
+      seed: { type: "string", default: "1" },
+      "task-duration-ms": { type: "string" }
+    }
+  })
+  const size = values.size
+  if (size !== "tiny" && size !== "small" && size !== "large") throw new Error(`--size must be tiny, small or large`)
+  const running = await startSimServer({
+    port: Number(values.port),
+    host: values.host,
+    tls: values.tls,
+    allowRemote: values["allow-remote"],
+    simulator: {
+      size,
+      seed: Number(values.seed),
+      ...(values["task-duration-ms"] === undefined ? {} : { taskDurationMs: Number(values["task-duration-ms"]) })
+    }
+  })
+  process.stdout.write(`${running.envLine}\n`)
+  process.stderr.write(
+    `Proxmox VE simulator (${size}, ${running.sim.model.nodes.size} nodes, ${running.sim.model.guests.size} guests) on ${running.url}/api2/json\n`
+  )
+  const stop = () => {
+    void running.close().then(() => process.exit(0))
+  }
+  process.on("SIGINT", stop)
+  process.on("SIGTERM", stop)
+}
+
+if (process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`)
+    process.exit(1)
+  })
+}
