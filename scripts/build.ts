@@ -17,7 +17,9 @@ const result = await build({
   metafile: true,
   legalComments: "linked",
   // Some bundled CommonJS dependencies call require(); give ESM output a real one.
-  banner: { js: "import { createRequire as __pmcpCreateRequire } from 'node:module'; const require = __pmcpCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __pmcpCreateRequire } from 'node:module'; const require = __pmcpCreateRequire(import.meta.url);"
+  },
   logLevel: "warning"
 })
 const outputs = Object.entries(result.metafile.outputs).filter(([file]) => file.endsWith(".js"))

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { NodeRuntime } from "@effect/platform-node"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { serveStdio } from "@modelcontextprotocol/server/stdio"
 import { Effect, Layer, LogLevel } from "effect"
 import { loadPveConfig, PveConfig } from "./config/PveConfig.js"
@@ -36,10 +36,15 @@ const serve = Effect.gen(function* () {
     : yield* Effect.map(loadPveConfig, (config) => ({ config, layer: ProxmoxLive(config) }))
 
   const runtime = yield* Layer.toRuntime(Layer.mergeAll(layer, PveConfig.layer(config), stderrLogger(config.logLevel)))
-  const connection = serveStdio(() => makeMcpServer(allTools, runtime, { name: "proxmox-mcp", version: VERSION, instructions }), {
-    onerror: (error) => process.stderr.write(`proxmox-mcp: transport error: ${error.message}\n`)
-  })
-  yield* Effect.logDebug(`serving ${allTools.length} tools over stdio${flags.has("--simulator") ? " on the simulator" : ""}`)
+  const connection = serveStdio(
+    () => makeMcpServer(allTools, runtime, { name: "proxmox-mcp", version: VERSION, instructions }),
+    {
+      onerror: (error) => process.stderr.write(`proxmox-mcp: transport error: ${error.message}\n`)
+    }
+  )
+  yield* Effect.logDebug(
+    `serving ${allTools.length} tools over stdio${flags.has("--simulator") ? " on the simulator" : ""}`
+  )
   // The client owns our lifetime: when it closes stdin, we leave.
   yield* Effect.async<void>((resume) => {
     const done = () => resume(Effect.void)

@@ -3,6 +3,9 @@
  * Provide `PveConfig` and an `HttpClient` (or use `ProxmoxLive`) and call the operations directly.
  */
 export * from "./config/PveConfig.js"
+export { makeMcpServer } from "./mcp/Adapter.js"
+export type { AnyTool, Tool, Toolset } from "./mcp/Tool.js"
+export { allTools } from "./mcp/tools/index.js"
 export * as Cluster from "./proxmox/cluster.js"
 export * from "./proxmox/errors.js"
 export * as Guests from "./proxmox/guests.js"
@@ -13,7 +16,4 @@ export * from "./proxmox/ProxmoxClient.js"
 export * from "./proxmox/Tasks.js"
 export * from "./proxmox/Upid.js"
 export * from "./proxmox/WireSchemas.js"
-export { makeMcpServer } from "./mcp/Adapter.js"
-export type { AnyTool, Tool, Toolset } from "./mcp/Tool.js"
-export { allTools } from "./mcp/tools/index.js"
 export { VERSION } from "./version.js"

@@ -189,7 +189,11 @@ export const loadPveConfig: Effect.Effect<PveConfigShape, ConfigInvalid> = Effec
   let auth: PveAuthConfig | undefined
   if (tokenId !== undefined || tokenSecret !== undefined) {
     if (tokenId === undefined) {
-      problems.push({ variable: "PROXMOX_TOKEN_ID", problem: "not set, but a token secret is", fix: "set PROXMOX_TOKEN_ID=user@realm!tokenname" })
+      problems.push({
+        variable: "PROXMOX_TOKEN_ID",
+        problem: "not set, but a token secret is",
+        fix: "set PROXMOX_TOKEN_ID=user@realm!tokenname"
+      })
     } else if (!tokenIdPattern.test(tokenId)) {
       problems.push({
         variable: "PROXMOX_TOKEN_ID",
@@ -198,7 +202,11 @@ export const loadPveConfig: Effect.Effect<PveConfigShape, ConfigInvalid> = Effec
       })
     }
     if (tokenSecret === undefined) {
-      problems.push({ variable: "PROXMOX_TOKEN_SECRET", problem: "not set, but a token id is", fix: "set PROXMOX_TOKEN_SECRET to the token's UUID secret" })
+      problems.push({
+        variable: "PROXMOX_TOKEN_SECRET",
+        problem: "not set, but a token id is",
+        fix: "set PROXMOX_TOKEN_SECRET to the token's UUID secret"
+      })
     }
     if (tokenId !== undefined && tokenSecret !== undefined) {
       auth = { _tag: "Token", tokenId, secret: Redacted.make(tokenSecret) }
@@ -212,7 +220,11 @@ export const loadPveConfig: Effect.Effect<PveConfigShape, ConfigInvalid> = Effec
       })
     }
     if (password === undefined) {
-      problems.push({ variable: "PROXMOX_PASSWORD", problem: "not set, but a username is", fix: "set PROXMOX_PASSWORD" })
+      problems.push({
+        variable: "PROXMOX_PASSWORD",
+        problem: "not set, but a username is",
+        fix: "set PROXMOX_PASSWORD"
+      })
     }
     if (username !== undefined && password !== undefined) {
       auth = { _tag: "Ticket", username, password: Redacted.make(password) }
@@ -249,7 +261,11 @@ export const loadPveConfig: Effect.Effect<PveConfigShape, ConfigInvalid> = Effec
   if (rawLevel !== undefined) {
     const level = logLevels[rawLevel.trim().toLowerCase()]
     if (level === undefined) {
-      problems.push({ variable: "LOG_LEVEL", problem: `"${rawLevel}" is not a log level`, fix: "use one of: debug, info, warn, error, none" })
+      problems.push({
+        variable: "LOG_LEVEL",
+        problem: `"${rawLevel}" is not a log level`,
+        fix: "use one of: debug, info, warn, error, none"
+      })
     } else {
       logLevel = level
     }

@@ -1,7 +1,7 @@
 import { HttpClientRequest } from "@effect/platform"
 import { Clock, Effect, Option, Redacted, Ref, Schema } from "effect"
 import type { PveAuthConfig } from "../config/PveConfig.js"
-import { PveAuthError, PveDecodeError, type ProxmoxError } from "./errors.js"
+import { type ProxmoxError, PveAuthError, PveDecodeError } from "./errors.js"
 import type { PveResponse } from "./ProxmoxClient.js"
 
 /** Sends one request to PVE and interprets the answer; provided by ProxmoxClient so login uses the same wire rules. */
@@ -64,7 +64,9 @@ export const makeAuthenticator = (
         )
         const response = yield* transport(request, { method: "POST", path: "/access/ticket" })
         const answer = yield* Schema.decodeUnknown(TicketAnswer)(response.data).pipe(
-          Effect.mapError(() => new PveDecodeError({ path: "/access/ticket", message: "the login answer has no ticket" }))
+          Effect.mapError(
+            () => new PveDecodeError({ path: "/access/ticket", message: "the login answer has no ticket" })
+          )
         )
         if (answer.NeedTFA !== undefined && answer.NeedTFA !== 0 && answer.NeedTFA !== "0") {
           return yield* new PveAuthError({

@@ -27,16 +27,28 @@ const vmidFormat: SegmentFormat = {
 }
 
 export const segmentFormats = {
-  node: patterned(/^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/, 63, "a node name (letters, digits and inner hyphens, e.g. pve1)"),
+  node: patterned(
+    /^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/,
+    63,
+    "a node name (letters, digits and inner hyphens, e.g. pve1)"
+  ),
   vmid: vmidFormat,
   newid: vmidFormat,
-  type: { describe: "a guest type, qemu or lxc", check: (v) => v === "qemu" || v === "lxc", jsonSchema: { enum: ["qemu", "lxc"] } },
+  type: {
+    describe: "a guest type, qemu or lxc",
+    check: (v) => v === "qemu" || v === "lxc",
+    jsonSchema: { enum: ["qemu", "lxc"] }
+  },
   storage: patterned(
     /^[a-z][a-z0-9\-_.]*[a-z0-9]$/i,
     64,
     "a storage id (e.g. local-lvm: a letter, then letters, digits, '-', '_' or '.')"
   ),
-  snapname: patterned(/^[a-z][a-z0-9_-]+$/i, 40, "a snapshot name (a letter, then letters, digits, '-' or '_'; at most 40 characters)"),
+  snapname: patterned(
+    /^[a-z][a-z0-9_-]+$/i,
+    40,
+    "a snapshot name (a letter, then letters, digits, '-' or '_'; at most 40 characters)"
+  ),
   iface: patterned(/^[a-zA-Z][a-zA-Z0-9_]{1,20}([:.]\d+)?$/, 20, "a network interface name (e.g. vmbr0, eno1.20)"),
   upid: {
     describe: "a task id (UPID:node:pid:pstart:starttime:type:id:user:)",
@@ -73,8 +85,11 @@ export const validateSegment = (name: string, value: unknown): Effect.Effect<str
   }
   const text = typeof value === "number" && Number.isInteger(value) ? String(value) : value
   if (typeof text !== "string" || !format.check(text)) {
-    const shown = typeof value === "string" ? JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value) : String(value)
-    return Effect.fail(new InvalidInput({ field: name, message: `${name} ${shown} is not valid: expected ${format.describe}` }))
+    const shown =
+      typeof value === "string" ? JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value) : String(value)
+    return Effect.fail(
+      new InvalidInput({ field: name, message: `${name} ${shown} is not valid: expected ${format.describe}` })
+    )
   }
   return Effect.succeed(text)
 }

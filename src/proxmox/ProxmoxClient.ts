@@ -3,6 +3,7 @@ import { Context, Duration, Effect, Layer, Option, Schedule, Schema } from "effe
 import { PveConfig } from "../config/PveConfig.js"
 import { makeAuthenticator, type Transport } from "./Auth.js"
 import {
+  type ProxmoxError,
   PveAuthError,
   PveDecodeError,
   PveNotFound,
@@ -11,8 +12,7 @@ import {
   PveServerError,
   PveTimeout,
   PveTransportError,
-  PveUpstreamError,
-  type ProxmoxError
+  PveUpstreamError
 } from "./errors.js"
 import { type PvePath, pvePath } from "./Path.js"
 
@@ -59,7 +59,8 @@ const ErrorBody = Schema.Struct({
 const SuccessBody = Schema.Struct({ data: Schema.Unknown, total: Schema.optional(Schema.Unknown) })
 
 const permissionPattern = /^Permission check failed \(([^,]+), (.+)\)$/
-const notFoundPattern = /does not exist|no such (vm|task|volume|storage|node|snapshot|pool|user|token|interface|file)|not found|hostname lookup '[^']*' failed/i
+const notFoundPattern =
+  /does not exist|no such (vm|task|volume|storage|node|snapshot|pool|user|token|interface|file)|not found|hostname lookup '[^']*' failed/i
 
 const defaultMessages: Record<number, string> = {
   401: "authentication failed: PVE rejected the API token or ticket",
@@ -81,13 +82,23 @@ export const interpretResponse = (
   }
   if (status >= 200 && status < 300) {
     return Schema.decodeUnknown(SuccessBody)(json).pipe(
-      Effect.map(({ data, total }) => ({ data, total: typeof total === "number" ? total : total === undefined ? undefined : Number(total) })),
-      Effect.mapError(() => new PveDecodeError({ path: label.path, message: `${label.method} ${label.path} answered without a {data} envelope` }))
+      Effect.map(({ data, total }) => ({
+        data,
+        total: typeof total === "number" ? total : total === undefined ? undefined : Number(total)
+      })),
+      Effect.mapError(
+        () =>
+          new PveDecodeError({
+            path: label.path,
+            message: `${label.method} ${label.path} answered without a {data} envelope`
+          })
+      )
     )
   }
   const parsed = Schema.decodeUnknownOption(ErrorBody)(json)
   const rawMessage = Option.flatMap(parsed, (b) => Option.fromNullable(b.message)).pipe(Option.getOrUndefined)
-  const message = (rawMessage ?? "").trim() || defaultMessages[status] || `HTTP ${status} from ${label.method} ${label.path}`
+  const message =
+    (rawMessage ?? "").trim() || defaultMessages[status] || `HTTP ${status} from ${label.method} ${label.path}`
   const errors = Option.flatMap(parsed, (b) => Option.fromNullable(b.errors)).pipe(Option.getOrUndefined)
 
   if (status === 401) return Effect.fail(new PveAuthError({ message }))
@@ -104,8 +115,12 @@ export const interpretResponse = (
   if (status === 400) {
     const perParam: Record<string, string> = {}
     for (const [k, v] of Object.entries(errors ?? {})) perParam[k] = String(v).trim()
-    const detail = Object.entries(perParam).map(([k, v]) => `${k}: ${v}`).join("; ")
-    return Effect.fail(new PveParamError({ message: detail === "" ? message : `${message} ${detail}`, errors: perParam }))
+    const detail = Object.entries(perParam)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join("; ")
+    return Effect.fail(
+      new PveParamError({ message: detail === "" ? message : `${message} ${detail}`, errors: perParam })
+    )
   }
   if (status >= 595 && status <= 599) return Effect.fail(new PveUpstreamError({ status, message }))
   if (status === 500 && notFoundPattern.test(message)) return Effect.fail(new PveNotFound({ message }))
@@ -131,7 +146,12 @@ export const makeProxmoxClient = Effect.gen(function* () {
   const transport: Transport = (request, label) =>
     http.execute(request).pipe(
       Effect.flatMap((response) => Effect.map(response.text, (body) => [response.status, body] as const)),
-      Effect.mapError((e) => new PveTransportError({ message: `${label.method} ${label.path}: ${e.reason === "Transport" ? "connection failed" : e.reason} (${e.message})` })),
+      Effect.mapError(
+        (e) =>
+          new PveTransportError({
+            message: `${label.method} ${label.path}: ${e.reason === "Transport" ? "connection failed" : e.reason} (${e.message})`
+          })
+      ),
       Effect.flatMap(([status, body]) => interpretResponse(label, status, body)),
       Effect.timeoutFail({
         duration: timeout,
@@ -168,7 +188,9 @@ export const makeProxmoxClient = Effect.gen(function* () {
   const execute = (request: PveRequest): Effect.Effect<PveResponse, ProxmoxError> => {
     const attempt = withReauth(request)
     const run =
-      request.method === "GET" ? attempt.pipe(Effect.retry({ schedule: readRetrySchedule, while: isTransient })) : attempt
+      request.method === "GET"
+        ? attempt.pipe(Effect.retry({ schedule: readRetrySchedule, while: isTransient }))
+        : attempt
     return run.pipe(
       Effect.withSpan("ProxmoxClient.execute", { attributes: { method: request.method, path: request.path.template } })
     )

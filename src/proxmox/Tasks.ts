@@ -23,6 +23,21 @@ export type TaskStatus = typeof TaskStatus.Type
 
 export const TaskLogLine = Schema.Struct({ n: PveInt, t: Schema.String })
 
+/** One row of GET /nodes/{node}/tasks: `status` is the raw exit status, or "RUNNING" for active tasks. */
+export const TaskListEntry = Schema.Struct({
+  upid: Schema.String,
+  node: Schema.String,
+  pid: PveInt,
+  pstart: PveNumber,
+  starttime: PveNumber,
+  endtime: Schema.optional(PveNumber),
+  type: Schema.String,
+  id: Schema.String,
+  user: Schema.String,
+  tokenid: Schema.optional(Schema.String),
+  status: Schema.optional(Schema.String)
+})
+
 /** How a finished task went: `OK`, or `WARNINGS: n` with the warning lines. */
 export interface TaskOutcome {
   readonly upid: string

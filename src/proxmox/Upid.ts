@@ -38,7 +38,10 @@ export const parseUpid = (text: string): UpidFields | undefined => {
 export const UpidString = Schema.String.pipe(
   Schema.filter((s) => upidPattern.test(s) || "not a Proxmox task id (UPID:node:pid:pstart:starttime:type:id:user:)"),
   Schema.brand("Upid"),
-  Schema.annotations({ identifier: "Upid", description: "Proxmox task id, e.g. UPID:pve1:0020C066:042DF204:69C26EB0:qmstart:100:root@pam:" })
+  Schema.annotations({
+    identifier: "Upid",
+    description: "Proxmox task id, e.g. UPID:pve1:0020C066:042DF204:69C26EB0:qmstart:100:root@pam:"
+  })
 )
 export type UpidString = typeof UpidString.Type
 

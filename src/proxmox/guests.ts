@@ -51,8 +51,16 @@ export const listGuests = (filter: GuestFilter = {}) =>
     if (filter.node !== undefined) yield* validateSegment("node", filter.node)
     const resources = yield* getClusterResources("vm")
     return resources
-      .filter((r): r is typeof r & { vmid: number; node: string } => (r.type === "qemu" || r.type === "lxc") && r.vmid !== undefined && r.node !== undefined)
-      .filter((r) => (filter.type === undefined || r.type === filter.type) && (filter.node === undefined || r.node === filter.node) && (filter.status === undefined || r.status === filter.status))
+      .filter(
+        (r): r is typeof r & { vmid: number; node: string } =>
+          (r.type === "qemu" || r.type === "lxc") && r.vmid !== undefined && r.node !== undefined
+      )
+      .filter(
+        (r) =>
+          (filter.type === undefined || r.type === filter.type) &&
+          (filter.node === undefined || r.node === filter.node) &&
+          (filter.status === undefined || r.status === filter.status)
+      )
       .map(
         (r): GuestSummary => ({
           vmid: r.vmid,
@@ -133,13 +141,22 @@ export const getGuestStatus = (guest: GuestRef) =>
 /** A guest config: keys are PVE's own (cores, memory, net0, scsi0, …); values as PVE sends them. */
 export const GuestConfig = Schema.Record({ key: Schema.String, value: Schema.Unknown })
 
-export const getGuestConfig = (guest: GuestRef, options: { readonly current?: boolean; readonly snapshot?: string } = {}) =>
+export const getGuestConfig = (
+  guest: GuestRef,
+  options: { readonly current?: boolean; readonly snapshot?: string } = {}
+) =>
   Effect.gen(function* () {
     if (options.snapshot !== undefined) yield* validateSegment("snapname", options.snapshot)
-    return yield* pveCall(GuestConfig, "GET", `/nodes/{node}/${guest.type}/{vmid}/config`, { node: guest.node, vmid: guest.vmid }, {
-      current: options.current,
-      snapshot: options.snapshot
-    })
+    return yield* pveCall(
+      GuestConfig,
+      "GET",
+      `/nodes/{node}/${guest.type}/{vmid}/config`,
+      { node: guest.node, vmid: guest.vmid },
+      {
+        current: options.current,
+        snapshot: options.snapshot
+      }
+    )
   })
 
 export const PowerAction = Schema.Literal("start", "shutdown", "stop", "reboot", "reset", "suspend", "resume")
@@ -151,7 +168,13 @@ export const changePowerState = (guest: GuestRef, action: PowerAction, params: P
     if (guest.type === "lxc" && action === "reset") {
       return yield* new InvalidInput({ field: "action", message: "containers cannot be reset; use reboot or stop" })
     }
-    const upid = yield* pveCall(Schema.String, "POST", `/nodes/{node}/${guest.type}/{vmid}/status/${action}`, { node: guest.node, vmid: guest.vmid }, params)
+    const upid = yield* pveCall(
+      Schema.String,
+      "POST",
+      `/nodes/{node}/${guest.type}/{vmid}/status/${action}`,
+      { node: guest.node, vmid: guest.vmid },
+      params
+    )
     const outcome = yield* waitForTask(upid)
     const after = yield* getGuestStatus(guest)
     return { ...outcome, vmid: guest.vmid, node: guest.node, guestType: guest.type, action, statusAfter: after.status }

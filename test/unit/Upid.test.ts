@@ -19,7 +19,15 @@ describe("UPID", () => {
 
   it("reads the fields of a real vzdump UPID", () => {
     const u = parseUpid("UPID:pve1:0020C066:042DF204:69C26EB0:vzdump::root@pam:")!
-    expect(u).toMatchObject({ node: "pve1", pid: 0x20c066, pstart: 0x42df204, starttime: 0x69c26eb0, type: "vzdump", id: "", user: "root@pam" })
+    expect(u).toMatchObject({
+      node: "pve1",
+      pid: 0x20c066,
+      pstart: 0x42df204,
+      starttime: 0x69c26eb0,
+      type: "vzdump",
+      id: "",
+      user: "root@pam"
+    })
   })
 
   it("keeps the token in the user field", () => {
@@ -27,7 +35,15 @@ describe("UPID", () => {
   })
 
   it("formats hex fields as upper case, zero padded to 8", () => {
-    const text = formatUpid({ node: "n1", pid: 10, pstart: 255, starttime: 1, type: "qmstart", id: "100", user: "root@pam" } as never)
+    const text = formatUpid({
+      node: "n1",
+      pid: 10,
+      pstart: 255,
+      starttime: 1,
+      type: "qmstart",
+      id: "100",
+      user: "root@pam"
+    } as never)
     expect(text).toBe("UPID:n1:0000000A:000000FF:00000001:qmstart:100:root@pam:")
   })
 

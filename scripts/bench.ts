@@ -1,0 +1,141 @@
+// Benchmarks (not tests): start-up to a tools/list answer, bundle size, and peak RSS after 100 tool calls.
+// Figures are medians over repeated runs; the machines are shared, so compare ratios, not single numbers.
+import { spawn } from "node:child_process"
+import { readdirSync, readFileSync, statSync } from "node:fs"
+import { join } from "node:path"
+
+const root = join(import.meta.dirname, "..")
+const bin = join(root, "dist/proxmox-mcp.js")
+const runs = Number(process.env.BENCH_RUNS ?? 10)
+
+const liveEnv = {
+  PATH: process.env.PATH ?? "",
+  PROXMOX_HOST: "https://pve.invalid:8006",
+  PROXMOX_TOKEN_ID: "bench@pve!bench",
+  PROXMOX_TOKEN_SECRET: "00000000-0000-0000-0000-000000000000"
+}
+
+interface Session {
+  readonly request: (method: string, params?: unknown) => Promise<unknown>
+  readonly notify: (method: string, params?: unknown) => void
+  readonly pid: number
+  readonly close: () => Promise<void>
+}
+
+/** A bare JSON-RPC client over the child's stdio: no SDK on the measuring side, so it costs nothing. */
+const start = (args: string[], env: Record<string, string>): Session => {
+  const child = spawn(process.execPath, [bin, ...args], { env, stdio: ["pipe", "pipe", "ignore"] })
+  let buffer = ""
+  let nextId = 1
+  const pending = new Map<number, (value: unknown) => void>()
+  child.stdout.on("data", (chunk: Buffer) => {
+    buffer += chunk.toString("utf8")
+    let newline = buffer.indexOf("\n")
+    while (newline >= 0) {
+      const line = buffer.slice(0, newline)
+      buffer = buffer.slice(newline + 1)
+      const message = JSON.parse(line) as { id?: number; result?: unknown; error?: unknown }
+      if (message.id !== undefined) pending.get(message.id)?.(message.result ?? message.error)
+      newline = buffer.indexOf("\n")
+    }
+  })
+  const send = (message: object) => child.stdin.write(`${JSON.stringify({ jsonrpc: "2.0", ...message })}\n`)
+  return {
+    pid: child.pid!,
+    request: (method, params) =>
+      new Promise((resolve) => {
+        const id = nextId++
+        pending.set(id, resolve)
+        send({ id, method, params })
+      }),
+    notify: (method, params) => send({ method, params }),
+    close: () =>
+      new Promise((resolve) => {
+        child.once("exit", () => resolve())
+        child.stdin.end()
+      })
+  }
+}
+
+const initialize = async (session: Session) => {
+  await session.request("initialize", {
+    protocolVersion: "2025-11-25",
+    capabilities: {},
+    clientInfo: { name: "bench", version: "1" }
+  })
+  session.notify("notifications/initialized")
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+
+const startupMs = async (args: string[], env: Record<string, string>) => {
+  const times: number[] = []
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now()
+    const session = start(args, env)
+    await initialize(session)
+    await session.request("tools/list")
+    times.push(performance.now() - t0)
+    await session.close()
+  }
+  return times
+}
+
+const peakRssMiB = (pid: number) => {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8")
+  const kib = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN)
+  return kib / 1024
+}
+
+const rssAfterCalls = async (calls: number) => {
+  const session = start(["--simulator"], { PATH: process.env.PATH ?? "" })
+  await initialize(session)
+  const mix = [
+    ["pve_list_guests", {}],
+    ["pve_cluster_resources", {}],
+    ["pve_guest_status", { vmid: 100 }],
+    ["pve_node_status", { node: "pve1" }],
+    ["pve_cluster_status", {}]
+  ] as const
+  for (let i = 0; i < calls; i++) {
+    const [name, args] = mix[i % mix.length]!
+    await session.request("tools/call", { name, arguments: args })
+  }
+  const rss = peakRssMiB(session.pid)
+  await session.close()
+  return rss
+}
+
+const bundle = () => {
+  const files = readdirSync(join(root, "dist")).filter((f) => f.endsWith(".js"))
+  const total = files.reduce((sum, f) => sum + statSync(join(root, "dist", f)).size, 0)
+  return { files: files.length, kib: total / 1024, entryKib: statSync(bin).size / 1024 }
+}
+
+const baselineNodeMs = async () => {
+  const times: number[] = []
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now()
+    await new Promise((resolve) => spawn(process.execPath, ["-e", ""]).once("exit", resolve))
+    times.push(performance.now() - t0)
+  }
+  return median(times)
+}
+
+const nodeMs = await baselineNodeMs()
+const live = await startupMs([], liveEnv)
+const simulated = await startupMs(["--simulator"], { PATH: process.env.PATH ?? "" })
+const size = bundle()
+const rss = await rssAfterCalls(100)
+
+console.log(`node itself (spawn of an empty script): median ${nodeMs.toFixed(0)} ms`)
+console.log(
+  `spawn -> tools/list answered, live config: median ${median(live).toFixed(0)} ms of ${runs} (target <= 200 ms; ${(median(live) / nodeMs).toFixed(1)}x bare node)`
+)
+console.log(`spawn -> tools/list answered, --simulator: median ${median(simulated).toFixed(0)} ms of ${runs}`)
+console.log(`bundle: ${size.files} JS files, ${size.kib.toFixed(0)} KiB in all, entry ${size.entryKib.toFixed(0)} KiB`)
+console.log(`peak RSS after 100 tool calls (--simulator): ${rss.toFixed(1)} MiB (target <= 85 MiB)`)
