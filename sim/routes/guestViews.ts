@@ -77,8 +77,52 @@ export const guestCurrentStatus = (guest: Guest, now: number): Record<string, un
     if (guest.status === "running") {
       entry["running-machine"] = String(guest.config.machine ?? "pc-i440fx-9.2+pve1")
       entry["running-qemu"] = "9.2.0"
-      entry.balloon = entry.maxmem
-      entry.freemem = Math.floor(Number(entry.maxmem) - Number(entry.mem))
+      const maxmem = Number(entry.maxmem)
+      const mem = Number(entry.mem)
+      entry.balloon = maxmem
+      entry.balloon_min = maxmem
+      entry.freemem = maxmem - mem
+      entry.shares = 1000
+      entry.spice = 0
+      entry.ballooninfo = {
+        actual: maxmem,
+        max_mem: maxmem,
+        total_mem: maxmem - 64 * 1024 ** 2,
+        free_mem: maxmem - mem,
+        major_page_faults: 1811,
+        minor_page_faults: 3_803_793,
+        mem_swapped_in: 0,
+        mem_swapped_out: 0,
+        last_update: Math.floor(now / 1000)
+      }
+      entry.nics = { [`tap${guest.vmid}i0`]: { netin: entry.netin, netout: entry.netout } }
+      entry.blockstat = Object.fromEntries(
+        ["scsi0", "ide2"].map((drive) => [
+          drive,
+          {
+            rd_bytes: drive === "scsi0" ? entry.diskread : 0,
+            wr_bytes: drive === "scsi0" ? entry.diskwrite : 0,
+            rd_operations: 0,
+            wr_operations: 0,
+            flush_operations: 0,
+            failed_rd_operations: 0,
+            failed_wr_operations: 0,
+            account_failed: true,
+            account_invalid: true,
+            timed_stats: []
+          }
+        ])
+      )
+      // Pass-through from QMP: real JSON booleans here, unlike PVE's own 0/1.
+      entry["proxmox-support"] = {
+        "pbs-dirty-bitmap": true,
+        "pbs-dirty-bitmap-migration": true,
+        "pbs-dirty-bitmap-savevm": true,
+        "pbs-masterkey": true,
+        "query-bitmap-info": true,
+        "backup-max-workers": true,
+        "pbs-library-version": "1.5.2 (UNKNOWN)"
+      }
     }
   }
   return entry
