@@ -127,12 +127,14 @@ describe("wire: bad requests as real PVE answers them", () => {
     ]
   ]
 
-  it.each(table)("%s", (_, method, path, params, status, message, errors) => {
-    const answer = call(sim, method, path, { params })
-    expect(answer.status).toBe(status)
-    expect(answer.statusText).toBe(message.split("\n")[0])
-    expect(answer.json).toEqual({ data: null, message, ...(errors === undefined ? {} : { errors }) })
-  })
+  for (const [name, method, path, params, status, message, errors] of table) {
+    it(name, () => {
+      const answer = call(sim, method, path, { params })
+      expect(answer.status).toBe(status)
+      expect(answer.statusText).toBe(message.split("\n")[0])
+      expect(answer.json).toEqual({ data: null, message, ...(errors === undefined ? {} : { errors }) })
+    })
+  }
 
   it("refuses other HTTP methods and bodies on GET", () => {
     expect(call(sim, "PATCH", "/version")).toMatchObject({ status: 501, statusText: "method 'PATCH' not available" })
