@@ -5,7 +5,8 @@ import { Effect, Layer, LogLevel } from "effect"
 import { loadPveConfig, PveConfig } from "./config/PveConfig.js"
 import { stderrLogger } from "./logging.js"
 import { makeMcpServer } from "./mcp/Adapter.js"
-import { allTools } from "./mcp/tools/index.js"
+import { loadBoth, loadServerPolicy, makeServerPolicies } from "./policy/index.js"
+import { scrubbingStderrLogger } from "./policy/Secrets.js"
 import { ProxmoxLive } from "./proxmox/layers.js"
 import { VERSION } from "./version.js"
 
@@ -26,24 +27,39 @@ const flags = new Set(process.argv.slice(2))
 const unknown = [...flags].filter((f) => !["--simulator", "--help", "-h", "--version"].includes(f))
 
 const serve = Effect.gen(function* () {
-  const { config, layer } = flags.has("--simulator")
+  const simulator = flags.has("--simulator")
+  // The policy variables apply in --simulator mode too (read-only by default there as well).
+  const connection = simulator
     ? yield* Effect.promise(() => import("./simulatorMode.js")).pipe(
-        Effect.map((m) => {
-          const config = m.simulatorConfig()
-          return { config, layer: m.ProxmoxSimulated(config).layer }
-        })
+        Effect.flatMap((m) =>
+          Effect.map(loadServerPolicy, (policy) => {
+            const config = m.simulatorConfig()
+            return { config, policy, layer: m.ProxmoxSimulated(config).layer }
+          })
+        )
       )
-    : yield* Effect.map(loadPveConfig, (config) => ({ config, layer: ProxmoxLive(config) }))
+    : yield* Effect.map(loadBoth(loadPveConfig, loadServerPolicy), ([config, policy]) => ({
+        config,
+        policy,
+        layer: ProxmoxLive(config)
+      }))
+  const { config, policy, layer } = connection
+  const policies = makeServerPolicies(policy, config.auth)
 
-  const runtime = yield* Layer.toRuntime(Layer.mergeAll(layer, PveConfig.layer(config), stderrLogger(config.logLevel)))
-  const connection = serveStdio(
-    () => makeMcpServer(allTools, runtime, { name: "proxmox-mcp", version: VERSION, instructions }),
-    {
-      onerror: (error) => process.stderr.write(`proxmox-mcp: transport error: ${error.message}\n`)
-    }
+  const runtime = yield* Layer.toRuntime(
+    Layer.mergeAll(
+      policies.wrapClient(layer),
+      PveConfig.layer(config),
+      scrubbingStderrLogger(config.logLevel, policies.scrub)
+    )
   )
-  yield* Effect.logDebug(
-    `serving ${allTools.length} tools over stdio${flags.has("--simulator") ? " on the simulator" : ""}`
+  const server = serveStdio(
+    () =>
+      makeMcpServer(policies.tools, runtime, { name: "proxmox-mcp", version: VERSION, instructions }, policies.safety),
+    { onerror: (error) => process.stderr.write(`proxmox-mcp: transport error: ${policies.scrub(error.message)}\n`) }
+  )
+  yield* Effect.logInfo(
+    `serving ${policies.tools.length} tools over stdio${simulator ? " on the simulator" : ""}${policy.readOnly ? ", read-only (PVE_READONLY=false enables write tools)" : ""}`
   )
   // The client owns our lifetime: when it closes stdin, we leave.
   yield* Effect.async<void>((resume) => {
@@ -51,7 +67,7 @@ const serve = Effect.gen(function* () {
     process.stdin.once("end", done)
     process.stdin.once("close", done)
   })
-  yield* Effect.promise(() => connection.close())
+  yield* Effect.promise(() => server.close())
 }).pipe(Effect.scoped)
 
 const main = Effect.gen(function* () {
@@ -72,4 +88,5 @@ const main = Effect.gen(function* () {
   )
 })
 
-NodeRuntime.runMain(main.pipe(Effect.provide(stderrLogger(LogLevel.Info))))
+// runMain would add a pretty logger that writes to stdout, which belongs to the protocol.
+NodeRuntime.runMain(main.pipe(Effect.provide(stderrLogger(LogLevel.Info))), { disablePrettyLogger: true })

@@ -19,6 +19,9 @@ export const simulatorConfig = (overrides: Partial<PveConfigShape> = {}): PveCon
 /** The real ProxmoxClient over an in-process simulated cluster: only the socket is replaced. */
 export const ProxmoxSimulated = (config: PveConfigShape, options: SimulatorOptions = {}) => {
   const simulator = makeSimulator(options)
-  const layer = ProxmoxClientLive.pipe(Layer.provide(SimulatorLayer(simulator)), Layer.provideMerge(PveConfig.layer(config)))
+  const layer = ProxmoxClientLive.pipe(
+    Layer.provide(SimulatorLayer(simulator)),
+    Layer.provideMerge(PveConfig.layer(config))
+  )
   return { simulator, layer }
 }

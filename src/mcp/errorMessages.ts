@@ -47,7 +47,11 @@ export const presentError = (e: ProxmoxError, auth: PveAuthConfig | undefined): 
     }
     case "PveParamError":
       return {
-        text: `Proxmox refused the parameters: ${Object.entries(e.errors).map(([k, v]) => `${k}: ${v}`).join("; ") || e.message}.`,
+        text: `Proxmox refused the parameters: ${
+          Object.entries(e.errors)
+            .map(([k, v]) => `${k}: ${v}`)
+            .join("; ") || e.message
+        }.`,
         hint: "Correct the named parameters and call again."
       }
     case "PveNotFound":
@@ -58,7 +62,10 @@ export const presentError = (e: ProxmoxError, auth: PveAuthConfig | undefined): 
     case "PveServerError":
       return {
         text: `Proxmox answered HTTP ${e.status}: ${e.message}.`,
-        hint: e.status === 501 ? "This PVE version does not offer that endpoint." : "Read the message; the task or object may be locked or busy."
+        hint:
+          e.status === 501
+            ? "This PVE version does not offer that endpoint."
+            : "Read the message; the task or object may be locked or busy."
       }
     case "PveUpstreamError":
       return {
@@ -95,6 +102,9 @@ export const presentError = (e: ProxmoxError, auth: PveAuthConfig | undefined): 
     case "ConfirmationRequired":
       return { text: e.message, hint: "No request was sent to Proxmox." }
     case "InvalidInput":
-      return { text: `Invalid ${e.field}: ${e.message}.`, hint: "No request was sent to Proxmox. Correct the argument and call again." }
+      return {
+        text: `Invalid ${e.field}: ${e.message}.`,
+        hint: "No request was sent to Proxmox. Correct the argument and call again."
+      }
   }
 }

@@ -1,5 +1,13 @@
 import { Effect, Schema } from "effect"
-import { ClusterResource, ClusterStatusEntry, getClusterResources, getClusterStatus, getVersion, PveVersion, ResourceType } from "../../proxmox/cluster.js"
+import {
+  ClusterResource,
+  ClusterStatusEntry,
+  getClusterResources,
+  getClusterStatus,
+  getVersion,
+  PveVersion,
+  ResourceType
+} from "../../proxmox/cluster.js"
 import { getNodeStatus, listNodes, NodeStatus, NodeSummary } from "../../proxmox/nodes.js"
 import { defineTool, readOnly } from "../Tool.js"
 import { Node } from "./fields.js"
@@ -78,14 +86,18 @@ export const pveClusterResources = defineTool({
   description:
     "Every node, guest, storage, pool and SDN object of the cluster with its usage (from /cluster/resources). Filter with type: vm, storage, node or sdn.",
   toolset: "core",
-  input: Schema.Struct({ type: Schema.optional(ResourceType.annotations({ description: "Only this kind of resource" })) }),
+  input: Schema.Struct({
+    type: Schema.optional(ResourceType.annotations({ description: "Only this kind of resource" }))
+  }),
   output: Schema.Struct({ resources: Schema.Array(ClusterResource) }),
   annotations: readOnly,
   handler: ({ type }) => Effect.map(getClusterResources(type), (resources) => ({ resources })),
   render: ({ resources }) =>
     resources.length === 0
       ? "no resources"
-      : resources.map((r) => `${r.id}${r.name ? ` (${r.name})` : ""}${r.node ? ` on ${r.node}` : ""}: ${r.status ?? "-"}`).join("\n")
+      : resources
+          .map((r) => `${r.id}${r.name ? ` (${r.name})` : ""}${r.node ? ` on ${r.node}` : ""}: ${r.status ?? "-"}`)
+          .join("\n")
 })
 
 export const clusterTools = [pveVersion, pveClusterStatus, pveListNodes, pveNodeStatus, pveClusterResources]

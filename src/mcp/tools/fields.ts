@@ -12,7 +12,10 @@ const segmentString = (name: SegmentName, description: string) =>
 
 export const Vmid = Schema.Int.pipe(
   Schema.between(100, 999_999_999, { message: () => `expected ${segmentFormats.vmid.describe}` })
-).annotations({ description: "VM or container id (unique in the cluster), e.g. 100", jsonSchema: segmentFormats.vmid.jsonSchema })
+).annotations({
+  description: "VM or container id (unique in the cluster), e.g. 100",
+  jsonSchema: segmentFormats.vmid.jsonSchema
+})
 
 export const Node = segmentString("node", "Node name as shown by pve_list_nodes, e.g. pve1")
 

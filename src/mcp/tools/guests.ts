@@ -12,7 +12,7 @@ import {
   resolveGuest
 } from "../../proxmox/guests.js"
 import type { Params } from "../../proxmox/ProxmoxClient.js"
-import { type AnyTool, defineTool, readOnly } from "../Tool.js"
+import { type AnyTool, defineTool, destructive, readOnly, write } from "../Tool.js"
 import { GuestNode, GuestTypeFilter, Node, Vmid } from "./fields.js"
 
 const GuestAddress = { vmid: Vmid, node: Schema.optional(GuestNode) }
@@ -41,7 +41,10 @@ export const pveListGuests = defineTool({
     guests.length === 0
       ? "no guests match"
       : guests
-          .map((g) => `${g.type} ${label(g)} on ${g.node}: ${g.status}${g.template ? ", template" : ""}${g.lock ? `, locked (${g.lock})` : ""}${g.tags.length ? ` [${g.tags.join(", ")}]` : ""}`)
+          .map(
+            (g) =>
+              `${g.type} ${label(g)} on ${g.node}: ${g.status}${g.template ? ", template" : ""}${g.lock ? `, locked (${g.lock})` : ""}${g.tags.length ? ` [${g.tags.join(", ")}]` : ""}`
+          )
           .join("\n")
 })
 
@@ -73,7 +76,9 @@ export const pveGuestConfig = defineTool({
   toolset: "core",
   input: Schema.Struct({
     ...GuestAddress,
-    current: Schema.optional(Schema.Boolean.annotations({ description: "Show the running values, without pending changes" })),
+    current: Schema.optional(
+      Schema.Boolean.annotations({ description: "Show the running values, without pending changes" })
+    ),
     snapshot: Schema.optional(Schema.String.annotations({ description: "Read the config saved in this snapshot" }))
   }),
   output: Schema.Struct({ ...ResolvedGuest, config: GuestConfig }),
@@ -88,7 +93,12 @@ export const pveGuestConfig = defineTool({
       return { vmid: guest.vmid, node: guest.node, type: guest.type, config }
     }),
   render: ({ vmid, node, type, config }) =>
-    [`${type} ${vmid} on ${node}:`, ...Object.entries(config).filter(([k]) => k !== "digest").map(([k, v]) => `  ${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`)].join("\n")
+    [
+      `${type} ${vmid} on ${node}:`,
+      ...Object.entries(config)
+        .filter(([k]) => k !== "digest")
+        .map(([k, v]) => `  ${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`)
+    ].join("\n")
 })
 
 const PowerResult = Schema.Struct({
@@ -117,7 +127,8 @@ const powerTool = <I extends { readonly vmid: number; readonly node?: string | u
     toolset: "lifecycle",
     input: spec.input,
     output: PowerResult,
-    annotations: { readOnlyHint: false, destructiveHint: spec.destructive, idempotentHint: false, openWorldHint: true },
+    annotations: spec.destructive ? destructive : write,
+    ...(spec.destructive ? { confirmTarget: { echo: "vmid" as const, of: (input: I) => input.vmid } } : {}),
     handler: (input) =>
       Effect.gen(function* () {
         const guest = yield* resolveGuest(input.vmid, input.node)
@@ -142,7 +153,8 @@ const powerTool = <I extends { readonly vmid: number; readonly node?: string | u
 export const pveGuestStart = powerTool({
   action: "start",
   title: "Start a guest",
-  description: "Starts a VM or container and waits for the start task; reports the task's exit status and the state after.",
+  description:
+    "Starts a VM or container and waits for the start task; reports the task's exit status and the state after.",
   destructive: false,
   input: Schema.Struct(GuestAddress),
   params: () => ({})
@@ -156,8 +168,12 @@ export const pveGuestShutdown = powerTool({
   destructive: true,
   input: Schema.Struct({
     ...GuestAddress,
-    timeout: Schema.optional(Schema.Int.pipe(Schema.between(1, 3600)).annotations({ description: "Seconds to wait for a clean shutdown" })),
-    forceStop: Schema.optional(Schema.Boolean.annotations({ description: "Hard-stop the guest if the clean shutdown times out" }))
+    timeout: Schema.optional(
+      Schema.Int.pipe(Schema.between(1, 3600)).annotations({ description: "Seconds to wait for a clean shutdown" })
+    ),
+    forceStop: Schema.optional(
+      Schema.Boolean.annotations({ description: "Hard-stop the guest if the clean shutdown times out" })
+    )
   }),
   params: ({ timeout, forceStop }) => ({ timeout, forceStop })
 })
@@ -172,4 +188,11 @@ export const pveGuestStop = powerTool({
   params: () => ({})
 })
 
-export const guestTools: ReadonlyArray<AnyTool> = [pveListGuests, pveGuestStatus, pveGuestConfig, pveGuestStart, pveGuestShutdown, pveGuestStop]
+export const guestTools: ReadonlyArray<AnyTool> = [
+  pveListGuests,
+  pveGuestStatus,
+  pveGuestConfig,
+  pveGuestStart,
+  pveGuestShutdown,
+  pveGuestStop
+]

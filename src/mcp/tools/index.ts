@@ -1,7 +1,8 @@
 import type { AnyTool } from "../Tool.js"
+import { apiTools } from "./api.js"
 import { clusterTools } from "./cluster.js"
 import { guestTools } from "./guests.js"
 import { pveTaskStatus } from "./tasks.js"
 
 /** Every tool the server can offer, before policies decide which ones exist. */
-export const allTools: ReadonlyArray<AnyTool> = [...clusterTools, ...guestTools, pveTaskStatus]
+export const allTools: ReadonlyArray<AnyTool> = [...clusterTools, ...guestTools, pveTaskStatus, ...apiTools]

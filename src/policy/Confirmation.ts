@@ -1,0 +1,200 @@
+import { createHash } from "node:crypto"
+import { Schema } from "effect"
+import type { ConfirmMode } from "../config/PolicyConfig.js"
+import type { AnyTool } from "../mcp/Tool.js"
+import type { PveRequest } from "../proxmox/ProxmoxClient.js"
+import { redactParams } from "./Secrets.js"
+
+/** Arguments the policies add to tools: `dryRun` to every write tool, `confirm*` to destructive ones. */
+export interface ControlArguments {
+  readonly dryRun?: boolean | undefined
+  readonly confirm?: boolean | undefined
+  readonly confirmVmid?: number | undefined
+  readonly confirmName?: string | undefined
+}
+
+export const CONTROL_ARGUMENTS = ["dryRun", "confirm", "confirmVmid", "confirmName"] as const
+
+const DryRunField = Schema.optional(
+  Schema.Boolean.annotations({
+    description:
+      "true: send nothing, return the exact request (method, path, parameters) this call would send after every policy"
+  })
+)
+
+const ConfirmField = Schema.optional(
+  Schema.Boolean.annotations({
+    description:
+      "Destructive operation: set true, and repeat the target, to confirm it. When the client can show a confirmation dialog, the person is asked there instead"
+  })
+)
+
+/** The input Schema the client sees: the tool's own arguments plus the control arguments its kind takes. */
+export const effectiveInputSchema = (tool: AnyTool): Schema.Schema.AnyNoContext => {
+  if (tool.annotations.readOnlyHint) return tool.input
+  if (!tool.annotations.destructiveHint) return Schema.extend(tool.input, Schema.Struct({ dryRun: DryRunField }))
+  const target = tool.confirmTarget
+  if (target === undefined) throw new Error(`destructive tool ${tool.name} declares no confirmTarget`)
+  if (target.echo === "vmid") {
+    const confirmVmid = Schema.optional(
+      Schema.Int.annotations({ description: "With confirm: repeat the VM id of the guest this acts on" })
+    )
+    return Schema.extend(tool.input, Schema.Struct({ dryRun: DryRunField, confirm: ConfirmField, confirmVmid }))
+  }
+  const confirmName = Schema.optional(
+    Schema.String.pipe(Schema.maxLength(1024)).annotations({
+      description: `With confirm: repeat the ${target.what} this acts on`
+    })
+  )
+  return Schema.extend(tool.input, Schema.Struct({ dryRun: DryRunField, confirm: ConfirmField, confirmName }))
+}
+
+/** Splits decoded arguments into the tool's own input and the control arguments. */
+export const splitArguments = (
+  args: unknown
+): { readonly input: Record<string, unknown>; readonly control: ControlArguments } => {
+  const input: Record<string, unknown> = {}
+  const control: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries((args ?? {}) as Record<string, unknown>)) {
+    if ((CONTROL_ARGUMENTS as ReadonlyArray<string>).includes(key)) control[key] = value
+    else input[key] = value
+  }
+  return { input, control: control as ControlArguments }
+}
+
+/** One request as shown to the model or the person: method, path and parameters with secrets redacted. */
+export const PlannedRequest = Schema.Struct({
+  method: Schema.String,
+  path: Schema.String,
+  params: Schema.Record({ key: Schema.String, value: Schema.Unknown })
+})
+
+/** What a write tool returns for `dryRun: true`. */
+export const DryRunResult = Schema.Struct({
+  dryRun: Schema.Literal(true),
+  tool: Schema.String,
+  requests: Schema.Array(PlannedRequest),
+  confirmation: Schema.String
+})
+export type DryRunResult = typeof DryRunResult.Type
+
+export const plannedRequest = (request: PveRequest) => ({
+  method: request.method,
+  path: request.path.path,
+  params: redactParams(request.params)
+})
+
+export const describeRequest = (request: PveRequest) => {
+  const params = Object.entries(redactParams(request.params))
+  return `${request.method} ${request.path.path}${params.length === 0 ? "" : ` with ${params.map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(",") : String(v)}`).join(", ")}`}`
+}
+
+/** How this call is confirmed, given the server's mode and whether the client can show a form. */
+export type ConfirmationMethod =
+  | { readonly _tag: "Param" }
+  | { readonly _tag: "Elicit"; readonly alsoParam: boolean }
+  | { readonly _tag: "Impossible"; readonly reason: string }
+
+export const confirmationMethod = (mode: ConfirmMode, clientCanElicit: boolean): ConfirmationMethod => {
+  if (mode === "param") return { _tag: "Param" }
+  if (mode === "auto") return clientCanElicit ? { _tag: "Elicit", alsoParam: false } : { _tag: "Param" }
+  if (!clientCanElicit) {
+    return {
+      _tag: "Impossible",
+      reason: `this server requires a person to confirm destructive operations (PVE_CONFIRM=${mode}), and this client cannot show confirmation dialogs (MCP elicitation)`
+    }
+  }
+  return { _tag: "Elicit", alsoParam: mode === "both" }
+}
+
+/** Why `confirm` plus the echoed target do not confirm this call; undefined when they do. */
+export const paramConfirmationProblem = (
+  tool: AnyTool,
+  input: Record<string, unknown>,
+  control: ControlArguments
+): string | undefined => {
+  const target = tool.confirmTarget
+  if (target === undefined) return `${tool.name} declares no confirmation target`
+  const expected = target.of(input)
+  const how =
+    target.echo === "vmid"
+      ? `confirm: true and confirmVmid: ${expected}`
+      : `confirm: true and confirmName: ${JSON.stringify(expected)}`
+  if (control.confirm !== true) return `call it again with ${how}`
+  if (target.echo === "vmid" && control.confirmVmid !== expected) {
+    return `confirmVmid must repeat the VM id (${expected}); call it again with ${how}`
+  }
+  if (target.echo === "name" && control.confirmName !== expected) {
+    return `confirmName must repeat the ${target.what} exactly; call it again with ${how}`
+  }
+  return undefined
+}
+
+/** The text a person reads before accepting: what the tool is, and exactly what will be sent. */
+export const confirmationMessage = (tool: AnyTool, request: PveRequest) =>
+  [
+    `An AI assistant wants to run "${tool.title}" (${tool.name}) on your Proxmox VE cluster.`,
+    "",
+    "It will send exactly:",
+    `  ${describeRequest(request)}`,
+    "",
+    tool.description,
+    "",
+    "Accept and tick the box only if you want this to happen. Declining sends nothing."
+  ].join("\n")
+
+/** The form: one required yes/no box, so an accidental accept of an empty form is not a yes. */
+export const confirmationForm = (request: PveRequest) => ({
+  type: "object" as const,
+  properties: {
+    confirm: {
+      type: "boolean" as const,
+      title: `Yes, send ${request.method} ${request.path.path}`,
+      description: "Tick to let the operation run",
+      default: false
+    }
+  },
+  required: ["confirm"]
+})
+
+/** The signed state carried through the client between asking and the retried call. */
+export interface ConfirmationState {
+  readonly tool: string
+  /** digest of the call's arguments: the retry must be the same call */
+  readonly args: string
+  /** fingerprints of the writes the person saw */
+  readonly writes: ReadonlyArray<string>
+  /** single use */
+  readonly nonce: string
+}
+
+const canonical = (value: unknown): unknown => {
+  if (Array.isArray(value)) return value.map(canonical)
+  if (value === null || typeof value !== "object") return value
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, v]) => [k, canonical(v)])
+  )
+}
+
+export const argumentsDigest = (tool: string, args: unknown) =>
+  createHash("sha256")
+    .update(JSON.stringify([tool, canonical(args)]))
+    .digest("base64url")
+
+/** Nonces of confirmations already used, so one "yes" runs one operation once. */
+export const makeNonceLedger = (ttlMs: number, now: () => number = Date.now) => {
+  const used = new Map<string, number>()
+  return {
+    /** true the first time a nonce is presented, false on any replay */
+    consume: (nonce: string): boolean => {
+      const t = now()
+      for (const [n, at] of used) if (t - at > ttlMs) used.delete(n)
+      if (used.has(nonce)) return false
+      used.set(nonce, t)
+      return true
+    }
+  }
+}

@@ -1,0 +1,68 @@
+import { closeSync, fsyncSync, openSync, writeSync } from "node:fs"
+import { Context, Effect, Layer } from "effect"
+import type { ParamValue } from "./ProxmoxClient.js"
+
+/** What happened to a request that would change the cluster. */
+export type AuditOutcome =
+  /** PVE accepted it (for a task: the task was started; its exit status is reported by the tool) */
+  | "ok"
+  /** it was sent and PVE (or the connection) failed it */
+  | "error"
+  /** a policy refused it; nothing was sent */
+  | "denied"
+  /** dryRun: shown, not sent */
+  | "dry-run"
+  /** shown to the person for confirmation, not sent (yet) */
+  | "awaiting-confirmation"
+
+/** One JSON line per non-GET request. Parameters are already redacted. */
+export interface AuditEntry {
+  readonly event: "pve_request"
+  readonly time: string
+  /** the MCP tool whose call made the request; null when it came from elsewhere (embedding) */
+  readonly tool: string | null
+  readonly method: string
+  readonly path: string
+  readonly template: string
+  readonly params: Readonly<Record<string, ParamValue>>
+  readonly outcome: AuditOutcome
+  readonly error?: { readonly tag: string; readonly message: string }
+  readonly upid?: string
+  readonly durationMs: number
+}
+
+export interface AuditLogShape {
+  readonly record: (entry: AuditEntry) => Effect.Effect<void>
+}
+
+export class AuditLog extends Context.Tag("proxmox-mcp/AuditLog")<AuditLog, AuditLogShape>() {}
+
+/**
+ * Audit lines go to `file` (opened for appending, mode 0600, each line written and fsynced on its own) or to
+ * stderr. `scrub` runs over every line last, so no credential can reach the log even through an error text.
+ */
+export const AuditLogLive = (file: string | undefined, scrub: (line: string) => string): Layer.Layer<AuditLog> =>
+  Layer.scoped(
+    AuditLog,
+    Effect.gen(function* () {
+      if (file === undefined) {
+        return {
+          record: (entry) => Effect.sync(() => process.stderr.write(`${scrub(JSON.stringify(entry))}\n`))
+        } satisfies AuditLogShape
+      }
+      const fd = yield* Effect.acquireRelease(
+        Effect.sync(() => openSync(file, "a", 0o600)),
+        (fd) => Effect.sync(() => closeSync(fd))
+      )
+      return {
+        record: (entry) =>
+          Effect.try(() => {
+            writeSync(fd, `${scrub(JSON.stringify(entry))}\n`)
+            fsyncSync(fd)
+          }).pipe(
+            Effect.catchAll((e) => Effect.logError(`cannot write the audit log ${file}: ${String(e.error)}`)),
+            Effect.uninterruptible
+          )
+      } satisfies AuditLogShape
+    })
+  )
