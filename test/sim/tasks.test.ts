@@ -31,7 +31,7 @@ describe("tasks", () => {
     const backups = call(sim, "GET", "/nodes/pve1/storage/nfs-shared/content", {
       params: { content: "backup", vmid: 100 }
     })
-    expect((backups.json?.data as Array<unknown>).length).toBe(3)
+    expect(backups.json?.data).toHaveLength(3)
   })
 
   it("fails the next task with an injected exit status and leaves the model unchanged", () => {
@@ -41,9 +41,8 @@ describe("tasks", () => {
     clock.advance(1000)
     expect(status("pve3", upid)).toMatchObject({ exitstatus: "start failed: QEMU exited with code 1" })
     expect(sim.model.guest(104).status).toBe("stopped")
-    const warned =
-      (sim.faults.failNextTask({ exitStatus: "WARNINGS: 2" }),
-      call(sim, "POST", "/nodes/pve3/qemu/104/status/start").json?.data as string)
+    sim.faults.failNextTask({ exitStatus: "WARNINGS: 2" })
+    const warned = call(sim, "POST", "/nodes/pve3/qemu/104/status/start").json?.data as string
     clock.advance(1000)
     expect(status("pve3", warned)).toMatchObject({ exitstatus: "WARNINGS: 2" })
     expect(sim.model.guest(104).status).toBe("running")
@@ -103,7 +102,7 @@ describe("tasks", () => {
     }
     const page = call(sim, "GET", "/nodes/pve1/tasks", { params: { start: 1, limit: 1 } })
     expect(page.json?.total).toBe(3)
-    expect((page.json?.data as Array<{ upid: string }>).map((task) => task.upid)).toEqual([upids[1]])
+    expect((page.json!.data as Array<{ upid: string }>).map((task) => task.upid)).toEqual([upids[1]])
     const log = call(sim, "GET", upidPath("pve1", upids[0]!, "log"), { params: { start: 1, limit: 1 } })
     expect(log.json?.data).toEqual([{ n: 2, t: "TASK OK" }])
     expect(log.json?.total).toBe(2)

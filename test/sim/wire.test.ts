@@ -231,7 +231,7 @@ describe("wire: authentication and permissions", () => {
       params: { username: "root@pam", password: "simulator" },
       headers: { authorization: "" }
     })
-    const { ticket, CSRFPreventionToken } = login.json?.data as { ticket: string; CSRFPreventionToken: string }
+    const { ticket, CSRFPreventionToken } = login.json!.data as { ticket: string; CSRFPreventionToken: string }
     expect(ticket).toMatch(/^PVE:root@pam:[0-9A-F]{8}::/)
     expect(CSRFPreventionToken).toMatch(/^[0-9A-F]{8}:[A-Za-z0-9+/]{43}$/)
     const cookie = { authorization: "", cookie: `PVEAuthCookie=${encodeURIComponent(ticket)}` }
@@ -248,7 +248,7 @@ describe("wire: authentication and permissions", () => {
     expect(renewed.status).toBe(200)
     now += 20_000
     expect(call(sim, "GET", "/version", { headers: cookie }).statusText).toBe("Authentication failed!")
-    const fresh = (renewed.json?.data as { ticket: string }).ticket
+    const fresh = (renewed.json!.data as { ticket: string }).ticket
     const freshCookie = { authorization: "", cookie: `PVEAuthCookie=${encodeURIComponent(fresh)}` }
     expect(call(sim, "GET", "/version", { headers: freshCookie }).status).toBe(200)
     sim.faults.expireTickets()
