@@ -6,7 +6,7 @@ import { loadPveConfig, PveConfig } from "./config/PveConfig.js"
 import { stderrLogger } from "./logging.js"
 import { makeMcpServer } from "./mcp/Adapter.js"
 import { loadBoth, loadServerPolicy, makeServerPolicies } from "./policy/index.js"
-import { scrubbingStderrLogger } from "./policy/Secrets.js"
+import { scrubbingLogger } from "./policy/Secrets.js"
 import { ProxmoxLive } from "./proxmox/layers.js"
 import { VERSION } from "./version.js"
 
@@ -50,7 +50,7 @@ const serve = Effect.gen(function* () {
     Layer.mergeAll(
       policies.wrapClient(layer),
       PveConfig.layer(config),
-      scrubbingStderrLogger(config.logLevel, policies.scrub)
+      scrubbingLogger(config.logLevel, policies.scrub)
     )
   )
   const server = serveStdio(

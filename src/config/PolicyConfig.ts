@@ -76,9 +76,25 @@ const readList = (name: string) =>
           .filter((item) => item !== "")
   )
 
-const closest = (value: string, candidates: ReadonlyArray<string>) =>
-  candidates.find((c) => c.toLowerCase() === value.toLowerCase()) ??
-  candidates.find((c) => c.includes(value) || value.includes(c))
+/** Edit distance, to suggest the name that was probably meant. */
+const distance = (a: string, b: string): number => {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i)
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i]
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
+    }
+    previous = current
+  }
+  return previous[b.length]!
+}
+
+const closest = (value: string, candidates: ReadonlyArray<string>) => {
+  const v = value.toLowerCase()
+  const ranked = candidates.map((c) => [c, distance(v, c.toLowerCase())] as const).sort((x, y) => x[1] - y[1])
+  const best = ranked[0]
+  return best !== undefined && best[1] <= Math.max(2, Math.floor(value.length / 4)) ? best[0] : undefined
+}
 
 const vmidPattern = /^[1-9]\d{2,8}$/
 

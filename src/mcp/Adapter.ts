@@ -11,8 +11,9 @@ import {
   type StandardSchemaWithJSON
 } from "@modelcontextprotocol/server"
 import { Cause, Effect, Exit, JSONSchema, Option, Ref, Runtime, Schema } from "effect"
-import type { ConfirmMode } from "../config/PolicyConfig.js"
+import { type Allowlists, type ConfirmMode, noAllowlists } from "../config/PolicyConfig.js"
 import { type PveAuthConfig, PveConfig } from "../config/PveConfig.js"
+import { argumentsViolation } from "../policy/Allowlist.js"
 import {
   argumentsDigest,
   type ConfirmationState,
@@ -29,7 +30,7 @@ import {
 } from "../policy/Confirmation.js"
 import { makeSecretScrubber, type SecretScrubber, scrubJson } from "../policy/Secrets.js"
 import { currentTool, requestFingerprint, WriteGate, type WriteGateMode } from "../policy/WriteGate.js"
-import { ConfirmationRequired, ProxmoxError } from "../proxmox/errors.js"
+import { ConfirmationRequired, PolicyDenied, ProxmoxError } from "../proxmox/errors.js"
 import type { PveRequest } from "../proxmox/ProxmoxClient.js"
 import { TaskProgress } from "../proxmox/Tasks.js"
 import { presentError } from "./errorMessages.js"
@@ -136,6 +137,7 @@ interface CallContext {
   readonly auth: PveAuthConfig | undefined
   readonly scrub: SecretScrubber
   readonly confirm: ConfirmMode
+  readonly allowlists: Allowlists
   readonly server: McpServer
   readonly mintState: (state: ConfirmationState, ctx: ServerContext) => Promise<string>
   readonly nonces: ReturnType<typeof makeNonceLedger>
@@ -332,6 +334,9 @@ const callTool = async (
   call: CallContext
 ): Promise<CallToolResult | InputRequiredResult> => {
   const { input, control } = splitArguments(args)
+  const violation = argumentsViolation(call.allowlists, input)
+  if (violation !== undefined)
+    return proxmoxErrorResult(new PolicyDenied({ policy: "allowlist", message: violation }), call.auth)
   if (tool.annotations.readOnlyHint) return present(tool, await runHandler(tool, input, ctx, call), call)
   if (control.dryRun === true) return dryRun(tool, input, ctx, call)
   if (!tool.annotations.destructiveHint) return present(tool, await runHandler(tool, input, ctx, call), call)
@@ -364,6 +369,8 @@ export interface ServerIdentity {
 export interface SafetyOptions {
   /** PVE_CONFIRM (default auto: the person when the client can show a form, else confirm + echo) */
   readonly confirm?: ConfirmMode
+  /** checked on the tool's arguments before it runs (the client decorator checks every request anyway) */
+  readonly allowlists?: Allowlists
 }
 
 // One key per process: a confirmation can only come back to the process that asked (stdio: one per client).
@@ -397,6 +404,7 @@ export const makeMcpServer = (
     auth,
     scrub,
     confirm: safety.confirm ?? "auto",
+    allowlists: safety.allowlists ?? noAllowlists,
     server,
     mintState: (state, ctx) => stateCodec.mint(state, ctx),
     nonces

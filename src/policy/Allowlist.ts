@@ -263,3 +263,34 @@ export const filterAnswer = (allowlists: Allowlists, template: string, data: unk
   }
   return data
 }
+
+/** Tool arguments that name a guest, node or storage, by the names every tool uses for them. */
+const argumentKinds: Readonly<Record<string, Target["kind"]>> = {
+  vmid: "vmid",
+  newid: "vmid",
+  node: "node",
+  target: "node",
+  targetNode: "node",
+  storage: "storage",
+  targetStorage: "storage"
+}
+
+/**
+ * The reason a tool call's arguments are refused by the allowlists, checked before the tool runs, so a guest
+ * outside the list is reported as not allowed rather than as missing (list answers hide it).
+ */
+export const argumentsViolation = (
+  allowlists: Allowlists,
+  input: Readonly<Record<string, unknown>>
+): string | undefined => {
+  if (!hasAllowlist(allowlists)) return undefined
+  for (const [name, kind] of Object.entries(argumentKinds)) {
+    const value = input[name]
+    if (typeof value !== "string" && typeof value !== "number") continue
+    const target: Target = { kind, value: String(value), where: `argument ${name}` }
+    if (!allowed(allowlists, target)) {
+      return `${kind === "vmid" ? "guest" : kind} ${target.value} (${target.where}) is not in ${describeList(allowlists, kind)}`
+    }
+  }
+  return undefined
+}

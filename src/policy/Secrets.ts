@@ -86,9 +86,19 @@ export const scrubJson = (value: unknown, scrub: SecretScrubber): unknown => {
   return out
 }
 
-/** The stderr logfmt logger with every line scrubbed: a credential in an error cause never reaches the log. */
-export const scrubbingStderrLogger = (level: LogLevel.LogLevel, scrub: SecretScrubber) =>
+/**
+ * The logfmt logger with every line scrubbed, so a credential in an error cause never reaches the log. Lines go
+ * to stderr (stdout belongs to the protocol) unless another sink is given (tests).
+ */
+export const scrubbingLogger = (
+  level: LogLevel.LogLevel,
+  scrub: SecretScrubber,
+  sink: (line: string) => void = (line) => process.stderr.write(`${line}\n`)
+) =>
   Layer.merge(
-    Logger.replace(Logger.defaultLogger, Logger.withConsoleError(Logger.map(Logger.logfmtLogger, scrub))),
+    Logger.replace(
+      Logger.defaultLogger,
+      Logger.map(Logger.logfmtLogger, (line) => sink(scrub(line)))
+    ),
     Logger.minimumLogLevel(level)
   )

@@ -45,7 +45,7 @@ export const makeServerPolicies = (
       .build(),
     wrapClient: (client) =>
       PolicyClientLayer(policy).pipe(Layer.provide(Layer.merge(client, AuditLogLive(policy.auditLog, scrub)))),
-    safety: { confirm: policy.confirm },
+    safety: { confirm: policy.confirm, allowlists: policy.allowlists },
     scrub
   }
 }

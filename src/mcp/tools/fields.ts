@@ -25,6 +25,8 @@ export const GuestNode = segmentString(
   "Node the guest is on. Optional: without it the node is looked up from the vmid"
 )
 
+export const SnapshotName = segmentString("snapname", "Snapshot name as listed for the guest, e.g. pre-upgrade")
+
 export const Upid = segmentString("upid", "Task id (UPID:…) as returned by a write tool or the task list")
 
 export const GuestTypeFilter = Schema.Literal("qemu", "lxc").annotations({

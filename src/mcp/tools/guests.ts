@@ -13,7 +13,7 @@ import {
 } from "../../proxmox/guests.js"
 import type { Params } from "../../proxmox/ProxmoxClient.js"
 import { type AnyTool, defineTool, destructive, readOnly, write } from "../Tool.js"
-import { GuestNode, GuestTypeFilter, Node, Vmid } from "./fields.js"
+import { GuestNode, GuestTypeFilter, Node, SnapshotName, Vmid } from "./fields.js"
 
 const GuestAddress = { vmid: Vmid, node: Schema.optional(GuestNode) }
 
@@ -79,7 +79,7 @@ export const pveGuestConfig = defineTool({
     current: Schema.optional(
       Schema.Boolean.annotations({ description: "Show the running values, without pending changes" })
     ),
-    snapshot: Schema.optional(Schema.String.annotations({ description: "Read the config saved in this snapshot" }))
+    snapshot: Schema.optional(SnapshotName.annotations({ description: "Read the config saved in this snapshot" }))
   }),
   output: Schema.Struct({ ...ResolvedGuest, config: GuestConfig }),
   annotations: readOnly,

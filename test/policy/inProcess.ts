@@ -1,0 +1,108 @@
+/**
+ * The whole server in this process: the real MCP adapter, the policies and the real ProxmoxClient over the
+ * simulator, connected to a real MCP client of either generation through an in-memory transport. v2 speaks the
+ * 2026-07-28 protocol (served by serveStdio's era logic), v1 speaks 2025-11-25.
+ */
+import { Client as ClientV2 } from "@modelcontextprotocol/client"
+import { Client as ClientV1 } from "@modelcontextprotocol/sdk/client/index.js"
+import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js"
+import { InMemoryTransport } from "@modelcontextprotocol/server"
+import { serveStdio } from "@modelcontextprotocol/server/stdio"
+import { Effect, Exit, Layer, LogLevel, Scope } from "effect"
+import type { Simulator, SimulatorOptions } from "../../sim/Simulator.js"
+import { loadPolicyConfigFrom } from "../../src/config/PolicyConfig.js"
+import { PveConfig, type PveConfigShape } from "../../src/config/PveConfig.js"
+import { makeMcpServer } from "../../src/mcp/Adapter.js"
+import { knownTools, makeServerPolicies } from "../../src/policy/index.js"
+import { scrubbingLogger } from "../../src/policy/Secrets.js"
+import { ProxmoxSimulated, simulatorConfig } from "../../src/simulatorMode.js"
+import type { ClientGeneration, ElicitationAnswer, ListedTool, ToolResult } from "../e2e/harness.js"
+
+export interface InProcessOptions {
+  /** policy variables (PVE_READONLY, PVE_*_ALLOWLIST, PVE_CONFIRM, PVE_AUDIT_LOG, …) */
+  readonly env?: Record<string, string>
+  readonly sim?: SimulatorOptions
+  readonly config?: Partial<PveConfigShape>
+  /** declare elicitation and answer each request with this */
+  readonly onElicit?: (request: { readonly message: string; readonly requestedSchema: unknown }) => ElicitationAnswer
+  /** v2 only: hand input_required results back instead of fulfilling them (to forge or replay answers) */
+  readonly manualInputRequired?: boolean
+}
+
+export interface InProcessServer {
+  readonly sim: Simulator
+  readonly generation: ClientGeneration
+  readonly listTools: () => Promise<ReadonlyArray<ListedTool>>
+  readonly callTool: (name: string, args: Record<string, unknown>) => Promise<ToolResult>
+  /** every line the server logged */
+  readonly logs: ReadonlyArray<string>
+  /** the client itself, for calls the helpers do not cover */
+  readonly client: ClientV2 | ClientV1
+  readonly close: () => Promise<void>
+}
+
+export const inProcess = async (
+  generation: ClientGeneration,
+  options: InProcessOptions = {}
+): Promise<InProcessServer> => {
+  const policy = Effect.runSync(loadPolicyConfigFrom(options.env ?? {}, knownTools()))
+  const config = simulatorConfig(options.config)
+  const { simulator, layer } = ProxmoxSimulated(config, options.sim)
+  const policies = makeServerPolicies(policy, config.auth)
+  const logs: string[] = []
+  // the same scrubbing logger as bin.ts, writing into `logs` instead of stderr
+  const logger = scrubbingLogger(LogLevel.Debug, policies.scrub, (line) => logs.push(line))
+  const scope = Effect.runSync(Scope.make())
+  const runtime = await Effect.runPromise(
+    Layer.toRuntime(Layer.mergeAll(policies.wrapClient(layer), PveConfig.layer(config), logger)).pipe(
+      Scope.extend(scope)
+    )
+  )
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair()
+  const handle = serveStdio(
+    () => makeMcpServer(policies.tools, runtime, { name: "proxmox-mcp", version: "test" }, policies.safety),
+    { transport: serverSide }
+  )
+  const capabilities = options.onElicit === undefined ? {} : { elicitation: { form: {} } }
+  const answer = (request: { params: { message: string; requestedSchema?: unknown } }) =>
+    options.onElicit!({ message: request.params.message, requestedSchema: request.params.requestedSchema })
+  const finish = async (closeClient: () => Promise<void>) => {
+    await closeClient()
+    await handle.close()
+    await Effect.runPromise(Scope.close(scope, Exit.void))
+  }
+
+  if (generation === "v2") {
+    const client = new ClientV2(
+      { name: "inproc-v2", version: "1.0.0" },
+      { capabilities, versionNegotiation: { mode: "auto" } }
+    )
+    if (options.onElicit !== undefined) {
+      client.setRequestHandler("elicitation/create", async (request) => answer(request as never) as never)
+    }
+    await client.connect(clientSide)
+    return {
+      sim: simulator,
+      generation,
+      logs,
+      client,
+      listTools: async () => (await client.listTools()).tools as unknown as ReadonlyArray<ListedTool>,
+      callTool: async (name, args) => (await client.callTool({ name, arguments: args })) as unknown as ToolResult,
+      close: () => finish(() => client.close())
+    }
+  }
+  const client = new ClientV1({ name: "inproc-v1", version: "1.0.0" }, { capabilities })
+  if (options.onElicit !== undefined) {
+    client.setRequestHandler(ElicitRequestSchema, async (request) => answer(request as never) as never)
+  }
+  await client.connect(clientSide as never)
+  return {
+    sim: simulator,
+    generation,
+    logs,
+    client,
+    listTools: async () => (await client.listTools()).tools as unknown as ReadonlyArray<ListedTool>,
+    callTool: async (name, args) => (await client.callTool({ name, arguments: args })) as unknown as ToolResult,
+    close: () => finish(() => client.close())
+  }
+}
