@@ -4,6 +4,7 @@ import type { ClientGeneration, ElicitationAnswer, ToolResult } from "../e2e/har
 import { inProcess } from "./inProcess.js"
 
 const text = (r: ToolResult) => r.content.map((c) => c.text ?? "").join("\n")
+const errorTag = (r: ToolResult) => (r._meta?.["proxmox-mcp/error"] as { readonly _tag?: string } | undefined)?._tag
 const writes = (sim: { readonly requests: ReadonlyArray<{ readonly method: string; readonly path: string }> }) =>
   sim.requests.filter((r) => r.method !== "GET").map((r) => `${r.method} ${r.path}`)
 
@@ -58,7 +59,7 @@ describe.each<ClientGeneration>(["v2", "v1"])("confirmation by the person (%s cl
       const result = await server.callTool("pve_guest_stop", { vmid: 100, confirm: true, confirmVmid: 100 })
       expect(result.isError).toBe(true)
       expect(text(result)).toMatch(message)
-      expect((result._meta?.["proxmox-mcp/error"] as { _tag: string })._tag).toBe("ConfirmationRequired")
+      expect(errorTag(result)).toBe("ConfirmationRequired")
       expect(asked).toHaveLength(1)
       expect(writes(server.sim)).toEqual([])
       expect(server.sim.model.guest(100).status).toBe("running")
@@ -99,7 +100,7 @@ describe.each<ClientGeneration>(["v2", "v1"])("confirmation by the person (%s cl
     try {
       const result = await server.callTool("pve_guest_stop", { vmid: 100 })
       expect(result.isError).toBe(true)
-      expect((result._meta?.["proxmox-mcp/error"] as { _tag: string })._tag).toBe("PolicyDenied")
+      expect(errorTag(result)).toBe("PolicyDenied")
       expect(asked).toHaveLength(0)
       expect(writes(server.sim)).toEqual([])
     } finally {
