@@ -24,6 +24,17 @@ export const grantCommands = (aclPath: string, privileges: ReadonlyArray<string>
   ]
 }
 
+/** What the person running the server can do about a refusal; the model cannot change any of it. */
+const policyHints: Readonly<Record<string, string>> = {
+  "read-only":
+    "No request was sent. The server is read-only by its configuration (PVE_READONLY); only the person running it can change that.",
+  allowlist:
+    "No request was sent. The target is outside the allowlists this server was started with; work only with the allowed nodes, guests and storages.",
+  api: "No request was sent. Use the dedicated tool for this, or ask the person to do it in the Proxmox web interface.",
+  confirmation: "No request was sent. Call the tool again to be asked for confirmation anew.",
+  "api-schema": "No request was sent. This is a bug in proxmox-mcp; please report it."
+}
+
 export const presentError = (e: ProxmoxError, auth: PveAuthConfig | undefined): ErrorPresentation => {
   switch (e._tag) {
     case "PveAuthError":
@@ -98,7 +109,10 @@ export const presentError = (e: ProxmoxError, auth: PveAuthConfig | undefined): 
         hint: "Follow it with pve_task_status; raise PVE_TASK_TIMEOUT_MS for long tasks."
       }
     case "PolicyDenied":
-      return { text: `Refused by the ${e.policy} policy: ${e.message}.`, hint: "No request was sent to Proxmox." }
+      return {
+        text: `Refused by the ${e.policy} policy: ${e.message}.`,
+        hint: policyHints[e.policy] ?? "No request was sent to Proxmox."
+      }
     case "ConfirmationRequired":
       return { text: e.message, hint: "No request was sent to Proxmox." }
     case "InvalidInput":

@@ -3,6 +3,9 @@
  * simulator, connected to a real MCP client of either generation through an in-memory transport. v2 speaks the
  * 2026-07-28 protocol (served by serveStdio's era logic), v1 speaks 2025-11-25.
  */
+import { mkdtempSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { Client as ClientV2 } from "@modelcontextprotocol/client"
 import { Client as ClientV1 } from "@modelcontextprotocol/sdk/client/index.js"
 import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js"
@@ -34,6 +37,8 @@ export interface InProcessServer {
   readonly generation: ClientGeneration
   readonly listTools: () => Promise<ReadonlyArray<ListedTool>>
   readonly callTool: (name: string, args: Record<string, unknown>) => Promise<ToolResult>
+  /** the audit file (PVE_AUDIT_LOG, or a fresh temporary file) */
+  readonly auditFile: string
   /** every line the server logged */
   readonly logs: ReadonlyArray<string>
   /** the client itself, for calls the helpers do not cover */
@@ -45,7 +50,9 @@ export const inProcess = async (
   generation: ClientGeneration,
   options: InProcessOptions = {}
 ): Promise<InProcessServer> => {
-  const policy = Effect.runSync(loadPolicyConfigFrom(options.env ?? {}, knownTools()))
+  // audit lines go to a file of their own unless the test names one (stderr would be noise here)
+  const auditFile = join(mkdtempSync(join(tmpdir(), "pmcp-inproc-")), "audit.jsonl")
+  const policy = Effect.runSync(loadPolicyConfigFrom({ PVE_AUDIT_LOG: auditFile, ...options.env }, knownTools()))
   const config = simulatorConfig(options.config)
   const { simulator, layer } = ProxmoxSimulated(config, options.sim)
   const policies = makeServerPolicies(policy, config.auth)
@@ -84,6 +91,7 @@ export const inProcess = async (
     return {
       sim: simulator,
       generation,
+      auditFile: policy.auditLog ?? auditFile,
       logs,
       client,
       listTools: async () => (await client.listTools()).tools as unknown as ReadonlyArray<ListedTool>,
@@ -99,6 +107,7 @@ export const inProcess = async (
   return {
     sim: simulator,
     generation,
+    auditFile: policy.auditLog ?? auditFile,
     logs,
     client,
     listTools: async () => (await client.listTools()).tools as unknown as ReadonlyArray<ListedTool>,

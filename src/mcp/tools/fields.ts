@@ -1,14 +1,39 @@
-import { Schema } from "effect"
+import { type FastCheck, Schema } from "effect"
 import { type SegmentName, segmentFormats } from "../../proxmox/Path.js"
+import { formatUpid, UpidFields } from "../../proxmox/Upid.js"
+
+type Generator = (fc: typeof FastCheck) => FastCheck.Arbitrary<string>
+
+// Valid values for property tests: random strings would almost never pass these formats.
+const nodeName: Generator = (fc) => fc.stringMatching(/^[a-z][a-z0-9-]{0,14}[a-z0-9]$/)
+const generators: Partial<Record<SegmentName, Generator>> = {
+  node: nodeName,
+  snapname: (fc) => fc.stringMatching(/^[a-z][a-z0-9_-]{1,30}$/),
+  upid: (fc) =>
+    fc
+      .record({
+        node: nodeName(fc),
+        pid: fc.integer({ min: 0, max: 0xffffffff }),
+        pstart: fc.integer({ min: 0, max: 0xffffffff }),
+        starttime: fc.integer({ min: 0, max: 0xffffffff }),
+        type: fc.constantFrom("qmstart", "qmstop", "vzdump", "qmclone"),
+        id: fc.oneof(fc.constant(""), fc.integer({ min: 100, max: 999_999 }).map(String)),
+        user: fc.constantFrom("root@pam", "mcp@pve!mcp")
+      })
+      .map((fields) => formatUpid(new UpidFields(fields)))
+}
 
 /** A tool argument that becomes a path segment: checked with the same format the path builder enforces. */
-const segmentString = (name: SegmentName, description: string) =>
-  Schema.String.pipe(
+const segmentString = (name: SegmentName, description: string) => {
+  const generator = generators[name]
+  return Schema.String.pipe(
     Schema.filter((value) => segmentFormats[name].check(value) || `expected ${segmentFormats[name].describe}`, {
       jsonSchema: segmentFormats[name].jsonSchema,
-      description
+      description,
+      ...(generator === undefined ? {} : { arbitrary: () => (fc: typeof FastCheck) => generator(fc) })
     })
   )
+}
 
 export const Vmid = Schema.Int.pipe(
   Schema.between(100, 999_999_999, { message: () => `expected ${segmentFormats.vmid.describe}` })

@@ -1,0 +1,286 @@
+/**
+ * Each allowlist, on every tool: refused targets come back as errors (PolicyDenied where the target was named,
+ * "not found" where a list answer already hid it), list answers show only what is allowed, and no request to a
+ * node, guest or storage outside the list ever reaches the simulator.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import type { Allowlists } from "../../src/config/PolicyConfig.js"
+import { parseVmidRange } from "../../src/config/PolicyConfig.js"
+import { isNodeAllowed, isStorageAllowed, isVmidAllowed } from "../../src/policy/Allowlist.js"
+import { parseUpid } from "../../src/proxmox/Upid.js"
+import type { ToolResult } from "../e2e/harness.js"
+import { type InProcessServer, inProcess } from "./inProcess.js"
+
+const errorTag = (r: ToolResult) => (r._meta?.["proxmox-mcp/error"] as { readonly _tag?: string } | undefined)?._tag
+const text = (r: ToolResult) => r.content.map((c) => c.text ?? "").join("\n")
+
+/** Every node, guest and storage a recorded request addressed, from its path. */
+const addressed = (path: string) => {
+  const decoded = decodeURIComponent(path)
+  const nodes = [...decoded.matchAll(/\/nodes\/([^/]+)/g)].map((m) => m[1]!)
+  const vmids = [...decoded.matchAll(/\/(?:qemu|lxc)\/(\d+)/g)].map((m) => m[1]!)
+  const storages = [...decoded.matchAll(/\/storage\/([^/]+)/g)].map((m) => m[1]!)
+  const upid = /\/tasks\/(UPID:[^/]+:)/.exec(decoded)?.[1]
+  const fields = upid === undefined ? undefined : parseUpid(upid)
+  if (fields !== undefined) nodes.push(fields.node)
+  return { nodes, vmids, storages }
+}
+
+const UPID_ON = (node: string, vmid: number) => `UPID:${node}:0006D77B:00548A83:6A4E2CB0:qmstart:${vmid}:root@pam:`
+
+type Expect = "ok" | "denied" | "refused"
+
+interface Case {
+  readonly tool: string
+  readonly args: Record<string, unknown>
+  readonly expect: Expect
+  readonly check?: (result: ToolResult) => void
+}
+
+const allowlistSuites: ReadonlyArray<{
+  readonly name: string
+  readonly env: Record<string, string>
+  readonly cases: ReadonlyArray<Case>
+}> = [
+  {
+    name: "PVE_NODE_ALLOWLIST=pve1",
+    env: { PVE_NODE_ALLOWLIST: "pve1" },
+    cases: [
+      { tool: "pve_version", args: {}, expect: "ok" },
+      {
+        tool: "pve_cluster_status",
+        args: {},
+        expect: "ok",
+        check: (r) => {
+          const entries = r.structuredContent!.entries as Array<{ type: string; name: string }>
+          expect(entries.filter((e) => e.type === "node").map((e) => e.name)).toEqual(["pve1"])
+        }
+      },
+      {
+        tool: "pve_list_nodes",
+        args: {},
+        expect: "ok",
+        check: (r) =>
+          expect((r.structuredContent!.nodes as Array<{ node: string }>).map((n) => n.node)).toEqual(["pve1"])
+      },
+      { tool: "pve_node_status", args: { node: "pve1" }, expect: "ok" },
+      { tool: "pve_node_status", args: { node: "pve2" }, expect: "denied" },
+      {
+        tool: "pve_cluster_resources",
+        args: {},
+        expect: "ok",
+        check: (r) => {
+          const resources = r.structuredContent!.resources as Array<{ node?: string }>
+          expect(resources.length).toBeGreaterThan(0)
+          for (const res of resources) if (res.node !== undefined) expect(res.node).toBe("pve1")
+        }
+      },
+      {
+        tool: "pve_list_guests",
+        args: {},
+        expect: "ok",
+        check: (r) => {
+          const guests = r.structuredContent!.guests as Array<{ node: string }>
+          expect(guests.length).toBeGreaterThan(0)
+          for (const g of guests) expect(g.node).toBe("pve1")
+        }
+      },
+      { tool: "pve_list_guests", args: { node: "pve2" }, expect: "denied" },
+      { tool: "pve_guest_status", args: { vmid: 100 }, expect: "ok" },
+      { tool: "pve_guest_status", args: { vmid: 102 }, expect: "refused" },
+      { tool: "pve_guest_status", args: { vmid: 102, node: "pve2" }, expect: "denied" },
+      { tool: "pve_guest_config", args: { vmid: 102, node: "pve2" }, expect: "denied" },
+      { tool: "pve_guest_config", args: { vmid: 104 }, expect: "refused" },
+      { tool: "pve_guest_start", args: { vmid: 104, node: "pve3" }, expect: "denied" },
+      { tool: "pve_guest_start", args: { vmid: 104 }, expect: "refused" },
+      {
+        tool: "pve_guest_shutdown",
+        args: { vmid: 102, node: "pve2", confirm: true, confirmVmid: 102 },
+        expect: "denied"
+      },
+      { tool: "pve_guest_stop", args: { vmid: 103, confirm: true, confirmVmid: 103 }, expect: "refused" },
+      { tool: "pve_task_status", args: { upid: UPID_ON("pve2", 102) }, expect: "denied" },
+      { tool: "pve_api_get", args: { path: "/nodes/pve2/status" }, expect: "denied" },
+      {
+        tool: "pve_api_get",
+        args: { path: "/nodes" },
+        expect: "ok",
+        check: (r) =>
+          expect((r.structuredContent!.data as Array<{ node: string }>).map((n) => n.node)).toEqual(["pve1"])
+      },
+      {
+        tool: "pve_api_call",
+        args: {
+          method: "POST",
+          path: "/nodes/pve1/qemu/100/migrate",
+          params: { target: "pve2" },
+          confirm: true,
+          confirmName: "/nodes/pve1/qemu/100/migrate"
+        },
+        expect: "denied"
+      }
+    ]
+  },
+  {
+    name: "PVE_VMID_ALLOWLIST=100-101,105",
+    env: { PVE_VMID_ALLOWLIST: "100-101,105" },
+    cases: [
+      {
+        tool: "pve_list_guests",
+        args: {},
+        expect: "ok",
+        check: (r) =>
+          expect((r.structuredContent!.guests as Array<{ vmid: number }>).map((g) => g.vmid)).toEqual([100, 101, 105])
+      },
+      {
+        tool: "pve_cluster_resources",
+        args: { type: "vm" },
+        expect: "ok",
+        check: (r) =>
+          expect((r.structuredContent!.resources as Array<{ vmid?: number }>).map((g) => g.vmid).sort()).toEqual([
+            100, 101, 105
+          ])
+      },
+      { tool: "pve_guest_status", args: { vmid: 101 }, expect: "ok" },
+      { tool: "pve_guest_status", args: { vmid: 102 }, expect: "denied" },
+      { tool: "pve_guest_config", args: { vmid: 103 }, expect: "denied" },
+      { tool: "pve_guest_start", args: { vmid: 104 }, expect: "denied" },
+      { tool: "pve_guest_shutdown", args: { vmid: 103, confirm: true, confirmVmid: 103 }, expect: "denied" },
+      { tool: "pve_guest_stop", args: { vmid: 102, confirm: true, confirmVmid: 102 }, expect: "denied" },
+      { tool: "pve_task_status", args: { upid: UPID_ON("pve3", 104) }, expect: "denied" },
+      { tool: "pve_api_get", args: { path: "/nodes/pve2/qemu/102/config" }, expect: "denied" },
+      {
+        tool: "pve_api_get",
+        args: { path: "/cluster/resources", params: { type: "vm" } },
+        expect: "ok",
+        check: (r) =>
+          expect((r.structuredContent!.data as Array<{ vmid: number }>).map((g) => g.vmid).sort()).toEqual([
+            100, 101, 105
+          ])
+      },
+      {
+        tool: "pve_api_call",
+        args: {
+          method: "POST",
+          path: "/nodes/pve1/qemu/100/clone",
+          params: { newid: 200 },
+          confirm: true,
+          confirmName: "/nodes/pve1/qemu/100/clone"
+        },
+        expect: "denied"
+      },
+      {
+        tool: "pve_api_call",
+        args: {
+          method: "POST",
+          path: "/nodes/pve1/vzdump",
+          params: { all: 1 },
+          confirm: true,
+          confirmName: "/nodes/pve1/vzdump"
+        },
+        expect: "denied"
+      }
+    ]
+  },
+  {
+    name: "PVE_STORAGE_ALLOWLIST=local-lvm",
+    env: { PVE_STORAGE_ALLOWLIST: "local-lvm" },
+    cases: [
+      {
+        tool: "pve_cluster_resources",
+        args: { type: "storage" },
+        expect: "ok",
+        check: (r) => {
+          const storages = (r.structuredContent!.resources as Array<{ storage?: string }>).map((s) => s.storage)
+          expect(storages.length).toBeGreaterThan(0)
+          for (const s of storages) expect(s).toBe("local-lvm")
+        }
+      },
+      { tool: "pve_api_get", args: { path: "/nodes/pve1/storage/local-lvm/status" }, expect: "ok" },
+      { tool: "pve_api_get", args: { path: "/nodes/pve1/storage/local/content" }, expect: "denied" },
+      {
+        tool: "pve_api_get",
+        args: { path: "/nodes/pve1/storage/local-lvm/content/local:iso/debian-12.iso" },
+        expect: "denied"
+      },
+      {
+        tool: "pve_api_get",
+        args: { path: "/storage" },
+        expect: "ok",
+        check: (r) =>
+          expect((r.structuredContent!.data as Array<{ storage: string }>).map((s) => s.storage)).toEqual(["local-lvm"])
+      },
+      {
+        tool: "pve_api_call",
+        args: {
+          method: "PUT",
+          path: "/nodes/pve1/qemu/100/config",
+          params: { scsi1: "nfs-shared:8" },
+          confirm: true,
+          confirmName: "/nodes/pve1/qemu/100/config"
+        },
+        expect: "denied"
+      },
+      {
+        tool: "pve_api_call",
+        args: {
+          method: "POST",
+          path: "/nodes/pve1/vzdump",
+          params: { vmid: "100", storage: "local" },
+          confirm: true,
+          confirmName: "/nodes/pve1/vzdump"
+        },
+        expect: "denied"
+      }
+    ]
+  }
+]
+
+const allowlistsOf = (env: Record<string, string>): Allowlists => ({
+  nodes: env.PVE_NODE_ALLOWLIST?.split(","),
+  vmids: env.PVE_VMID_ALLOWLIST?.split(",").map((r) => parseVmidRange(r)!),
+  storages: env.PVE_STORAGE_ALLOWLIST?.split(",")
+})
+
+describe.each(allowlistSuites)("$name", ({ env, cases }) => {
+  let server: InProcessServer
+  beforeAll(async () => {
+    server = await inProcess("v1", {
+      env: { PVE_READONLY: "false", PVE_CONFIRM: "param", ...env },
+      sim: { taskDurationMs: 20 }
+    })
+  })
+  afterAll(() => server.close())
+
+  it.each(cases.map((c) => [`${c.tool} ${JSON.stringify(c.args)} → ${c.expect}`, c] as const))("%s", async (_, c) => {
+    server.sim.clearRequests()
+    const result = await server.callTool(c.tool, c.args)
+    if (c.expect === "ok") expect(result.isError, text(result)).toBeFalsy()
+    else {
+      expect(result.isError, text(result)).toBe(true)
+      if (c.expect === "denied") {
+        expect(errorTag(result)).toBe("PolicyDenied")
+        expect(text(result)).toMatch(/ALLOWLIST|every guest/)
+      } else expect(["PolicyDenied", "PveNotFound"]).toContain(errorTag(result))
+      expect(server.sim.requests.filter((r) => r.method !== "GET")).toEqual([])
+    }
+    c.check?.(result)
+    const allowlists = allowlistsOf(env)
+    for (const request of server.sim.requests) {
+      const { nodes, vmids, storages } = addressed(request.path)
+      for (const n of nodes) expect(isNodeAllowed(allowlists, n), request.path).toBe(true)
+      for (const v of vmids) expect(isVmidAllowed(allowlists, v), request.path).toBe(true)
+      for (const s of storages) expect(isStorageAllowed(allowlists, s), request.path).toBe(true)
+    }
+  })
+})
+
+describe("every tool is covered by the allowlist suites", () => {
+  it("names each registered tool at least once", async () => {
+    const server = await inProcess("v1", { env: { PVE_READONLY: "false" } })
+    const names = (await server.listTools()).map((t) => t.name)
+    await server.close()
+    const covered = new Set(allowlistSuites.flatMap((s) => s.cases.map((c) => c.tool)))
+    for (const name of names) expect(covered.has(name), name).toBe(true)
+  })
+})

@@ -1,0 +1,142 @@
+/**
+ * Property-based: random valid arguments from every tool's input Schema (as the client sees it, with the
+ * policy arguments), and mutations of them (a field replaced by a hostile or random value, a field dropped, an
+ * unknown field added, arbitrary objects). The server must answer every call with a result or an isError
+ * result: no protocol error, no crash, no unhandled rejection, and it must still answer afterwards.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { Arbitrary, Effect, FastCheck as fc } from "effect"
+import { allTools } from "../../src/mcp/tools/index.js"
+import { effectiveInputSchema } from "../../src/policy/Confirmation.js"
+import type { ClientGeneration } from "../e2e/harness.js"
+import { type InProcessServer, inProcess } from "./inProcess.js"
+
+const hostileValues = fc.constantFrom<unknown>(
+  "../..",
+  "pve1/../access",
+  "%2e%2e%2f",
+  "\u0000",
+  "\r\nX: y",
+  "\u2215",
+  "a".repeat(5000),
+  "",
+  -1,
+  0,
+  1e308,
+  Number.MAX_SAFE_INTEGER,
+  null,
+  true,
+  [],
+  {},
+  { __proto__: { polluted: true } },
+  "UPID:pve1:0:0:0:x:y:z:",
+  "https://evil.example/",
+  "/nodes/pve1/../../access"
+)
+
+const randomValue = fc.oneof(hostileValues, fc.jsonValue({ maxDepth: 2 }), fc.string({ maxLength: 40 }), fc.integer())
+
+// Values that exist in the simulated cluster, so valid calls also reach Proxmox and run to the end.
+const existing: Record<string, fc.Arbitrary<unknown>> = {
+  vmid: fc.constantFrom(100, 101, 102, 103, 104, 105),
+  node: fc.constantFrom("pve1", "pve2", "pve3"),
+  path: fc.constantFrom(
+    "/version",
+    "/nodes/pve1/status",
+    "/nodes/pve1/qemu/100/config",
+    "/cluster/resources",
+    "/nodes/pve2/qemu/102/status/suspend"
+  ),
+  snapshot: fc.constantFrom("pre-upgrade", "after-upgrade")
+}
+
+/** The arguments with existing targets and a matching confirmation. */
+const grounded = (input: Record<string, unknown>) => {
+  const keys = Object.keys(input).filter((k) => k in existing)
+  if (keys.length === 0) return fc.constant(input)
+  return fc.record(Object.fromEntries(keys.map((k) => [k, existing[k]!]))).map((values) => {
+    const out: Record<string, unknown> = { ...input, ...values }
+    if ("confirmVmid" in input || "confirm" in input)
+      Object.assign(out, { confirm: true, confirmVmid: out.vmid, confirmName: out.path })
+    for (const k of ["confirmVmid", "confirmName"]) if (out[k] === undefined) delete out[k]
+    return out
+  })
+}
+
+const mutations = (valid: fc.Arbitrary<Record<string, unknown>>) =>
+  valid.chain((input) => {
+    const keys = Object.keys(input)
+    const options: Array<fc.Arbitrary<Record<string, unknown>>> = [
+      fc.constant(input),
+      grounded(input),
+      fc
+        .record({ key: fc.constantFrom(...keys, "unknownArgument", "__proto__", "constructor"), value: randomValue })
+        .map(({ key, value }) => ({ ...input, [key]: value }))
+    ]
+    if (keys.length > 0) {
+      options.push(
+        fc.constantFrom(...keys).map((drop) => Object.fromEntries(Object.entries(input).filter(([k]) => k !== drop)))
+      )
+    }
+    return fc.oneof(...options)
+  })
+
+const argumentsFor = (tool: (typeof allTools)[number]) => {
+  const valid = Arbitrary.make(effectiveInputSchema(tool)) as fc.Arbitrary<Record<string, unknown>>
+  return fc.oneof(
+    { weight: 3, arbitrary: mutations(valid) },
+    { weight: 1, arbitrary: fc.dictionary(fc.string({ maxLength: 12 }), randomValue, { maxKeys: 5 }) }
+  )
+}
+
+describe.each<ClientGeneration>(["v1", "v2"])(
+  "every tool under random and mutated arguments (%s client)",
+  (generation) => {
+    let server: InProcessServer
+    const rejections: unknown[] = []
+    const outcomes = new Map<string, { ok: number; error: number }>()
+    const onRejection = (reason: unknown) => rejections.push(reason)
+    beforeAll(async () => {
+      process.on("unhandledRejection", onRejection)
+      process.on("uncaughtException", onRejection)
+      server = await inProcess(generation, {
+        env: { PVE_READONLY: "false", PVE_CONFIRM: "param" },
+        sim: { taskDurationMs: 5 }
+      })
+    })
+    afterAll(async () => {
+      await server.close()
+      process.off("unhandledRejection", onRejection)
+      process.off("uncaughtException", onRejection)
+    })
+
+    for (const tool of allTools) {
+      it.effect.prop(
+        `${tool.name} answers with a result or isError`,
+        [argumentsFor(tool)],
+        ([args]) =>
+          Effect.promise(async () => {
+            const result = await server.callTool(tool.name, args)
+            outcomes.set(tool.name, {
+              ...(outcomes.get(tool.name) ?? { ok: 0, error: 0 }),
+              [result.isError ? "error" : "ok"]: (outcomes.get(tool.name)?.[result.isError ? "error" : "ok"] ?? 0) + 1
+            })
+            expect(Array.isArray(result.content)).toBe(true)
+            if (result.isError !== true) expect(result.structuredContent).toBeDefined()
+            else expect(result.content.map((c) => c.text ?? "").join("").length).toBeGreaterThan(0)
+          }),
+        { timeout: 120_000, fastCheck: { numRuns: 30 } }
+      )
+    }
+
+    it("is still alive and nothing was rejected unhandled", async () => {
+      const version = await server.callTool("pve_version", {})
+      expect(version.isError).toBeFalsy()
+      expect(rejections).toEqual([])
+      // the runs went past argument checking: most tools also succeeded at least once
+      const succeeded = [...outcomes.values()].filter((o) => o.ok > 0).length
+      expect(succeeded).toBeGreaterThanOrEqual(allTools.length - 3)
+      expect(server.logs.filter((l) => l.includes("failed unexpectedly"))).toEqual([])
+    })
+  }
+)
