@@ -1,4 +1,4 @@
-import { Layer, Logger, type LogLevel, Redacted } from "effect"
+import { FiberRef, HashSet, Layer, Logger, type LogLevel, Redacted } from "effect"
 import type { PveAuthConfig } from "../config/PveConfig.js"
 import type { Params, ParamValue } from "../proxmox/ProxmoxClient.js"
 
@@ -88,7 +88,8 @@ export const scrubJson = (value: unknown, scrub: SecretScrubber): unknown => {
 
 /**
  * The logfmt logger with every line scrubbed, so a credential in an error cause never reaches the log. Lines go
- * to stderr (stdout belongs to the protocol) unless another sink is given (tests).
+ * to stderr (stdout belongs to the protocol) unless another sink is given (tests). It replaces every logger
+ * the surrounding fiber had, not just the default one, so no unscrubbed copy of a line is written anywhere.
  */
 export const scrubbingLogger = (
   level: LogLevel.LogLevel,
@@ -96,9 +97,9 @@ export const scrubbingLogger = (
   sink: (line: string) => void = (line) => process.stderr.write(`${line}\n`)
 ) =>
   Layer.merge(
-    Logger.replace(
-      Logger.defaultLogger,
-      Logger.map(Logger.logfmtLogger, (line) => sink(scrub(line)))
+    Layer.locallyScoped(
+      FiberRef.currentLoggers,
+      HashSet.make(Logger.map(Logger.logfmtLogger, (line) => sink(scrub(line))))
     ),
     Logger.minimumLogLevel(level)
   )
