@@ -33,11 +33,18 @@ export const requestFingerprint = (request: PveRequest): string =>
     .update(JSON.stringify([request.method, request.path.path, encodeParams(request.params)]))
     .digest("base64url")
 
-/** Thrown as an interruption once a write is captured; the adapter reads the captured request. */
+/**
+ * Records the first write and stops the call there with an interruption (which the tool cannot mistake for an
+ * error it may handle); the adapter then reads the captured request. Should a tool swallow the interruption and
+ * write again, the first write stays the captured one, so a confirmation can never cover a later request.
+ */
 export const captureWrite = (
   mode: Extract<WriteGateMode, { _tag: "Capture" }>,
   request: PveRequest
-): Effect.Effect<never> => Ref.set(mode.captured, Option.some(request)).pipe(Effect.zipRight(Effect.interrupt))
+): Effect.Effect<never> =>
+  Ref.update(mode.captured, (first) => (Option.isSome(first) ? first : Option.some(request))).pipe(
+    Effect.zipRight(Effect.interrupt)
+  )
 
 /** Lets a write through only when it is the next one that was confirmed. */
 export const admitApprovedWrite = (

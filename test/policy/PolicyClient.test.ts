@@ -1,6 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Schema } from "effect"
+import { Effect, Exit, Option, Ref, Schema } from "effect"
+import type { PveConfig } from "../../src/config/PveConfig.js"
 import { pathProblem } from "../../src/policy/PolicyClient.js"
+import { requestFingerprint, WriteGate } from "../../src/policy/WriteGate.js"
 import { getClusterResources, getClusterStatus } from "../../src/proxmox/cluster.js"
 import { listGuests } from "../../src/proxmox/guests.js"
 import { listNodes } from "../../src/proxmox/nodes.js"
@@ -8,10 +10,7 @@ import type { PvePath } from "../../src/proxmox/Path.js"
 import { type Params, ProxmoxClient, type PveRequest, pveCall } from "../../src/proxmox/ProxmoxClient.js"
 import { withPolicies } from "./policyLayer.js"
 
-const run = <A, E>(
-  env: Record<string, string>,
-  effect: Effect.Effect<A, E, ProxmoxClient | import("../../src/config/PveConfig.js").PveConfig>
-) => {
+const run = <A, E>(env: Record<string, string>, effect: Effect.Effect<A, E, ProxmoxClient | PveConfig>) => {
   const setup = withPolicies(env)
   return Effect.runPromise(Effect.exit(Effect.provide(effect, setup.layer))).then((exit) => ({ ...setup, exit }))
 }
@@ -334,5 +333,52 @@ describe("policy client: allowlists on answers", () => {
       pveCall(Rows, "GET", "/nodes/{node}/storage/{storage}/content", { node: "pve1", storage: "local-lvm" })
     )
     for (const row of content) if (row.vmid !== undefined) expect(Number(row.vmid)).toBe(100)
+  })
+})
+
+describe("policy client: write gate", () => {
+  const stop100 = post("/nodes/{node}/qemu/{vmid}/status/stop", { node: "pve1", vmid: "100" })
+  const stop101 = post("/nodes/{node}/qemu/{vmid}/status/stop", { node: "pve1", vmid: "101" })
+
+  it("lets only the confirmed request through, once", async () => {
+    const approved = { _tag: "Approved" as const, fingerprints: [requestFingerprint(stop100)], sent: Ref.unsafeMake(0) }
+    const { exit, sim } = await run(
+      writable,
+      Effect.gen(function* () {
+        const other = yield* Effect.exit(execute(stop101))
+        return other
+      }).pipe(Effect.provideService(WriteGate, approved))
+    )
+    expect(Exit.isSuccess(exit)).toBe(true)
+    if (Exit.isSuccess(exit))
+      expect(failureOf(exit.value)).toMatchObject({ _tag: "PolicyDenied", policy: "confirmation" })
+    expect(writes(sim)).toHaveLength(0)
+
+    const fresh = { _tag: "Approved" as const, fingerprints: [requestFingerprint(stop100)], sent: Ref.unsafeMake(0) }
+    const twice = await run(
+      writable,
+      Effect.gen(function* () {
+        yield* execute(stop100)
+        return yield* Effect.exit(execute(stop100))
+      }).pipe(Effect.provideService(WriteGate, fresh))
+    )
+    expect(Exit.isSuccess(twice.exit)).toBe(true)
+    if (Exit.isSuccess(twice.exit)) expect(failureOf(twice.exit.value)._tag).toBe("PolicyDenied")
+    expect(writes(twice.sim)).toHaveLength(1)
+  })
+
+  it("captures the first write, after the policies, and sends nothing", async () => {
+    const captured = Ref.unsafeMake(Option.none<PveRequest>())
+    const { exit, sim, auditEntries } = await run(
+      writable,
+      Effect.exit(execute(stop100)).pipe(
+        Effect.zipRight(execute(stop101)),
+        Effect.provideService(WriteGate, { _tag: "Capture", purpose: "dry-run", captured })
+      )
+    )
+    expect(Exit.isInterrupted(exit)).toBe(true)
+    expect(Option.getOrThrow(Effect.runSync(Ref.get(captured))).path.path).toBe("/nodes/pve1/qemu/100/status/stop")
+    expect(writes(sim)).toHaveLength(0)
+    expect(auditEntries().map((e) => e.outcome)).toEqual(["dry-run", "dry-run"])
   })
 })
