@@ -298,3 +298,26 @@ describe("confirmation state cannot be forged or replayed (v2 client, manual rou
     }
   })
 })
+
+describe.each<ClientGeneration>(["v2", "v1"])("a failing confirmation dialog (%s client)", (generation) => {
+  it("sends nothing and the call ends in an error", async () => {
+    const server = await inProcess(generation, {
+      env: { PVE_READONLY: "false" },
+      onElicit: () => {
+        throw new Error("the dialog crashed")
+      }
+    })
+    try {
+      const outcome = await server.callTool("pve_guest_stop", { vmid: 100 }).then(
+        (result) => ({ result }),
+        (error: unknown) => ({ error })
+      )
+      if ("result" in outcome) expect(outcome.result.isError).toBe(true)
+      else expect(String(outcome.error)).toMatch(/crashed|elicit|input/i)
+      expect(writes(server.sim)).toEqual([])
+      expect(server.sim.model.guest(100).status).toBe("running")
+    } finally {
+      await server.close()
+    }
+  })
+})
