@@ -119,10 +119,25 @@ const paramTargets = (name: string, schema: ParamSchema | undefined, value: unkn
   if (Array.isArray(value)) return value.flatMap((v) => paramTargets(name, schema?.items ?? schema, v, where))
   const text = String(value)
   const format = schema?.format
-  if (typeof format === "string") return valueTargets(format, text, where)
-  if (format !== undefined) return propertyStringTargets(format, text, where)
-  if (volumeNamedParams.has(name)) return volumeTargets(text, where)
-  return []
+  const byFormat =
+    typeof format === "string"
+      ? valueTargets(format, text, where)
+      : format !== undefined
+        ? propertyStringTargets(format, text, where)
+        : []
+  // Some parameters name a volume or a guest without a format that says so.
+  const byName = volumeNamedParams.has(name)
+    ? volumeTargets(text, where)
+    : name === "sid"
+      ? haResourceTargets(text, where)
+      : []
+  return [...byFormat, ...byName]
+}
+
+/** An HA resource id names a guest: `vm:100`, `ct:105` or just `100`. */
+const haResourceTargets = (sid: string, where: string): Target[] => {
+  const guest = /^(?:vm:|ct:)?(\d+)$/.exec(sid)
+  return guest === null ? [] : [{ kind: "vmid", value: guest[1]!, where }]
 }
 
 // Path parameters whose format the schema leaves as a plain string.
@@ -138,10 +153,7 @@ const pathParamTargets = (name: string, value: string, where: string): Target[] 
     if (isGuestTask(fields.type) && /^\d+$/.test(fields.id)) targets.push({ kind: "vmid", value: fields.id, where })
     return targets
   }
-  if (name === "sid") {
-    const guest = /^(?:vm:|ct:)?(\d+)$/.exec(value)
-    return guest === null ? [] : [{ kind: "vmid", value: guest[1]!, where }]
-  }
+  if (name === "sid") return haResourceTargets(value, where)
   return []
 }
 

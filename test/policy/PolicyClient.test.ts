@@ -267,6 +267,10 @@ describe("policy client: allowlists on requests", () => {
   it("a backup with a guest range that leaves the list", () =>
     denied(vmids, post("/nodes/{node}/vzdump", { node: "pve1" }, { vmid: "101,103-105" }), "104"))
 
+  it("HA resource in the parameters", () => denied(vmids, post("/cluster/ha/resources", {}, { sid: "vm:104" }), "104"))
+  it("HA resource in the path", () =>
+    denied(vmids, { method: "GET", path: path("/cluster/ha/resources/{sid}", { sid: "ct:105" }) }, "105"))
+
   it("lets allowed targets through and records the UPID", async () => {
     const setup = withPolicies({ ...writable, ...nodes, ...vmids, ...storages })
     const exit = await Effect.runPromise(
