@@ -19,7 +19,9 @@ const failureOf = (exit: Exit.Exit<unknown, unknown>) => {
   if (Exit.isSuccess(exit)) throw new Error(`expected a failure, got ${JSON.stringify(exit.value)}`)
   const failure = exit.cause._tag === "Fail" ? exit.cause.error : undefined
   if (failure === undefined) throw new Error(`expected a typed failure, got ${exit.cause._tag}`)
-  return failure as { readonly _tag: string; readonly message: string; readonly policy?: string }
+  // a plain copy: vitest cannot print Effect's error objects when an assertion on them fails
+  const { _tag, message, policy } = failure as { readonly _tag: string; readonly message: string; readonly policy?: string }
+  return { _tag, message, ...(policy === undefined ? {} : { policy }) }
 }
 
 const execute = (request: PveRequest) => Effect.flatMap(ProxmoxClient, (c) => c.execute(request))
