@@ -3,6 +3,9 @@
  * refused with a clear error, and not a single request may reach the simulator.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { toJsonSchema } from "../../src/mcp/Adapter.js"
+import { allTools } from "../../src/mcp/tools/index.js"
+import { effectiveInputSchema } from "../../src/policy/Confirmation.js"
 import type { ClientGeneration, ToolResult } from "../e2e/harness.js"
 import { type InProcessServer, inProcess } from "./inProcess.js"
 
@@ -131,34 +134,41 @@ const show = (v: unknown) => {
   return text.length > 60 ? `${text.slice(0, 57)}…` : text
 }
 
-// Every tool argument that names a path segment, with every hostile value.
-const segmentCases: ReadonlyArray<Case> = [
-  ...hostileSegments.flatMap((node) => [
-    { label: `pve_node_status node=${show(node)}`, tool: "pve_node_status", args: { node } },
-    { label: `pve_guest_status node=${show(node)}`, tool: "pve_guest_status", args: { vmid: 100, node } },
-    {
-      label: `pve_guest_stop node=${show(node)}`,
-      tool: "pve_guest_stop",
-      args: { vmid: 100, node, confirm: true, confirmVmid: 100 }
-    },
-    { label: `pve_list_guests node=${show(node)}`, tool: "pve_list_guests", args: { node } },
-    { label: `pve_guest_config snapshot=${show(node)}`, tool: "pve_guest_config", args: { vmid: 101, snapshot: node } }
-  ]),
-  ...hostileVmids.flatMap((vmid) => [
-    { label: `pve_guest_start vmid=${show(vmid)}`, tool: "pve_guest_start", args: { vmid } },
-    {
-      label: `pve_guest_shutdown vmid=${show(vmid)}`,
-      tool: "pve_guest_shutdown",
-      args: { vmid, confirm: true, confirmVmid: vmid }
-    },
-    { label: `pve_guest_config vmid=${show(vmid)}`, tool: "pve_guest_config", args: { vmid } }
-  ]),
-  ...hostileUpids.map((upid) => ({
-    label: `pve_task_status upid=${show(upid)}`,
-    tool: "pve_task_status",
-    args: { upid }
-  }))
-]
+/** Valid values for every argument a call needs besides the one under attack. */
+const baseline: Record<string, unknown> = {
+  vmid: 100,
+  node: "pve1",
+  upid: UPID,
+  snapshot: "pre-upgrade",
+  path: "/version",
+  method: "POST"
+}
+
+const hostileByArgument: Record<string, ReadonlyArray<unknown>> = {
+  node: hostileSegments,
+  snapshot: hostileSegments,
+  vmid: hostileVmids,
+  upid: hostileUpids
+}
+
+// Every tool argument that names a path segment, in every tool that takes one, with every hostile value.
+const segmentCases: ReadonlyArray<Case> = allTools.flatMap((tool) => {
+  const properties = Object.keys((toJsonSchema(effectiveInputSchema(tool)).properties ?? {}) as Record<string, unknown>)
+  const required = (toJsonSchema(effectiveInputSchema(tool)).required ?? []) as ReadonlyArray<string>
+  return properties
+    .filter((name) => name in hostileByArgument)
+    .flatMap((name) =>
+      hostileByArgument[name]!.map((value): Case => {
+        const args: Record<string, unknown> = Object.fromEntries(required.map((r) => [r, baseline[r]]))
+        args[name] = value
+        if (tool.annotations.destructiveHint)
+          Object.assign(args, { confirm: true, confirmVmid: args.vmid, confirmName: args.path })
+        for (const k of ["confirmVmid", "confirmName"])
+          if (args[k] === undefined || !properties.includes(k)) delete args[k]
+        return { label: `${tool.name} ${name}=${show(value)}`, tool: tool.name, args }
+      })
+    )
+})
 
 const apiCases: ReadonlyArray<Case> = hostilePaths.flatMap((path) => [
   { label: `pve_api_get ${show(path)}`, tool: "pve_api_get", args: { path } },
@@ -250,8 +260,19 @@ describe.each<ClientGeneration>(["v1", "v2"])("hostile input corpus (%s client)"
   })
   afterAll(() => server.close())
 
-  it("has more than 60 hostile inputs", () => {
+  it("has more than 60 hostile inputs, and attacks every path argument of every tool", () => {
     expect(corpus.length).toBeGreaterThan(60)
+    for (const tool of allTools) {
+      const properties = Object.keys(
+        (toJsonSchema(effectiveInputSchema(tool)).properties ?? {}) as Record<string, unknown>
+      )
+      for (const name of properties.filter((p) => p in hostileByArgument || p === "path")) {
+        expect(
+          corpus.some((c) => c.tool === tool.name && name in c.args),
+          `${tool.name}.${name}`
+        ).toBe(true)
+      }
+    }
   })
 
   it.each(corpus.map((c) => [c.label, c] as const))("refuses %s, sending nothing", async (_, c) => {
