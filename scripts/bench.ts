@@ -3,8 +3,8 @@
 import { spawn } from "node:child_process"
 import { readdirSync, readFileSync, statSync } from "node:fs"
 import { join } from "node:path"
-import { startSimServer } from "../sim/server.js"
 import { SIM_TOKEN_ID, SIM_TOKEN_SECRET } from "../sim/Simulator.js"
+import { startSimServer } from "../sim/server.js"
 
 const root = join(import.meta.dirname, "..")
 const bin = join(root, "dist/proxmox-mcp.js")
@@ -149,4 +149,6 @@ console.log(
 )
 console.log(`spawn -> tools/list answered, --simulator: median ${median(simulated).toFixed(0)} ms of ${runs}`)
 console.log(`bundle: ${size.files} JS files, ${size.kib.toFixed(0)} KiB in all, entry ${size.entryKib.toFixed(0)} KiB`)
-console.log(`peak RSS after 100 tool calls (live server, simulator over HTTP): ${rss.toFixed(1)} MiB (target <= 85 MiB)`)
+console.log(
+  `peak RSS after 100 tool calls (live server, simulator over HTTP): ${rss.toFixed(1)} MiB (target <= 85 MiB)`
+)

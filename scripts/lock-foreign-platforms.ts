@@ -39,9 +39,12 @@ const platformOf = (name: string) => {
   const os = tokens.find((t) => OSES.includes(t))
   const cpu = tokens.map((t) => CPUS[t]).find((c) => c !== undefined)
   const libc = tokens.some((t) => t.startsWith("musl")) ? "musl" : tokens.includes("gnu") ? "glibc" : undefined
-  if (os === undefined || cpu === undefined) throw new Error(`cannot tell the platform of ${name}; add its lock entry by hand`)
+  if (os === undefined || cpu === undefined)
+    throw new Error(`cannot tell the platform of ${name}; add its lock entry by hand`)
   if (os === process.platform && cpu === process.arch && libc !== "musl") {
-    throw new Error(`${name} is for this very platform but is missing from the lock: run npm install and check the registry`)
+    throw new Error(
+      `${name} is for this very platform but is missing from the lock: run npm install and check the registry`
+    )
   }
   return { os, cpu, libc }
 }
@@ -63,6 +66,8 @@ for (const [path, entry] of Object.entries(lock.packages)) {
     added++
   }
 }
-lock.packages = Object.fromEntries(Object.entries(lock.packages).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a.localeCompare(b))))
+lock.packages = Object.fromEntries(
+  Object.entries(lock.packages).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a.localeCompare(b)))
+)
 writeFileSync(lockPath, `${JSON.stringify(lock, null, 2)}\n`)
 console.error(`added ${added} lock entries for platform builds this registry does not serve`)

@@ -1,4 +1,6 @@
-import { Layer, Logger, type LogLevel } from "effect"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import type * as LogLevel from "effect/LogLevel"
 
 /** stdout belongs to the MCP protocol: every log line goes to stderr, as logfmt. */
 export const stderrLogger = (level: LogLevel.LogLevel) =>

@@ -1,8 +1,10 @@
-import { Layer, LogLevel, Redacted } from "effect"
+import * as Layer from "effect/Layer"
+import * as LogLevel from "effect/LogLevel"
+import * as Redacted from "effect/Redacted"
 import { makeSimulator, SIM_TOKEN_ID, SIM_TOKEN_SECRET, type SimulatorOptions } from "../sim/Simulator.js"
 import { SimulatorLayer } from "../sim/SimulatorLayer.js"
 import { PveConfig, type PveConfigShape, TICKET_LIFETIME_MS } from "./config/PveConfig.js"
-import { ProxmoxClientLive } from "./proxmox/ProxmoxClient.js"
+import { ProxmoxClientLive } from "./proxmox/ProxmoxClientLive.js"
 
 /** The config `proxmox-mcp --simulator` runs with: the simulator's own token, nothing from the environment. */
 export const simulatorConfig = (overrides: Partial<PveConfigShape> = {}): PveConfigShape => ({

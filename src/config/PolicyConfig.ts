@@ -1,6 +1,11 @@
 import { accessSync, constants, statSync } from "node:fs"
 import { dirname } from "node:path"
-import { Config, ConfigProvider, Context, Effect, Layer, Option } from "effect"
+import * as Config from "effect/Config"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import { segmentFormats } from "../proxmox/Path.js"
 import { ConfigInvalid, type ConfigProblem } from "./PveConfig.js"
 

@@ -1,5 +1,13 @@
 import { accessSync, constants } from "node:fs"
-import { Config, ConfigProvider, Context, Effect, Layer, LogLevel, Option, Redacted, Schema } from "effect"
+import * as Config from "effect/Config"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as LogLevel from "effect/LogLevel"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
 
 export type PveAuthConfig =
   | { readonly _tag: "Token"; readonly tokenId: string; readonly secret: Redacted.Redacted<string> }

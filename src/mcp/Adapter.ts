@@ -10,7 +10,14 @@ import {
   type ServerContext,
   type StandardSchemaWithJSON
 } from "@modelcontextprotocol/server"
-import { Cause, Effect, Exit, JSONSchema, Option, Ref, Runtime, Schema } from "effect"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as JSONSchema from "effect/JSONSchema"
+import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
+import * as Runtime from "effect/Runtime"
+import * as Schema from "effect/Schema"
 import { type Allowlists, type ConfirmMode, noAllowlists } from "../config/PolicyConfig.js"
 import { type PveAuthConfig, PveConfig } from "../config/PveConfig.js"
 import { argumentsViolation } from "../policy/Allowlist.js"

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto"
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import type { ConfirmMode } from "../config/PolicyConfig.js"
 import type { AnyTool } from "../mcp/Tool.js"
 import type { PveRequest } from "../proxmox/ProxmoxClient.js"

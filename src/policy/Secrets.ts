@@ -1,4 +1,9 @@
-import { FiberRef, HashSet, Layer, Logger, type LogLevel, Redacted } from "effect"
+import * as FiberRef from "effect/FiberRef"
+import * as HashSet from "effect/HashSet"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import type * as LogLevel from "effect/LogLevel"
+import * as Redacted from "effect/Redacted"
 import type { PveAuthConfig } from "../config/PveConfig.js"
 import type { Params, ParamValue } from "../proxmox/ProxmoxClient.js"
 

@@ -1,5 +1,9 @@
 import { createHash } from "node:crypto"
-import { Context, Effect, FiberRef, Option, Ref } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
+import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
 import { PolicyDenied } from "../proxmox/errors.js"
 import { encodeParams, type PveRequest } from "../proxmox/ProxmoxClient.js"
 

@@ -3,7 +3,9 @@
  * passes (read-only, allowlists, write gate, audit, output filtering) and the confirmation mode the MCP
  * adapter applies. `bin.ts` and tests build the server from this.
  */
-import { Effect, Either, Layer } from "effect"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
 import { type KnownTools, loadPolicyConfig, type PolicyConfigShape } from "../config/PolicyConfig.js"
 import { ConfigInvalid, type PveAuthConfig } from "../config/PveConfig.js"
 import type { SafetyOptions } from "../mcp/Adapter.js"

@@ -1,5 +1,7 @@
 import { closeSync, fsyncSync, openSync, writeSync } from "node:fs"
-import { Context, Effect, Layer } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import type { ParamValue } from "./ProxmoxClient.js"
 
 /** What happened to a request that would change the cluster. */

@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs"
 import { rootCertificates } from "node:tls"
 import { NodeHttpClient } from "@effect/platform-node"
 import * as Undici from "@effect/platform-node/Undici"
-import { Effect, Layer } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import { PveConfig } from "../config/PveConfig.js"
 
 /**

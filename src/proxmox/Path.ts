@@ -1,4 +1,4 @@
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { InvalidInput } from "./errors.js"
 import { parseUpid } from "./Upid.js"
 

@@ -1,4 +1,5 @@
-import { ParseResult, Schema } from "effect"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
 
 // pve-common:src/PVE/UPID.pm, see WIRE.md (a).
 const upidPattern =

@@ -1,4 +1,5 @@
-import { ParseResult, Schema } from "effect"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
 
 // Perl's JSON encoder sends a scalar as a number or a string depending on how it was last used (WIRE.md (e)),
 // so every numeric or boolean field accepts both forms and decodes to one clean type.

@@ -1,4 +1,4 @@
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 /** 401: no or bad credentials, expired ticket, bad CSRF token. */
 export class PveAuthError extends Schema.TaggedError<PveAuthError>()("PveAuthError", {

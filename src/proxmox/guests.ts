@@ -1,4 +1,5 @@
-import { Effect, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import { getClusterResources } from "./cluster.js"
 import { InvalidInput, PveNotFound } from "./errors.js"
 import { validateSegment } from "./Path.js"

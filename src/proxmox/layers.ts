@@ -1,28 +1,33 @@
-import { HttpClient } from "@effect/platform"
-import { Context, Effect, Layer } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import { PveConfig, type PveConfigShape } from "../config/PveConfig.js"
-import { ProxmoxClientLive } from "./ProxmoxClient.js"
+import { ProxmoxClient } from "./ProxmoxClient.js"
 
 /**
- * The undici client is loaded on the first request, not at start-up: stdio servers are spawned per client
- * session, and `tools/list` needs no network.
+ * ProxmoxClient over the real network, plus the config it was built from. The HTTP stack (@effect/platform's
+ * client and undici) is loaded on the first request, not at start-up: stdio servers are spawned per client session,
+ * and `tools/list` needs no network.
  */
-const PveHttpClientOnFirstUse = Layer.scoped(
-  HttpClient.HttpClient,
-  Effect.gen(function* () {
-    const scope = yield* Effect.scope
-    const config = yield* PveConfig
-    const real = yield* Effect.cached(
-      Effect.promise(() => import("./HttpClientLive.js")).pipe(
-        Effect.flatMap((m) => Layer.buildWithScope(m.PveHttpClientLive, scope)),
-        Effect.map((context) => Context.get(context, HttpClient.HttpClient)),
-        Effect.provideService(PveConfig, config)
+export const ProxmoxLive = (config: PveConfigShape): Layer.Layer<ProxmoxClient | PveConfig> =>
+  Layer.scoped(
+    ProxmoxClient,
+    Effect.gen(function* () {
+      const scope = yield* Effect.scope
+      const live = yield* Effect.cached(
+        Effect.promise(() => Promise.all([import("./ProxmoxClientLive.js"), import("./HttpClientLive.js")])).pipe(
+          Effect.flatMap(([client, http]) =>
+            Layer.buildWithScope(
+              client.ProxmoxClientLive.pipe(
+                Layer.provide(http.PveHttpClientLive),
+                Layer.provide(PveConfig.layer(config))
+              ),
+              scope
+            )
+          ),
+          Effect.map((context) => Context.get(context, ProxmoxClient))
+        )
       )
-    )
-    return HttpClient.make((request) => Effect.flatMap(real, (client) => client.execute(request)))
-  })
-)
-
-/** ProxmoxClient over the real network, plus the config it was built from. */
-export const ProxmoxLive = (config: PveConfigShape) =>
-  ProxmoxClientLive.pipe(Layer.provide(PveHttpClientOnFirstUse), Layer.provideMerge(PveConfig.layer(config)))
+      return { execute: (request) => Effect.flatMap(live, (client) => client.execute(request)) }
+    })
+  ).pipe(Layer.provideMerge(PveConfig.layer(config)))

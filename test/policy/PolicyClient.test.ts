@@ -20,7 +20,11 @@ const failureOf = (exit: Exit.Exit<unknown, unknown>) => {
   const failure = exit.cause._tag === "Fail" ? exit.cause.error : undefined
   if (failure === undefined) throw new Error(`expected a typed failure, got ${exit.cause._tag}`)
   // a plain copy: vitest cannot print Effect's error objects when an assertion on them fails
-  const { _tag, message, policy } = failure as { readonly _tag: string; readonly message: string; readonly policy?: string }
+  const { _tag, message, policy } = failure as {
+    readonly _tag: string
+    readonly message: string
+    readonly policy?: string
+  }
   return { _tag, message, ...(policy === undefined ? {} : { policy }) }
 }
 

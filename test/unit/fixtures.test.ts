@@ -6,7 +6,7 @@ import { TicketAnswer } from "../../src/proxmox/Auth.js"
 import { ClusterResource, ClusterStatusEntry } from "../../src/proxmox/cluster.js"
 import { GuestConfig, GuestStatus } from "../../src/proxmox/guests.js"
 import { NodeStatus, NodeSummary } from "../../src/proxmox/nodes.js"
-import { interpretResponse } from "../../src/proxmox/ProxmoxClient.js"
+import { interpretResponse } from "../../src/proxmox/ProxmoxClientLive.js"
 import { TaskListEntry, TaskLogLine, TaskStatus } from "../../src/proxmox/Tasks.js"
 import { PveInt } from "../../src/proxmox/WireSchemas.js"
 

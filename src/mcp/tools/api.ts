@@ -1,4 +1,5 @@
-import { Effect, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import { API_PATH_MAX_LENGTH, callApi } from "../../proxmox/api.js"
 import { type AnyTool, defineTool, destructive, readOnly } from "../Tool.js"
 

@@ -1,4 +1,5 @@
-import { type FastCheck, Schema } from "effect"
+import type { FastCheck } from "effect"
+import * as Schema from "effect/Schema"
 import { type SegmentName, segmentFormats } from "../../proxmox/Path.js"
 import { formatUpid, UpidFields } from "../../proxmox/Upid.js"
 

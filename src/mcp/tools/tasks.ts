@@ -1,4 +1,5 @@
-import { Effect, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import { getTaskLogTail, getTaskStatus, isTaskSuccess, TaskStatus } from "../../proxmox/Tasks.js"
 import { defineTool, readOnly } from "../Tool.js"
 import { Upid } from "./fields.js"

@@ -1,0 +1,182 @@
+import { HttpClient, HttpClientRequest } from "@effect/platform"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
+import { PveConfig } from "../config/PveConfig.js"
+import { makeAuthenticator, type Transport } from "./Auth.js"
+import {
+  type ProxmoxError,
+  PveAuthError,
+  PveDecodeError,
+  PveNotFound,
+  PveParamError,
+  PvePermissionError,
+  PveServerError,
+  PveTimeout,
+  PveTransportError,
+  PveUpstreamError
+} from "./errors.js"
+import {
+  encodeParams,
+  ProxmoxClient,
+  type ProxmoxClientShape,
+  type PveRequest,
+  type PveResponse
+} from "./ProxmoxClient.js"
+
+// The live client over @effect/platform's HttpClient. Kept out of the server's start-up path (see layers.ts).
+
+const ErrorBody = Schema.Struct({
+  message: Schema.optional(Schema.NullOr(Schema.String)),
+  errors: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown })))
+})
+
+const SuccessBody = Schema.Struct({ data: Schema.Unknown, total: Schema.optional(Schema.Unknown) })
+
+const permissionPattern = /^Permission check failed \(([^,]+), (.+)\)$/
+const notFoundPattern =
+  /does not exist|no such (vm|task|volume|storage|node|snapshot|pool|user|token|interface|file)|not found|hostname lookup '[^']*' failed/i
+
+const defaultMessages: Record<number, string> = {
+  401: "authentication failed: PVE rejected the API token or ticket",
+  403: "permission denied",
+  501: "not implemented by this PVE version"
+}
+
+/** Turns a PVE answer into data or the matching tagged error (WIRE.md (c)). */
+export const interpretResponse = (
+  label: { readonly method: string; readonly path: string },
+  status: number,
+  body: string
+): Effect.Effect<PveResponse, ProxmoxError> => {
+  let json: unknown
+  try {
+    json = body.trim() === "" ? undefined : JSON.parse(body)
+  } catch {
+    json = undefined
+  }
+  if (status >= 200 && status < 300) {
+    return Schema.decodeUnknown(SuccessBody)(json).pipe(
+      Effect.map(({ data, total }) => ({
+        data,
+        total: typeof total === "number" ? total : total === undefined ? undefined : Number(total)
+      })),
+      Effect.mapError(
+        () =>
+          new PveDecodeError({
+            path: label.path,
+            message: `${label.method} ${label.path} answered without a {data} envelope`
+          })
+      )
+    )
+  }
+  const parsed = Schema.decodeUnknownOption(ErrorBody)(json)
+  const rawMessage = Option.flatMap(parsed, (b) => Option.fromNullable(b.message)).pipe(Option.getOrUndefined)
+  const message =
+    (rawMessage ?? "").trim() || defaultMessages[status] || `HTTP ${status} from ${label.method} ${label.path}`
+  const errors = Option.flatMap(parsed, (b) => Option.fromNullable(b.errors)).pipe(Option.getOrUndefined)
+
+  if (status === 401) return Effect.fail(new PveAuthError({ message }))
+  if (status === 403) {
+    const m = permissionPattern.exec(message)
+    return Effect.fail(
+      new PvePermissionError({
+        message,
+        aclPath: m?.[1],
+        privileges: m?.[2] !== undefined ? m[2].split(/[|,]\s*/).filter((p) => p !== "") : []
+      })
+    )
+  }
+  if (status === 400) {
+    const perParam: Record<string, string> = {}
+    for (const [k, v] of Object.entries(errors ?? {})) perParam[k] = String(v).trim()
+    const detail = Object.entries(perParam)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join("; ")
+    return Effect.fail(
+      new PveParamError({ message: detail === "" ? message : `${message} ${detail}`, errors: perParam })
+    )
+  }
+  if (status >= 595 && status <= 599) return Effect.fail(new PveUpstreamError({ status, message }))
+  if (status === 500 && notFoundPattern.test(message)) return Effect.fail(new PveNotFound({ message }))
+  return Effect.fail(new PveServerError({ status, message }))
+}
+
+const isTransient = (e: ProxmoxError): boolean =>
+  e._tag === "PveTransportError" ||
+  e._tag === "PveUpstreamError" ||
+  (e._tag === "PveServerError" && (e.status === 502 || e.status === 503 || e.status === 504))
+
+/** Jittered exponential back-off for idempotent reads: 200 ms, ~400 ms, ~800 ms, then give up. */
+export const readRetrySchedule = Schedule.exponential("200 millis").pipe(
+  Schedule.jittered,
+  Schedule.intersect(Schedule.recurs(3))
+)
+
+export const makeProxmoxClient = Effect.gen(function* () {
+  const config = yield* PveConfig
+  const http = yield* HttpClient.HttpClient
+  const timeout = Duration.millis(config.requestTimeoutMs)
+
+  const transport: Transport = (request, label) =>
+    http.execute(request).pipe(
+      Effect.flatMap((response) => Effect.map(response.text, (body) => [response.status, body] as const)),
+      Effect.mapError(
+        (e) =>
+          new PveTransportError({
+            message: `${label.method} ${label.path}: ${e.reason === "Transport" ? "connection failed" : e.reason} (${e.message})`
+          })
+      ),
+      Effect.flatMap(([status, body]) => interpretResponse(label, status, body)),
+      Effect.timeoutFail({
+        duration: timeout,
+        onTimeout: () => new PveTimeout({ method: label.method, path: label.path, timeoutMs: config.requestTimeoutMs })
+      })
+    )
+
+  const auth = yield* makeAuthenticator(config.auth, config.baseUrl, config.ticketRenewAfterMs, transport)
+
+  const once = (request: PveRequest) =>
+    Effect.gen(function* () {
+      const pairs = encodeParams(request.params)
+      const url = `${config.baseUrl}${request.path.path}`
+      const isWrite = request.method !== "GET"
+      const base =
+        request.method === "POST" || request.method === "PUT"
+          ? HttpClientRequest.make(request.method)(url).pipe(HttpClientRequest.bodyUrlParams(pairs))
+          : HttpClientRequest.make(request.method)(url).pipe(HttpClientRequest.setUrlParams(pairs))
+      const authorized = yield* auth.authorize(base, isWrite)
+      return yield* transport(authorized, { method: request.method, path: request.path.path })
+    })
+
+  // One fresh login and one retry after a 401 (an expired or revoked ticket); tokens fail at once.
+  const withReauth = (request: PveRequest) =>
+    once(request).pipe(
+      Effect.catchTag("PveAuthError", (e) =>
+        Option.match(auth.reauthenticate, {
+          onNone: () => Effect.fail(e),
+          onSome: (relogin) => relogin.pipe(Effect.zipRight(once(request)))
+        })
+      )
+    )
+
+  const execute = (request: PveRequest): Effect.Effect<PveResponse, ProxmoxError> => {
+    const attempt = withReauth(request)
+    const run =
+      request.method === "GET"
+        ? attempt.pipe(Effect.retry({ schedule: readRetrySchedule, while: isTransient }))
+        : attempt
+    return run.pipe(
+      Effect.withSpan("ProxmoxClient.execute", { attributes: { method: request.method, path: request.path.template } })
+    )
+  }
+  return { execute } satisfies ProxmoxClientShape
+})
+
+export const ProxmoxClientLive: Layer.Layer<ProxmoxClient, never, PveConfig | HttpClient.HttpClient> = Layer.effect(
+  ProxmoxClient,
+  makeProxmoxClient
+)
