@@ -2,10 +2,14 @@
  * proxmox-mcp as a library: the Effect services, layers, schemas and errors, for embedding in another Effect app.
  * Provide `PveConfig` and an `HttpClient` (or use `ProxmoxLive`) and call the operations directly.
  */
+
+export * from "./config/PolicyConfig.js"
 export * from "./config/PveConfig.js"
 export { makeMcpServer } from "./mcp/Adapter.js"
 export type { AnyTool, Tool, Toolset } from "./mcp/Tool.js"
 export { allTools } from "./mcp/tools/index.js"
+export { knownTools, loadServerPolicy, makeServerPolicies } from "./policy/index.js"
+export { PolicyClientLayer } from "./policy/PolicyClient.js"
 export * as Cluster from "./proxmox/cluster.js"
 export * from "./proxmox/errors.js"
 export * as Guests from "./proxmox/guests.js"

@@ -45,6 +45,8 @@ import type { AnyTool, ToolRequirements } from "./Tool.js"
 
 type JsonObject = Record<string, unknown>
 
+const effectTitle = /^[a-z][A-Za-z]*(\(.*\))?$/
+
 /** Replaces every `$ref` into `$defs` by the definition itself: some MCP hosts do not resolve references. */
 const inlineRefs = (root: JsonObject): JsonObject => {
   const defs = (root.$defs ?? {}) as Record<string, JsonObject>
@@ -60,7 +62,10 @@ const inlineRefs = (root: JsonObject): JsonObject => {
     }
     for (const [k, v] of Object.entries(rest)) {
       // Effect marks Unknown/Any with "$id": "/schemas/unknown"; repeated ids make Ajv-based clients reject the schema.
-      if (k !== "$defs" && k !== "$schema" && k !== "$id") out[k] = visit(v, seen)
+      if (k === "$defs" || k === "$schema" || k === "$id") continue
+      // Effect's own titles ("int", "between(100, 999999999)") tell the model nothing
+      if (k === "title" && typeof v === "string" && effectTitle.test(v)) continue
+      out[k] = visit(v, seen)
     }
     return out
   }

@@ -55,8 +55,9 @@ export const segmentFormats = {
     check: (v) => v.length <= 512 && parseUpid(v) !== undefined,
     jsonSchema: { type: "string", pattern: "^UPID:", maxLength: 512 }
   },
+  // storage:volume, where no step of the volume is empty, "." or ".." (no way out of the storage's directory)
   volume: patterned(
-    /^[a-z][a-z0-9\-_.]*[a-z0-9]:[^\s\\\u0000-\u001f?#%]+$/i,
+    /^[a-z][a-z0-9\-_.]*[a-z0-9]:(?!\/)(?!.*\/\/)(?!(.*\/)?\.\.?(\/|$))[^\s\\\u0000-\u001f?#%]+(?<!\/)$/i,
     512,
     "a volume id (storage:volume, e.g. local:iso/debian.iso)"
   ),

@@ -53,3 +53,30 @@ describe("pvePath", () => {
     expect(Exit.isFailure(fails("/nodes/{node}/status", {}))).toBe(true)
   })
 })
+
+describe("volume ids", () => {
+  it.each([
+    "local:iso/debian-12.iso",
+    "local-lvm:vm-100-disk-0",
+    "nfs-shared:backup/vzdump-qemu-100-2026_01_01-00_00_00.vma.zst"
+  ])("accepts %s", (volume) => {
+    expect(
+      Effect.runSync(pvePath("/nodes/{node}/storage/local/content/{volume}", { node: "pve1", volume })).params.volume
+    ).toBe(volume)
+  })
+
+  it.each([
+    "local:iso/../x",
+    "local:..",
+    "local:./x",
+    "local:iso//x",
+    "local:/etc/passwd",
+    "local:iso/",
+    "local:iso/.",
+    "local:a b",
+    "local:x%2f",
+    "local"
+  ])("refuses %j", (volume) => {
+    expect(Exit.isFailure(fails("/nodes/{node}/storage/local/content/{volume}", { node: "pve1", volume }))).toBe(true)
+  })
+})

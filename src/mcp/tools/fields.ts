@@ -29,7 +29,8 @@ const segmentString = (name: SegmentName, description: string) => {
   const generator = generators[name]
   return Schema.String.pipe(
     Schema.filter((value) => segmentFormats[name].check(value) || `expected ${segmentFormats[name].describe}`, {
-      jsonSchema: segmentFormats[name].jsonSchema,
+      // the jsonSchema annotation replaces the generated schema, so it carries the description itself
+      jsonSchema: { ...segmentFormats[name].jsonSchema, description },
       description,
       ...(generator === undefined ? {} : { arbitrary: () => (fc: typeof FastCheck) => generator(fc) })
     })
@@ -40,7 +41,7 @@ export const Vmid = Schema.Int.pipe(
   Schema.between(100, 999_999_999, { message: () => `expected ${segmentFormats.vmid.describe}` })
 ).annotations({
   description: "VM or container id (unique in the cluster), e.g. 100",
-  jsonSchema: segmentFormats.vmid.jsonSchema
+  jsonSchema: { ...segmentFormats.vmid.jsonSchema, description: "VM or container id (unique in the cluster), e.g. 100" }
 })
 
 export const Node = segmentString("node", "Node name as shown by pve_list_nodes, e.g. pve1")
