@@ -137,11 +137,32 @@ const baselineNodeMs = async () => {
   return median(times)
 }
 
+/** `npm run sim` from spawn to its first stdout line (the env line), through tsx as the script runs it. */
+const simStartMs = async () => {
+  const times: number[] = []
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now()
+    const child = spawn(
+      process.execPath,
+      [join(root, "node_modules/tsx/dist/cli.mjs"), join(root, "sim/server.ts"), "--port", String(18_100 + i)],
+      {
+        stdio: ["ignore", "pipe", "ignore"]
+      }
+    )
+    await new Promise((resolve) => child.stdout.once("data", resolve))
+    times.push(performance.now() - t0)
+    child.kill()
+    await new Promise((resolve) => child.once("exit", resolve))
+  }
+  return median(times)
+}
+
 const nodeMs = await baselineNodeMs()
 const live = await startupMs([], liveEnv)
 const simulated = await startupMs(["--simulator"], { PATH: process.env.PATH ?? "" })
 const size = bundle()
 const rss = await rssAfterCalls(100)
+const simMs = await simStartMs()
 
 console.log(`node itself (spawn of an empty script): median ${nodeMs.toFixed(0)} ms`)
 console.log(
@@ -152,3 +173,4 @@ console.log(`bundle: ${size.files} JS files, ${size.kib.toFixed(0)} KiB in all, 
 console.log(
   `peak RSS after 100 tool calls (live server, simulator over HTTP): ${rss.toFixed(1)} MiB (target <= 85 MiB)`
 )
+console.log(`npm run sim: first stdout line after median ${simMs.toFixed(0)} ms of 5 (target < 1000 ms)`)

@@ -205,6 +205,30 @@ describe.each(GENERATIONS)("stdio server with the %s client", (generation) => {
   })
 })
 
+describe("TLS to PVE", () => {
+  it.each(GENERATIONS)(
+    "verifies the certificate: trusted with PROXMOX_CA_FILE, refused without (%s client)",
+    async (generation) => {
+      const sim = await startSimServer({ port: 0, tls: true })
+      const env = { PROXMOX_HOST: sim.url, PROXMOX_TOKEN_ID: SIM_TOKEN_ID, PROXMOX_TOKEN_SECRET: SIM_TOKEN_SECRET }
+      const trusted = await connect(generation, { env: { ...env, PROXMOX_CA_FILE: sim.caFile! } })
+      const untrusted = await connect(generation, { env })
+      try {
+        const ok = await trusted.callTool("pve_version", {})
+        expect(ok.isError, textOf(ok)).toBeFalsy()
+        const refused = await untrusted.callTool("pve_version", {})
+        expect(refused.isError).toBe(true)
+        expect(textOf(refused)).toContain("PROXMOX_CA_FILE")
+        expect(sim.sim.requests.filter((r) => r.path === "/version")).toHaveLength(1)
+      } finally {
+        await trusted.close()
+        await untrusted.close()
+        await sim.close()
+      }
+    }
+  )
+})
+
 describe("stdout hygiene", () => {
   it("writes nothing but JSON-RPC to stdout, even with debug logging and a bad config", async () => {
     const { spawn } = await import("node:child_process")

@@ -96,10 +96,8 @@ describe("SimulatorLayer", () => {
 
 describe("server", () => {
   it("serves real HTTP on loopback and prints the env line", async () => {
-    const started = performance.now()
     const server = await startSimServer({ simulator: { size: "tiny" } })
     try {
-      expect(performance.now() - started).toBeLessThan(1000)
       expect(server.envLine).toBe(
         `PROXMOX_HOST=${server.url} PROXMOX_TOKEN_ID=${SIM_TOKEN_ID} PROXMOX_TOKEN_SECRET=${SIM_TOKEN_SECRET} PVE_ALLOW_INSECURE_HTTP=true`
       )
