@@ -1,3 +1,4 @@
+import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -107,12 +108,12 @@ export const waitForTask = (upid: string) =>
   Effect.gen(function* () {
     const config = yield* PveConfig
     const progress = yield* Effect.serviceOption(TaskProgress)
-    const started = Date.now()
+    const started = yield* Clock.currentTimeMillis
     const poll = getTaskStatus(upid).pipe(
       Effect.tap((status) =>
         Option.match(progress, {
           onNone: () => Effect.void,
-          onSome: (p) => p.report(status, Date.now() - started)
+          onSome: (p) => Effect.flatMap(Clock.currentTimeMillis, (now) => p.report(status, now - started))
         })
       )
     )
@@ -147,6 +148,6 @@ export const waitForTask = (upid: string) =>
       exitStatus,
       warnings,
       warningLines,
-      durationSeconds: Math.round((Date.now() - started) / 100) / 10
+      durationSeconds: Math.round(((yield* Clock.currentTimeMillis) - started) / 100) / 10
     } satisfies TaskOutcome
   }).pipe(Effect.withSpan("Tasks.waitForTask", { attributes: { upid } }))

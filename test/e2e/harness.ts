@@ -71,6 +71,69 @@ const baseEnv = (): Record<string, string> => {
   return env
 }
 
+/** A real MCP client of one generation, connected. */
+export interface ConnectedClient {
+  readonly client: ClientV2 | ClientV1
+  readonly protocolVersion: string | undefined
+  readonly listTools: () => Promise<ReadonlyArray<ListedTool>>
+  readonly callTool: (name: string, args: Record<string, unknown>, options?: CallOptions) => Promise<ToolResult>
+}
+
+/**
+ * Connects a client of the given generation over any transport (stdio, in-memory). With `onElicit` it declares
+ * elicitation and answers each request with it.
+ */
+export const connectClient = async (
+  generation: ClientGeneration,
+  transport: unknown,
+  options: { readonly name: string; readonly onElicit?: ConnectOptions["onElicit"] | undefined }
+): Promise<ConnectedClient> => {
+  const { onElicit } = options
+  const capabilities = onElicit === undefined ? {} : { elicitation: { form: {} } }
+  const answer = (request: { params: { message: string; requestedSchema?: unknown } }) =>
+    onElicit!({ message: request.params.message, requestedSchema: request.params.requestedSchema })
+  const listed = async (client: { listTools: () => Promise<{ tools: unknown }> }) =>
+    (await client.listTools()).tools as ReadonlyArray<ListedTool>
+
+  if (generation === "v2") {
+    const client = new ClientV2(
+      { name: options.name, version: "1.0.0" },
+      { capabilities, versionNegotiation: { mode: "auto" } }
+    )
+    if (onElicit !== undefined) {
+      client.setRequestHandler("elicitation/create", async (request) => answer(request as never) as never)
+    }
+    await client.connect(transport as never)
+    return {
+      client,
+      protocolVersion: client.getNegotiatedProtocolVersion(),
+      listTools: () => listed(client),
+      callTool: async (name, args, call = {}) =>
+        (await client.callTool({ name, arguments: args }, requestOptions(call) as never)) as unknown as ToolResult
+    }
+  }
+
+  let negotiated: string | undefined
+  // The v1 client hands the negotiated version to transports that want it; stdio and in-memory do not, so we listen.
+  Object.assign(transport as object, { setProtocolVersion: (version: string) => (negotiated = version) })
+  const client = new ClientV1({ name: options.name, version: "1.0.0" }, { capabilities })
+  if (onElicit !== undefined) {
+    client.setRequestHandler(ElicitRequestSchema, async (request) => answer(request as never) as never)
+  }
+  await client.connect(transport as never)
+  return {
+    client,
+    protocolVersion: negotiated,
+    listTools: () => listed(client),
+    callTool: async (name, args, call = {}) =>
+      (await client.callTool(
+        { name, arguments: args },
+        undefined,
+        requestOptions(call) as never
+      )) as unknown as ToolResult
+  }
+}
+
 /** Spawns the built server over stdio and connects a real MCP client of the given generation. */
 export const connect = async (generation: ClientGeneration, options: ConnectOptions = {}): Promise<Connection> => {
   const params = {
@@ -79,59 +142,22 @@ export const connect = async (generation: ClientGeneration, options: ConnectOpti
     env: { ...baseEnv(), ...options.env },
     stderr: "pipe" as const
   }
-  const capabilities = options.onElicit === undefined ? {} : { elicitation: { form: {} } }
+  const transport = generation === "v2" ? new StdioTransportV2(params) : new StdioTransportV1(params)
   let stderr = ""
-  const answer = (request: { params: { message: string; requestedSchema?: unknown } }) =>
-    options.onElicit!({ message: request.params.message, requestedSchema: request.params.requestedSchema })
-
-  if (generation === "v2") {
-    const transport = new StdioTransportV2(params)
-    transport.stderr?.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString("utf8")
-    })
-    const client = new ClientV2(
-      { name: "e2e-v2", version: "1.0.0" },
-      { capabilities, versionNegotiation: { mode: "auto" } }
-    )
-    if (options.onElicit !== undefined) {
-      client.setRequestHandler("elicitation/create", async (request) => answer(request as never) as never)
-    }
-    await client.connect(transport)
-    return {
-      generation,
-      protocolVersion: client.getNegotiatedProtocolVersion(),
-      stderr: () => stderr,
-      listTools: async () => (await client.listTools()).tools as unknown as ReadonlyArray<ListedTool>,
-      callTool: async (name, args, call = {}) =>
-        (await client.callTool({ name, arguments: args }, requestOptions(call) as never)) as unknown as ToolResult,
-      close: () => client.close()
-    }
-  }
-
-  const transport = new StdioTransportV1(params)
-  let negotiated: string | undefined
-  // The v1 client hands the negotiated version to transports that want it; stdio does not, so we listen.
-  Object.assign(transport, { setProtocolVersion: (version: string) => (negotiated = version) })
   transport.stderr?.on("data", (chunk: Buffer) => {
     stderr += chunk.toString("utf8")
   })
-  const client = new ClientV1({ name: "e2e-v1", version: "1.0.0" }, { capabilities })
-  if (options.onElicit !== undefined) {
-    client.setRequestHandler(ElicitRequestSchema, async (request) => answer(request as never) as never)
-  }
-  await client.connect(transport)
+  const connected = await connectClient(generation, transport, {
+    name: `e2e-${generation}`,
+    onElicit: options.onElicit
+  })
   return {
     generation,
-    protocolVersion: negotiated,
+    protocolVersion: connected.protocolVersion,
     stderr: () => stderr,
-    listTools: async () => (await client.listTools()).tools as unknown as ReadonlyArray<ListedTool>,
-    callTool: async (name, args, call = {}) =>
-      (await client.callTool(
-        { name, arguments: args },
-        undefined,
-        requestOptions(call) as never
-      )) as unknown as ToolResult,
-    close: () => client.close()
+    listTools: connected.listTools,
+    callTool: connected.callTool,
+    close: () => connected.client.close()
   }
 }
 

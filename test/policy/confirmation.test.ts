@@ -235,8 +235,7 @@ describe("confirmation state cannot be forged or replayed (v2 client, manual rou
   const manual = () =>
     inProcess("v2", {
       env: { PVE_READONLY: "false" },
-      onElicit: () => ({ action: "decline" }),
-      manualInputRequired: true
+      onElicit: () => ({ action: "decline" })
     })
   const call = (client: ClientV2, args: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
     client.callTool({ name: "pve_guest_stop", arguments: args, ...extra } as never, {

@@ -6,9 +6,6 @@
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Client as ClientV2 } from "@modelcontextprotocol/client"
-import { Client as ClientV1 } from "@modelcontextprotocol/sdk/client/index.js"
-import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js"
 import { InMemoryTransport } from "@modelcontextprotocol/server"
 import { serveStdio } from "@modelcontextprotocol/server/stdio"
 import { Effect, Exit, Layer, LogLevel, Scope } from "effect"
@@ -19,7 +16,14 @@ import { makeMcpServer } from "../../src/mcp/Adapter.js"
 import { knownTools, makeServerPolicies } from "../../src/policy/index.js"
 import { scrubbingLogger } from "../../src/policy/Secrets.js"
 import { ProxmoxSimulated, simulatorConfig } from "../../src/simulatorMode.js"
-import type { ClientGeneration, ElicitationAnswer, ListedTool, ToolResult } from "../e2e/harness.js"
+import {
+  type ClientGeneration,
+  type ConnectedClient,
+  connectClient,
+  type ElicitationAnswer,
+  type ListedTool,
+  type ToolResult
+} from "../e2e/harness.js"
 
 export interface InProcessOptions {
   /** policy variables (PVE_READONLY, PVE_*_ALLOWLIST, PVE_CONFIRM, PVE_AUDIT_LOG, …) */
@@ -28,8 +32,6 @@ export interface InProcessOptions {
   readonly config?: Partial<PveConfigShape>
   /** declare elicitation and answer each request with this */
   readonly onElicit?: (request: { readonly message: string; readonly requestedSchema: unknown }) => ElicitationAnswer
-  /** v2 only: hand input_required results back instead of fulfilling them (to forge or replay answers) */
-  readonly manualInputRequired?: boolean
 }
 
 export interface InProcessServer {
@@ -42,7 +44,7 @@ export interface InProcessServer {
   /** every line the server logged */
   readonly logs: ReadonlyArray<string>
   /** the client itself, for calls the helpers do not cover */
-  readonly client: ClientV2 | ClientV1
+  readonly client: ConnectedClient["client"]
   readonly close: () => Promise<void>
 }
 
@@ -70,48 +72,23 @@ export const inProcess = async (
     () => makeMcpServer(policies.tools, runtime, { name: "proxmox-mcp", version: "test" }, policies.safety),
     { transport: serverSide }
   )
-  const capabilities = options.onElicit === undefined ? {} : { elicitation: { form: {} } }
-  const answer = (request: { params: { message: string; requestedSchema?: unknown } }) =>
-    options.onElicit!({ message: request.params.message, requestedSchema: request.params.requestedSchema })
   const finish = async (closeClient: () => Promise<void>) => {
     await closeClient()
     await handle.close()
     await Effect.runPromise(Scope.close(scope, Exit.void))
   }
-
-  if (generation === "v2") {
-    const client = new ClientV2(
-      { name: "inproc-v2", version: "1.0.0" },
-      { capabilities, versionNegotiation: { mode: "auto" } }
-    )
-    if (options.onElicit !== undefined) {
-      client.setRequestHandler("elicitation/create", async (request) => answer(request as never) as never)
-    }
-    await client.connect(clientSide)
-    return {
-      sim: simulator,
-      generation,
-      auditFile: policy.auditLog ?? auditFile,
-      logs,
-      client,
-      listTools: async () => (await client.listTools()).tools as unknown as ReadonlyArray<ListedTool>,
-      callTool: async (name, args) => (await client.callTool({ name, arguments: args })) as unknown as ToolResult,
-      close: () => finish(() => client.close())
-    }
-  }
-  const client = new ClientV1({ name: "inproc-v1", version: "1.0.0" }, { capabilities })
-  if (options.onElicit !== undefined) {
-    client.setRequestHandler(ElicitRequestSchema, async (request) => answer(request as never) as never)
-  }
-  await client.connect(clientSide as never)
+  const connected = await connectClient(generation, clientSide, {
+    name: `inproc-${generation}`,
+    onElicit: options.onElicit
+  })
   return {
     sim: simulator,
     generation,
     auditFile: policy.auditLog ?? auditFile,
     logs,
-    client,
-    listTools: async () => (await client.listTools()).tools as unknown as ReadonlyArray<ListedTool>,
-    callTool: async (name, args) => (await client.callTool({ name, arguments: args })) as unknown as ToolResult,
-    close: () => finish(() => client.close())
+    client: connected.client,
+    listTools: connected.listTools,
+    callTool: (name, args) => connected.callTool(name, args),
+    close: () => finish(() => connected.client.close())
   }
 }
