@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Arbitrary, Effect, FastCheck as fc } from "effect"
+import type { Simulator } from "../../sim/Simulator.js"
 import { allTools } from "../../src/mcp/tools/index.js"
 import { effectiveInputSchema } from "../../src/policy/Confirmation.js"
 import type { ClientGeneration } from "../e2e/harness.js"
@@ -36,10 +37,17 @@ const hostileValues = fc.constantFrom<unknown>(
 
 const randomValue = fc.oneof(hostileValues, fc.jsonValue({ maxDepth: 2 }), fc.string({ maxLength: 40 }), fc.integer())
 
-// Values that exist in the simulated cluster, so valid calls also reach Proxmox and run to the end.
-const existing: Record<string, fc.Arbitrary<unknown>> = {
-  vmid: fc.constantFrom(100, 101, 102, 103, 104, 105),
-  node: fc.constantFrom("pve1", "pve2", "pve3"),
+// Guests that exist in the simulated cluster (vmid → its node), so grounded calls reach Proxmox and run to the end.
+const guests = [
+  { vmid: 100, node: "pve1" },
+  { vmid: 101, node: "pve1" },
+  { vmid: 102, node: "pve2" },
+  { vmid: 103, node: "pve2" },
+  { vmid: 104, node: "pve3" },
+  { vmid: 105, node: "pve1" }
+]
+
+const existing = (sim: () => Simulator): Record<string, fc.Arbitrary<unknown>> => ({
   path: fc.constantFrom(
     "/version",
     "/nodes/pve1/status",
@@ -47,28 +55,45 @@ const existing: Record<string, fc.Arbitrary<unknown>> = {
     "/cluster/resources",
     "/nodes/pve2/qemu/102/status/suspend"
   ),
-  snapshot: fc.constantFrom("pre-upgrade", "after-upgrade")
-}
-
-/** The arguments with existing targets and a matching confirmation. */
-const grounded = (input: Record<string, unknown>) => {
-  const keys = Object.keys(input).filter((k) => k in existing)
-  if (keys.length === 0) return fc.constant(input)
-  return fc.record(Object.fromEntries(keys.map((k) => [k, existing[k]!]))).map((values) => {
-    const out: Record<string, unknown> = { ...input, ...values }
-    if ("confirmVmid" in input || "confirm" in input)
-      Object.assign(out, { confirm: true, confirmVmid: out.vmid, confirmName: out.path })
-    for (const k of ["confirmVmid", "confirmName"]) if (out[k] === undefined) delete out[k]
-    return out
+  // only VM 101 has snapshots
+  snapshot: fc.constantFrom(undefined, "pre-upgrade", "after-upgrade"),
+  // a guest that ignores ACPI keeps its shutdown task running for this many seconds, as on real PVE
+  timeout: fc.integer({ min: 0, max: 2 }),
+  // a task the earlier runs started, when there is one
+  upid: fc.nat().map((i) => {
+    const tasks = sim().model.taskOrder
+    return tasks[i % Math.max(tasks.length, 1)]?.upid ?? "UPID:pve1:00001234:00005678:6A4E2CB0:qmstart:100:root@pam:"
   })
+})
+
+/** The arguments with an existing guest on its own node, existing other targets and a matching confirmation. */
+const grounded = (input: Record<string, unknown>, sim: () => Simulator) => {
+  const known = existing(sim)
+  const keys = Object.keys(input).filter((k) => k in known)
+  return fc
+    .record({
+      guest: fc.constantFrom(...guests),
+      values: fc.record(Object.fromEntries(keys.map((k) => [k, known[k]!])))
+    })
+    .map(({ guest, values }) => {
+      const out: Record<string, unknown> = { ...input, ...values }
+      const target = out.snapshot === undefined ? guest : guests[1]!
+      if ("vmid" in input) out.vmid = target.vmid
+      if ("node" in input) out.node = target.node
+      if ("confirmVmid" in input || "confirm" in input)
+        Object.assign(out, { confirm: true, confirmVmid: out.vmid, confirmName: out.path })
+      for (const k of Object.keys(out)) if (out[k] === undefined) delete out[k]
+      return out
+    })
 }
 
-const mutations = (valid: fc.Arbitrary<Record<string, unknown>>) =>
+const mutations = (valid: fc.Arbitrary<Record<string, unknown>>, sim: () => Simulator) =>
   valid.chain((input) => {
     const keys = Object.keys(input)
     const options: Array<fc.Arbitrary<Record<string, unknown>>> = [
       fc.constant(input),
-      grounded(input),
+      grounded(input, sim),
+      grounded(input, sim),
       fc
         .record({ key: fc.constantFrom(...keys, "unknownArgument", "__proto__", "constructor"), value: randomValue })
         .map(({ key, value }) => ({ ...input, [key]: value }))
@@ -81,10 +106,10 @@ const mutations = (valid: fc.Arbitrary<Record<string, unknown>>) =>
     return fc.oneof(...options)
   })
 
-const argumentsFor = (tool: (typeof allTools)[number]) => {
+const argumentsFor = (tool: (typeof allTools)[number], sim: () => Simulator) => {
   const valid = Arbitrary.make(effectiveInputSchema(tool)) as fc.Arbitrary<Record<string, unknown>>
   return fc.oneof(
-    { weight: 3, arbitrary: mutations(valid) },
+    { weight: 3, arbitrary: mutations(valid, sim) },
     { weight: 1, arbitrary: fc.dictionary(fc.string({ maxLength: 12 }), randomValue, { maxKeys: 5 }) }
   )
 }
@@ -101,7 +126,10 @@ describe.each<ClientGeneration>(["v1", "v2"])(
       process.on("uncaughtException", onRejection)
       server = await inProcess(generation, {
         env: { PVE_READONLY: "false", PVE_CONFIRM: "param" },
-        sim: { taskDurationMs: 5 }
+        sim: { taskDurationMs: 5 },
+        // a mutated `timeout` can still ask for an hour-long shutdown: the tool must give up with an isError
+        // (TaskTimeout) well before the client's own 60 s request timeout
+        config: { taskTimeoutMs: 3_000 }
       })
     })
     afterAll(async () => {
@@ -113,7 +141,7 @@ describe.each<ClientGeneration>(["v1", "v2"])(
     for (const tool of allTools) {
       it.effect.prop(
         `${tool.name} answers with a result or isError`,
-        [argumentsFor(tool)],
+        [argumentsFor(tool, () => server.sim)],
         ([args]) =>
           Effect.promise(async () => {
             const result = await server.callTool(tool.name, args)
