@@ -6,8 +6,8 @@ import { ProxmoxClient } from "./ProxmoxClient.js"
 
 /**
  * ProxmoxClient over the real network, plus the config it was built from. The HTTP stack (@effect/platform's
- * client and undici) is loaded on the first request, not at start-up: stdio servers are spawned per client session,
- * and `tools/list` needs no network.
+ * client over a node:http agent) is loaded on the first request, not at start-up: stdio servers are spawned per
+ * client session, and `tools/list` needs no network.
  */
 export const ProxmoxLive = (config: PveConfigShape): Layer.Layer<ProxmoxClient | PveConfig> =>
   Layer.scoped(
