@@ -1,7 +1,18 @@
 // Bundles the server into dist/ with esbuild: one ESM entry for the CLI, one for the library, shared chunks,
 // and the simulator in its own chunk so the live server never parses it at start-up.
 import { rmSync } from "node:fs"
-import { build } from "esbuild"
+import { resolve } from "node:path"
+import { build, type Plugin } from "esbuild"
+
+/** The SDK's Node shim only names Ajv as default validator: src/mcp/sdkNodeShims.ts replaces it (see there). */
+const sdkShims: Plugin = {
+  name: "sdk-node-shims",
+  setup(b) {
+    b.onResolve({ filter: /^@modelcontextprotocol\/server\/_shims$/ }, () => ({
+      path: resolve("src/mcp/sdkNodeShims.ts")
+    }))
+  }
+}
 
 rmSync("dist", { recursive: true, force: true })
 const result = await build({
@@ -20,7 +31,8 @@ const result = await build({
   banner: {
     js: "import { createRequire as __pmcpCreateRequire } from 'node:module'; const require = __pmcpCreateRequire(import.meta.url);"
   },
-  logLevel: "warning"
+  logLevel: "warning",
+  plugins: [sdkShims]
 })
 const outputs = Object.entries(result.metafile.outputs).filter(([file]) => file.endsWith(".js"))
 const total = outputs.reduce((sum, [, o]) => sum + o.bytes, 0)
