@@ -26,7 +26,8 @@ const serverEnv = (sim: RunningSimServer, token = { id: SIM_TOKEN_ID, secret: SI
   PROXMOX_TOKEN_ID: token.id,
   PROXMOX_TOKEN_SECRET: token.secret,
   PVE_READONLY: "false",
-  PROXMOX_REQUEST_TIMEOUT_MS: "1500",
+  // generous, so a loaded CI machine never times out a normal request; the timeout test delays past it
+  PROXMOX_REQUEST_TIMEOUT_MS: "3000",
   PVE_TASK_TIMEOUT_MS: "20000",
   LOG_LEVEL: "debug"
 })
@@ -140,10 +141,10 @@ describe.each(GENERATIONS)("stdio server with the %s client", (generation) => {
 
   it("reports a timeout", async () => {
     const vm = guestsOf(await call("pve_list_guests", { type: "qemu" }))[0]!
-    sim.sim.faults.add({ method: "GET", path: /\/status\/current$/, delayMs: 4_000, times: 1 })
+    sim.sim.faults.add({ method: "GET", path: /\/status\/current$/, delayMs: 8_000, times: 1 })
     const result = await call("pve_guest_status", { vmid: vm.vmid, node: vm.node })
     expect(result.isError).toBe(true)
-    expect(textOf(result)).toMatch(/no answer within 1500 ms/)
+    expect(textOf(result)).toMatch(/no answer within 3000 ms/)
     sim.sim.faults.clear()
   })
 
