@@ -9,11 +9,15 @@ import { type AuditEntry, AuditLog, type AuditOutcome } from "../proxmox/Audit.j
 import { InvalidInput, PolicyDenied, type ProxmoxError } from "../proxmox/errors.js"
 import { type PvePath, type SegmentFormat, segmentFormats } from "../proxmox/Path.js"
 import { ProxmoxClient, type ProxmoxClientShape, type PveRequest, type PveResponse } from "../proxmox/ProxmoxClient.js"
+import { isTaskSuccess } from "../proxmox/Tasks.js"
 import { allowlistViolation, filterAnswer } from "./Allowlist.js"
 import { redactFields, redactParams } from "./Secrets.js"
 import { admitApprovedWrite, captureWrite, currentTool, WriteGate } from "./WriteGate.js"
 
 const placeholder = /\{([\w-]+)\}/g
+const taskStatusTemplate = "/nodes/{node}/tasks/{upid}/status"
+/** Tasks started but never seen stopped (a caller that stops polling) are forgotten beyond this many. */
+const MAX_TRACKED_TASKS = 1000
 const templateShape = /^(\/([A-Za-z0-9_-][A-Za-z0-9_.-]*|\{[\w-]+\}))+$/
 const printableAscii = /^[\x21-\x7e]+$/
 const MAX_SEGMENT = 512
@@ -97,9 +101,38 @@ export const makePolicyClient = (
       if (violation !== undefined) return yield* new PolicyDenied({ policy: "allowlist", message: violation })
     })
 
+  // tasks this client started, so that their end reaches the audit log too (the tools poll their status)
+  const startedTasks = new Map<string, { readonly tool: string | null; readonly started: number }>()
+  const trackTask = (upid: string, tool: string | null, started: number) =>
+    Effect.sync(() => {
+      startedTasks.set(upid, { tool, started })
+      if (startedTasks.size > MAX_TRACKED_TASKS) startedTasks.delete(startedTasks.keys().next().value!)
+    })
+  const auditTaskEnd = (request: PveRequest, data: unknown) => {
+    const upid = request.path.params.upid
+    const begun =
+      request.path.template === taskStatusTemplate && upid !== undefined ? startedTasks.get(upid) : undefined
+    const status = data as { readonly status?: unknown; readonly exitstatus?: unknown } | null
+    if (begun === undefined || upid === undefined || status?.status !== "stopped") return Effect.void
+    startedTasks.delete(upid)
+    const exitStatus = typeof status.exitstatus === "string" ? status.exitstatus : "(no exit status)"
+    return Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      audit.record({
+        event: "pve_task",
+        time: new Date(now).toISOString(),
+        tool: begun.tool,
+        upid,
+        exitStatus,
+        outcome: exitStatus === "OK" ? "ok" : isTaskSuccess(exitStatus) ? "warnings" : "failed",
+        durationMs: now - begun.started
+      })
+    )
+  }
+
   const read = (request: PveRequest) =>
     checked(request).pipe(
       Effect.zipRight(inner.execute(request)),
+      Effect.tap((response) => auditTaskEnd(request, response.data)),
       Effect.map((response) => {
         const data = filterAnswer(policy.allowlists, request.path.template, response.data)
         return secretFree(data === response.data ? response : { ...response, data })
@@ -147,7 +180,9 @@ export const makePolicyClient = (
               onFailure: (e) => record("error", { error: { tag: e._tag, message: e.message } }),
               onSuccess: (response) => {
                 const upid = upidOf(response.data)
-                return record("ok", upid === undefined ? {} : { upid })
+                return upid === undefined
+                  ? record("ok")
+                  : record("ok", { upid }).pipe(Effect.zipRight(trackTask(upid, tool ?? null, started)))
               }
             })
           )

@@ -6,7 +6,7 @@ import type { ParamValue } from "./ProxmoxClient.js"
 
 /** What happened to a request that would change the cluster. */
 export type AuditOutcome =
-  /** PVE accepted it (for a task: the task was started; its exit status is reported by the tool) */
+  /** PVE accepted it (for a task: the task was started; a `pve_task` line follows when it ends) */
   | "ok"
   /** it was sent and PVE (or the connection) failed it */
   | "error"
@@ -33,8 +33,24 @@ export interface AuditEntry {
   readonly durationMs: number
 }
 
+/** How a task this server started ended: `ok`, `warnings` (exit status `WARNINGS: n`) or `failed`. */
+export type TaskAuditOutcome = "ok" | "warnings" | "failed"
+
+/** One JSON line when a task that an audited request started is seen stopped. */
+export interface TaskAuditEntry {
+  readonly event: "pve_task"
+  readonly time: string
+  /** the tool whose request started the task */
+  readonly tool: string | null
+  readonly upid: string
+  readonly exitStatus: string
+  readonly outcome: TaskAuditOutcome
+  /** from the request that started the task to the status read that saw it stopped */
+  readonly durationMs: number
+}
+
 export interface AuditLogShape {
-  readonly record: (entry: AuditEntry) => Effect.Effect<void>
+  readonly record: (entry: AuditEntry | TaskAuditEntry) => Effect.Effect<void>
 }
 
 export class AuditLog extends Context.Tag("proxmox-mcp/AuditLog")<AuditLog, AuditLogShape>() {}
