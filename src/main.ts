@@ -1,0 +1,93 @@
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import { serveStdio } from "@modelcontextprotocol/server/stdio"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as LogLevel from "effect/LogLevel"
+import { loadPveConfig, PveConfig } from "./config/PveConfig.js"
+import { stderrLogger } from "./logging.js"
+import { makeMcpServer } from "./mcp/Adapter.js"
+import { loadBoth, loadServerPolicy, makeServerPolicies } from "./policy/index.js"
+import { scrubbingLogger } from "./policy/Secrets.js"
+import { ProxmoxLive } from "./proxmox/layers.js"
+import { VERSION } from "./version.js"
+
+const usage = `proxmox-mcp ${VERSION}: a Model Context Protocol server for Proxmox VE
+
+Usage:
+  proxmox-mcp               serve MCP over stdio, configured from the environment (see README)
+  proxmox-mcp --simulator   serve MCP over stdio on a built-in simulated cluster (no Proxmox needed)
+  proxmox-mcp --help | --version
+`
+
+const instructions = [
+  "Tools for one Proxmox VE cluster. Guests (VMs and containers) are addressed by vmid alone; node is optional.",
+  "Start with pve_cluster_status or pve_list_guests. Write tools wait for the Proxmox task and report its real exit status."
+].join(" ")
+
+const flags = new Set(process.argv.slice(2))
+const unknown = [...flags].filter((f) => !["--simulator", "--help", "-h", "--version"].includes(f))
+
+const serve = Effect.gen(function* () {
+  const simulator = flags.has("--simulator")
+  // The policy variables apply in --simulator mode too (read-only by default there as well).
+  const connection = simulator
+    ? yield* Effect.promise(() => import("./simulatorMode.js")).pipe(
+        Effect.flatMap((m) =>
+          Effect.map(loadServerPolicy, (policy) => {
+            const config = m.simulatorConfig()
+            return { config, policy, layer: m.ProxmoxSimulated(config).layer }
+          })
+        )
+      )
+    : yield* Effect.map(loadBoth(loadPveConfig, loadServerPolicy), ([config, policy]) => ({
+        config,
+        policy,
+        layer: ProxmoxLive(config)
+      }))
+  const { config, policy, layer } = connection
+  const policies = makeServerPolicies(policy, config.auth)
+
+  const runtime = yield* Layer.toRuntime(
+    Layer.mergeAll(
+      policies.wrapClient(layer),
+      PveConfig.layer(config),
+      scrubbingLogger(config.logLevel, policies.scrub)
+    )
+  )
+  const server = serveStdio(
+    () =>
+      makeMcpServer(policies.tools, runtime, { name: "proxmox-mcp", version: VERSION, instructions }, policies.safety),
+    { onerror: (error) => process.stderr.write(`proxmox-mcp: transport error: ${policies.scrub(error.message)}\n`) }
+  )
+  yield* Effect.logInfo(
+    `serving ${policies.tools.length} tools over stdio${simulator ? " on the simulator" : ""}${policy.readOnly ? ", read-only (PVE_READONLY=false enables write tools)" : ""}`
+  )
+  // The client owns our lifetime: when it closes stdin, we leave.
+  yield* Effect.async<void>((resume) => {
+    const done = () => resume(Effect.void)
+    process.stdin.once("end", done)
+    process.stdin.once("close", done)
+  })
+  yield* Effect.promise(() => server.close())
+}).pipe(Effect.scoped)
+
+const main = Effect.gen(function* () {
+  if (unknown.length > 0) {
+    process.stderr.write(`proxmox-mcp: unknown option ${unknown.join(" ")}\n\n${usage}`)
+    process.exitCode = 2
+    return
+  }
+  if (flags.has("--help") || flags.has("-h")) return process.stdout.write(usage)
+  if (flags.has("--version")) return process.stdout.write(`${VERSION}\n`)
+  yield* serve.pipe(
+    Effect.catchTag("ConfigInvalid", (e) =>
+      Effect.sync(() => {
+        process.stderr.write(`${e.message}\n`)
+        process.exitCode = 2
+      })
+    )
+  )
+})
+
+// runMain would add a pretty logger that writes to stdout, which belongs to the protocol.
+NodeRuntime.runMain(main.pipe(Effect.provide(stderrLogger(LogLevel.Info))), { disablePrettyLogger: true })
