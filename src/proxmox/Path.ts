@@ -76,7 +76,8 @@ export interface PvePath {
   readonly path: string
 }
 
-const placeholder = /\{(\w+)\}/g
+// the same placeholder syntax as PolicyClient checks, so that no template text can reach the wire unfilled
+const placeholder = /\{([\w-]+)\}/g
 
 /** Checks one segment value against its format; the error names the field and what it should be. */
 export const validateSegment = (name: string, value: unknown): Effect.Effect<string, InvalidInput> => {

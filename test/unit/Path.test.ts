@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit } from "effect"
+import { Cause, Effect, Exit } from "effect"
 import { pvePath } from "../../src/proxmox/Path.js"
 
 const fails = (template: string, values: Record<string, string | number>) =>
@@ -51,6 +51,13 @@ describe("pvePath", () => {
 
   it("refuses a template value that is missing", () => {
     expect(Exit.isFailure(fails("/nodes/{node}/status", {}))).toBe(true)
+  })
+
+  it("never leaves a placeholder unfilled: one without a segment format is a defect, hyphenated or not", () => {
+    for (const template of ["/cluster/sdn/zones/{zone-id}", "/cluster/sdn/zones/{zoneid}"]) {
+      const exit = Effect.runSyncExit(pvePath(template, { "zone-id": "z1", zoneid: "z1" }))
+      expect(Exit.isFailure(exit) && Cause.isDie(exit.cause)).toBe(true)
+    }
   })
 })
 
