@@ -3,7 +3,7 @@ import { serveStdio } from "@modelcontextprotocol/server/stdio"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as LogLevel from "effect/LogLevel"
-import { loadPveConfig, PveConfig } from "./config/PveConfig.js"
+import { loadPveConfig, loadPveSettings, PveConfig } from "./config/PveConfig.js"
 import { stderrLogger } from "./logging.js"
 import { makeMcpServer } from "./mcp/Adapter.js"
 import { loadBoth, loadServerPolicy, makeServerPolicies } from "./policy/index.js"
@@ -29,12 +29,12 @@ const unknown = [...flags].filter((f) => !["--simulator", "--help", "-h", "--ver
 
 const serve = Effect.gen(function* () {
   const simulator = flags.has("--simulator")
-  // The policy variables apply in --simulator mode too (read-only by default there as well).
+  // The policy variables, timeouts and LOG_LEVEL apply in --simulator mode too (read-only by default there as well).
   const connection = simulator
     ? yield* Effect.promise(() => import("./simulatorMode.js")).pipe(
         Effect.flatMap((m) =>
-          Effect.map(loadServerPolicy, (policy) => {
-            const config = m.simulatorConfig()
+          Effect.map(loadBoth(loadPveSettings, loadServerPolicy), ([settings, policy]) => {
+            const config = m.simulatorConfig(settings)
             return { config, policy, layer: m.ProxmoxSimulated(config).layer }
           })
         )

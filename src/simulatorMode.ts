@@ -6,7 +6,7 @@ import { SimulatorLayer } from "../sim/SimulatorLayer.js"
 import { PveConfig, type PveConfigShape, TICKET_LIFETIME_MS } from "./config/PveConfig.js"
 import { ProxmoxClientLive } from "./proxmox/ProxmoxClientLive.js"
 
-/** The config `proxmox-mcp --simulator` runs with: the simulator's own token, nothing from the environment. */
+/** The config `proxmox-mcp --simulator` runs with: the simulator's own token; settings may come from the environment. */
 export const simulatorConfig = (overrides: Partial<PveConfigShape> = {}): PveConfigShape => ({
   baseUrl: "https://pve-simulator.invalid:8006/api2/json",
   auth: { _tag: "Token", tokenId: SIM_TOKEN_ID, secret: Redacted.make(SIM_TOKEN_SECRET) },

@@ -179,9 +179,7 @@ export const loadPveConfig: Effect.Effect<PveConfigShape, ConfigInvalid> = Effec
   const verifySsl = yield* readBoolean("PVE_VERIFY_SSL", problems)
   const allowHttp = (yield* readBoolean("PVE_ALLOW_INSECURE_HTTP", problems)) ?? false
   const caFile = yield* optionalString("PROXMOX_CA_FILE")
-  const requestTimeoutMs = yield* readMs("PROXMOX_REQUEST_TIMEOUT_MS", 30_000, problems)
-  const taskTimeoutMs = yield* readMs("PVE_TASK_TIMEOUT_MS", 600_000, problems)
-  const rawLevel = yield* optionalString("LOG_LEVEL")
+  const settings = yield* readSettings(problems)
 
   let baseUrl: string | undefined
   if (host === undefined) {
@@ -265,20 +263,6 @@ export const loadPveConfig: Effect.Effect<PveConfigShape, ConfigInvalid> = Effec
     }
   }
 
-  let logLevel: LogLevel.LogLevel = LogLevel.Info
-  if (rawLevel !== undefined) {
-    const level = logLevels[rawLevel.trim().toLowerCase()]
-    if (level === undefined) {
-      problems.push({
-        variable: "LOG_LEVEL",
-        problem: `"${rawLevel}" is not a log level`,
-        fix: "use one of: debug, info, warn, error, none"
-      })
-    } else {
-      logLevel = level
-    }
-  }
-
   if (problems.length > 0 || baseUrl === undefined || auth === undefined) {
     return yield* new ConfigInvalid({ problems })
   }
@@ -286,11 +270,36 @@ export const loadPveConfig: Effect.Effect<PveConfigShape, ConfigInvalid> = Effec
     baseUrl,
     auth,
     tls: { verify, caFile },
-    requestTimeoutMs,
-    taskTimeoutMs,
     ticketRenewAfterMs: TICKET_LIFETIME_MS - 15 * 60 * 1000,
-    logLevel
+    ...settings
   }
+})
+
+/** The settings that apply to any cluster, the simulator too: timeouts and log level. */
+export type PveSettings = Pick<PveConfigShape, "requestTimeoutMs" | "taskTimeoutMs" | "logLevel">
+
+const readSettings = (problems: ConfigProblem[]): Effect.Effect<PveSettings> =>
+  Effect.gen(function* () {
+    const requestTimeoutMs = yield* readMs("PROXMOX_REQUEST_TIMEOUT_MS", 30_000, problems)
+    const taskTimeoutMs = yield* readMs("PVE_TASK_TIMEOUT_MS", 600_000, problems)
+    const rawLevel = yield* optionalString("LOG_LEVEL")
+    const logLevel = rawLevel === undefined ? LogLevel.Info : logLevels[rawLevel.trim().toLowerCase()]
+    if (logLevel === undefined) {
+      problems.push({
+        variable: "LOG_LEVEL",
+        problem: `"${rawLevel}" is not a log level`,
+        fix: "use one of: debug, info, warn, error, none"
+      })
+    }
+    return { requestTimeoutMs, taskTimeoutMs, logLevel: logLevel ?? LogLevel.Info }
+  })
+
+/** Only the settings (`proxmox-mcp --simulator` has no cluster address or credentials to read). */
+export const loadPveSettings: Effect.Effect<PveSettings, ConfigInvalid> = Effect.gen(function* () {
+  const problems: ConfigProblem[] = []
+  const settings = yield* readSettings(problems)
+  if (problems.length > 0) return yield* new ConfigInvalid({ problems })
+  return settings
 })
 
 /** Loads the config from an explicit map (tests, embedding) instead of process.env. */

@@ -231,7 +231,7 @@ describe("TLS to PVE", () => {
 })
 
 describe("stdout hygiene", () => {
-  it("writes nothing but JSON-RPC to stdout, even with debug logging and a bad config", async () => {
+  it("writes nothing but JSON-RPC to stdout, even with debug logging and a bad config (live or --simulator)", async () => {
     const { spawn } = await import("node:child_process")
     const { SERVER_BIN } = await import("./harness.js")
     const run = (args: string[], env: Record<string, string>, input: string) =>
@@ -264,7 +264,14 @@ describe("stdout hygiene", () => {
     const lines = ok.stdout.split("\n").filter((l) => l !== "")
     expect(lines.length).toBe(3)
     for (const line of lines) expect(JSON.parse(line)).toMatchObject({ jsonrpc: "2.0" })
-    expect(ok.stderr.length).toBeGreaterThan(0)
+    // LOG_LEVEL applies in --simulator mode too
+    expect(ok.stderr).toMatch(/level=DEBUG .*pve_list_guests: ok/)
+
+    const badSimulator = await run(["--simulator"], { LOG_LEVEL: "shouting", PVE_TASK_TIMEOUT_MS: "soon" }, "")
+    expect(badSimulator.stdout).toBe("")
+    expect(badSimulator.code).toBe(2)
+    expect(badSimulator.stderr).toContain("LOG_LEVEL")
+    expect(badSimulator.stderr).toContain("PVE_TASK_TIMEOUT_MS")
 
     const bad = await run([], { PROXMOX_HOST: "pve.example", LOG_LEVEL: "shouting" }, "")
     expect(bad.stdout).toBe("")
