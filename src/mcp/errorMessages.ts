@@ -91,7 +91,10 @@ export const presentError = (e: ProxmoxError, auth: PveAuthConfig | undefined): 
     case "PveTransportError":
       return {
         text: `Could not talk to Proxmox: ${e.message}.`,
-        hint: "Check PROXMOX_HOST and the network; for a self-signed certificate set PROXMOX_CA_FILE to the cluster CA (/etc/pve/pve-root-ca.pem)."
+        hint:
+          e.kind === "tls"
+            ? "Set PROXMOX_CA_FILE to a copy of the cluster CA (/etc/pve/pve-root-ca.pem on any node) and use the host name the certificate names; PROXMOX_INSECURE_TLS=true turns verification off, as a last resort."
+            : "Check PROXMOX_HOST (https://host:8006) and that this machine can reach it."
       }
     case "PveDecodeError":
       return {

@@ -116,6 +116,40 @@ export const readRetrySchedule = Schedule.exponential("200 millis").pipe(
   Schedule.intersect(Schedule.recurs(3))
 )
 
+const tlsTrust = new Set([
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY"
+])
+
+const networkCauses: Record<string, string> = {
+  ECONNREFUSED: "connection refused (nothing listens at that address and port)",
+  ENOTFOUND: "host name not found",
+  EAI_AGAIN: "host name lookup failed (DNS did not answer)",
+  EHOSTUNREACH: "host unreachable",
+  ENETUNREACH: "network unreachable",
+  ETIMEDOUT: "connection timed out",
+  ECONNRESET: "connection reset by the server",
+  EPIPE: "connection closed by the server",
+  EPROTO: "TLS handshake failed (is PROXMOX_HOST https:// on PVE's port 8006?)"
+}
+
+/** What Node's socket error says, in words, and whether the fix is about trusting a certificate. */
+export const transportCause = (
+  cause: unknown
+): { readonly text: string; readonly kind: "network" | "tls" } | undefined => {
+  const code = typeof cause === "object" && cause !== null ? (cause as { code?: unknown }).code : undefined
+  if (typeof code !== "string") return undefined
+  if (tlsTrust.has(code)) return { text: `PVE's certificate is not trusted (${code})`, kind: "tls" }
+  if (code === "ERR_TLS_CERT_ALTNAME_INVALID")
+    return { text: "PVE's certificate does not name this host (ERR_TLS_CERT_ALTNAME_INVALID)", kind: "tls" }
+  if (code === "CERT_HAS_EXPIRED") return { text: "PVE's certificate has expired (CERT_HAS_EXPIRED)", kind: "tls" }
+  const text = networkCauses[code]
+  return { text: text === undefined ? `connection failed (${code})` : `${text} (${code})`, kind: "network" }
+}
+
 export const makeProxmoxClient = Effect.gen(function* () {
   const config = yield* PveConfig
   const http = yield* HttpClient.HttpClient
@@ -124,12 +158,13 @@ export const makeProxmoxClient = Effect.gen(function* () {
   const transport: Transport = (request, label) =>
     http.execute(request).pipe(
       Effect.flatMap((response) => Effect.map(response.text, (body) => [response.status, body] as const)),
-      Effect.mapError(
-        (e) =>
-          new PveTransportError({
-            message: `${label.method} ${label.path}: ${e.reason === "Transport" ? "connection failed" : e.reason} (${e.message})`
-          })
-      ),
+      Effect.mapError((e) => {
+        const cause = transportCause(e.cause)
+        return new PveTransportError({
+          message: `${label.method} ${label.path}: ${cause?.text ?? (e.reason === "Transport" ? "connection failed" : e.reason)}`,
+          kind: cause?.kind ?? "network"
+        })
+      }),
       Effect.flatMap(([status, body]) => interpretResponse(label, status, body)),
       Effect.timeoutFail({
         duration: timeout,

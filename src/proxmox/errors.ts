@@ -48,7 +48,9 @@ export class PveTimeout extends Schema.TaggedError<PveTimeout>()("PveTimeout", {
 
 /** Connection refused, TLS failure, DNS, dropped connection: nothing usable came back. */
 export class PveTransportError extends Schema.TaggedError<PveTransportError>()("PveTransportError", {
-  message: Schema.String
+  message: Schema.String,
+  /** `tls` when PVE's certificate was refused, so the fix is a CA file rather than the address */
+  kind: Schema.optional(Schema.Literal("network", "tls"))
 }) {}
 
 /** A 2xx whose body does not match what this PVE endpoint returns. */

@@ -219,7 +219,8 @@ describe("TLS to PVE", () => {
         expect(ok.isError, textOf(ok)).toBeFalsy()
         const refused = await untrusted.callTool("pve_version", {})
         expect(refused.isError).toBe(true)
-        expect(textOf(refused)).toContain("PROXMOX_CA_FILE")
+        expect(textOf(refused)).toMatch(/PVE's certificate is not trusted \([A-Z_]+\)/)
+        expect(textOf(refused)).toContain("Set PROXMOX_CA_FILE")
         expect(sim.sim.requests.filter((r) => r.path === "/version")).toHaveLength(1)
       } finally {
         await trusted.close()

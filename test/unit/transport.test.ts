@@ -1,0 +1,53 @@
+/**
+ * The live HTTP stack (ProxmoxLive: @effect/platform's client over Node's agent) against sockets that fail, and
+ * the words the tool errors use for them.
+ */
+import { createServer } from "node:net"
+import { describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { getVersion } from "../../src/proxmox/cluster.js"
+import { ProxmoxLive } from "../../src/proxmox/layers.js"
+import { transportCause } from "../../src/proxmox/ProxmoxClientLive.js"
+import { simulatorConfig } from "../../src/simulatorMode.js"
+
+/** A loopback port that nothing listens on any more. */
+const closedPort = () =>
+  new Promise<number>((resolve) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+  })
+
+describe("live transport errors", () => {
+  it.live("a refused connection is a network PveTransportError that says so", () =>
+    Effect.gen(function* () {
+      const port = yield* Effect.promise(closedPort)
+      const layer = ProxmoxLive(
+        simulatorConfig({ baseUrl: `http://127.0.0.1:${port}/api2/json`, requestTimeoutMs: 5_000 })
+      )
+      const error = yield* Effect.flip(getVersion.pipe(Effect.provide(layer)))
+      expect(error).toMatchObject({ _tag: "PveTransportError", kind: "network" })
+      expect(error.message).toBe(
+        "GET /version: connection refused (nothing listens at that address and port) (ECONNREFUSED)"
+      )
+    })
+  )
+
+  it.each([
+    ["DEPTH_ZERO_SELF_SIGNED_CERT", "tls", "PVE's certificate is not trusted (DEPTH_ZERO_SELF_SIGNED_CERT)"],
+    ["SELF_SIGNED_CERT_IN_CHAIN", "tls", "PVE's certificate is not trusted (SELF_SIGNED_CERT_IN_CHAIN)"],
+    ["ERR_TLS_CERT_ALTNAME_INVALID", "tls", "PVE's certificate does not name this host (ERR_TLS_CERT_ALTNAME_INVALID)"],
+    ["CERT_HAS_EXPIRED", "tls", "PVE's certificate has expired (CERT_HAS_EXPIRED)"],
+    ["ENOTFOUND", "network", "host name not found (ENOTFOUND)"],
+    ["ECONNRESET", "network", "connection reset by the server (ECONNRESET)"],
+    ["EWHATEVER", "network", "connection failed (EWHATEVER)"]
+  ] as const)("names %s in words", (code, kind, text) => {
+    expect(transportCause(Object.assign(new Error("x"), { code }))).toEqual({ text, kind })
+  })
+
+  it("leaves a cause without a code to the generic text", () => {
+    expect(transportCause(new Error("socket hang up"))).toBeUndefined()
+    expect(transportCause(undefined)).toBeUndefined()
+  })
+})
