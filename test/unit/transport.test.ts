@@ -4,8 +4,11 @@
  */
 import { createServer } from "node:net"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Redacted } from "effect"
+import { SIM_TOKEN_ID, SIM_TOKEN_SECRET } from "../../sim/Simulator.js"
+import { startSimServer } from "../../sim/server.js"
 import { getVersion } from "../../src/proxmox/cluster.js"
+import { changePowerState } from "../../src/proxmox/guests.js"
 import { ProxmoxLive } from "../../src/proxmox/layers.js"
 import { transportCause } from "../../src/proxmox/ProxmoxClientLive.js"
 import { simulatorConfig } from "../../src/simulatorMode.js"
@@ -32,6 +35,35 @@ describe("live transport errors", () => {
         "GET /version: connection refused (nothing listens at that address and port) (ECONNREFUSED)"
       )
     })
+  )
+
+  it.live("over a real socket, a dropped GET is retried and a dropped POST is not", () =>
+    Effect.acquireUseRelease(
+      Effect.promise(() => startSimServer({ port: 0 })),
+      (server) =>
+        Effect.gen(function* () {
+          const layer = ProxmoxLive(
+            simulatorConfig({
+              baseUrl: `${server.url}/api2/json`,
+              auth: { _tag: "Token", tokenId: SIM_TOKEN_ID, secret: Redacted.make(SIM_TOKEN_SECRET) }
+            })
+          )
+          server.sim.faults.add({ method: "GET", path: "/version", drop: true, times: 1 })
+          const version = yield* getVersion.pipe(Effect.provide(layer))
+          expect(version.release).toBe("9.1")
+          expect(server.sim.requests.filter((r) => r.path === "/version")).toHaveLength(2)
+
+          server.sim.faults.add({ method: "POST", path: "/nodes/pve3/qemu/104/status/start", drop: true, times: 1 })
+          const error = yield* Effect.flip(
+            changePowerState({ vmid: 104, node: "pve3", type: "qemu", name: undefined }, "start").pipe(
+              Effect.provide(layer)
+            )
+          )
+          expect(error).toMatchObject({ _tag: "PveTransportError", kind: "network" })
+          expect(server.sim.requests.filter((r) => r.path.endsWith("/status/start"))).toHaveLength(1)
+        }),
+      (server) => Effect.promise(() => server.close())
+    )
   )
 
   it.each([
