@@ -10,7 +10,6 @@ import { recommendedNodeFlags } from "./launchFlags.js"
 const root = join(import.meta.dirname, "..")
 const bin = join(root, "dist/proxmox-mcp.js")
 const runs = Number(process.env.BENCH_RUNS ?? 10)
-const readmeLaunch = recommendedNodeFlags
 
 const liveEnv = {
   PATH: process.env.PATH ?? "",
@@ -166,20 +165,20 @@ const simStartMs = async () => {
 }
 
 const nodeMs = await baselineNodeMs()
-const live = await startupMs(readmeLaunch, [], liveEnv)
+const live = await startupMs(recommendedNodeFlags, [], liveEnv)
 const liveBare = await startupMs([], [], liveEnv)
-const simulated = await startupMs(readmeLaunch, ["--simulator"], { PATH: process.env.PATH ?? "" })
+const simulated = await startupMs(recommendedNodeFlags, ["--simulator"], { PATH: process.env.PATH ?? "" })
 const size = bundle()
 const rssRuns = Number(process.env.BENCH_RSS_RUNS ?? 5)
 const rss: number[] = []
 const rssBare: number[] = []
 for (let i = 0; i < rssRuns; i++) {
-  rss.push(await rssAfterCalls(readmeLaunch, 100))
+  rss.push(await rssAfterCalls(recommendedNodeFlags, 100))
   rssBare.push(await rssAfterCalls([], 100))
 }
 const simMs = await simStartMs()
 
-const launch = `node ${readmeLaunch.join(" ")} dist/proxmox-mcp.js`
+const launch = `node ${recommendedNodeFlags.join(" ")} dist/proxmox-mcp.js`
 console.log(`node itself (spawn of an empty script): median ${nodeMs.toFixed(0)} ms`)
 console.log(
   `spawn -> tools/list answered, live config, ${launch}: median ${median(live).toFixed(0)} ms of ${runs} (target <= 200 ms; ${(median(live) / nodeMs).toFixed(1)}x bare node)`

@@ -9,13 +9,12 @@ import { type AuditEntry, AuditLog, type AuditOutcome } from "../proxmox/Audit.j
 import { InvalidInput, PolicyDenied, type ProxmoxError } from "../proxmox/errors.js"
 import { type PvePath, type SegmentFormat, segmentFormats } from "../proxmox/Path.js"
 import { ProxmoxClient, type ProxmoxClientShape, type PveRequest, type PveResponse } from "../proxmox/ProxmoxClient.js"
-import { isTaskSuccess } from "../proxmox/Tasks.js"
+import { isTaskSuccess, taskStatusTemplate } from "../proxmox/Tasks.js"
 import { allowlistViolation, filterAnswer } from "./Allowlist.js"
 import { redactFields, redactParams } from "./Secrets.js"
 import { admitApprovedWrite, captureWrite, currentTool, WriteGate } from "./WriteGate.js"
 
 const placeholder = /\{([\w-]+)\}/g
-const taskStatusTemplate = "/nodes/{node}/tasks/{upid}/status"
 /** Tasks started but never seen stopped (a caller that stops polling) are forgotten beyond this many. */
 const MAX_TRACKED_TASKS = 1000
 const templateShape = /^(\/([A-Za-z0-9_-][A-Za-z0-9_.-]*|\{[\w-]+\}))+$/
@@ -109,11 +108,10 @@ export const makePolicyClient = (
       if (startedTasks.size > MAX_TRACKED_TASKS) startedTasks.delete(startedTasks.keys().next().value!)
     })
   const auditTaskEnd = (request: PveRequest, data: unknown) => {
-    const upid = request.path.params.upid
-    const begun =
-      request.path.template === taskStatusTemplate && upid !== undefined ? startedTasks.get(upid) : undefined
+    const upid = request.path.template === taskStatusTemplate ? request.path.params.upid : undefined
+    const begun = upid === undefined ? undefined : startedTasks.get(upid)
     const status = data as { readonly status?: unknown; readonly exitstatus?: unknown } | null
-    if (begun === undefined || upid === undefined || status?.status !== "stopped") return Effect.void
+    if (upid === undefined || begun === undefined || status?.status !== "stopped") return Effect.void
     startedTasks.delete(upid)
     const exitStatus = typeof status.exitstatus === "string" ? status.exitstatus : "(no exit status)"
     return Effect.flatMap(Clock.currentTimeMillis, (now) =>

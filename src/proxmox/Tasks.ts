@@ -74,13 +74,16 @@ export const taskPollSchedule = Schedule.exponential("150 millis", 1.5).pipe(
 
 const LOG_TAIL = 20
 
+/** Where a task's status is read; the policy client also watches it, to audit how tasks end. */
+export const taskStatusTemplate = "/nodes/{node}/tasks/{upid}/status"
+
 export const getTaskStatus = (upid: string) =>
   Effect.gen(function* () {
     const fields = parseUpid(upid)
     if (fields === undefined) {
       return yield* new InvalidInput({ field: "upid", message: `"${upid}" is not a Proxmox task id` })
     }
-    return yield* pveCall(TaskStatus, "GET", "/nodes/{node}/tasks/{upid}/status", { node: fields.node, upid })
+    return yield* pveCall(TaskStatus, "GET", taskStatusTemplate, { node: fields.node, upid })
   })
 
 /** The last `lines` lines of a task's log. */

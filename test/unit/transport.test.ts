@@ -4,8 +4,7 @@
  */
 import { createServer } from "node:net"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Redacted } from "effect"
-import { SIM_TOKEN_ID, SIM_TOKEN_SECRET } from "../../sim/Simulator.js"
+import { Effect } from "effect"
 import { startSimServer } from "../../sim/server.js"
 import { getVersion } from "../../src/proxmox/cluster.js"
 import { changePowerState } from "../../src/proxmox/guests.js"
@@ -42,12 +41,8 @@ describe("live transport errors", () => {
       Effect.promise(() => startSimServer({ port: 0 })),
       (server) =>
         Effect.gen(function* () {
-          const layer = ProxmoxLive(
-            simulatorConfig({
-              baseUrl: `${server.url}/api2/json`,
-              auth: { _tag: "Token", tokenId: SIM_TOKEN_ID, secret: Redacted.make(SIM_TOKEN_SECRET) }
-            })
-          )
+          // simulatorConfig carries the simulator's own token
+          const layer = ProxmoxLive(simulatorConfig({ baseUrl: `${server.url}/api2/json` }))
           server.sim.faults.add({ method: "GET", path: "/version", drop: true, times: 1 })
           const version = yield* getVersion.pipe(Effect.provide(layer))
           expect(version.release).toBe("9.1")
