@@ -6,9 +6,10 @@ import * as LogLevel from "effect/LogLevel"
 import { loadPveConfig, loadPveSettings, PveConfig } from "./config/PveConfig.js"
 import { stderrLogger } from "./logging.js"
 import { makeMcpServer } from "./mcp/Adapter.js"
-import { loadBoth, loadServerPolicy, makeServerPolicies } from "./policy/index.js"
+import { loadBoth } from "./policy/index.js"
 import { scrubbingLogger } from "./policy/Secrets.js"
 import { ProxmoxLive } from "./proxmox/layers.js"
+import { loadServerPolicy, serverPolicies } from "./server.js"
 import { VERSION } from "./version.js"
 
 const usage = `proxmox-mcp ${VERSION}: a Model Context Protocol server for Proxmox VE
@@ -45,7 +46,7 @@ const serve = Effect.gen(function* () {
         layer: ProxmoxLive(config)
       }))
   const { config, policy, layer } = connection
-  const policies = makeServerPolicies(policy, config.auth)
+  const policies = serverPolicies(policy, config.auth)
 
   const runtime = yield* Layer.toRuntime(
     Layer.mergeAll(
@@ -54,10 +55,23 @@ const serve = Effect.gen(function* () {
       scrubbingLogger(config.logLevel, policies.scrub)
     )
   )
-  const server = serveStdio(
-    () =>
-      makeMcpServer(policies.tools, runtime, { name: "proxmox-mcp", version: VERSION, instructions }, policies.safety),
-    { onerror: (error) => process.stderr.write(`proxmox-mcp: transport error: ${policies.scrub(error.message)}\n`) }
+  // scoped: the transport is closed however the process ends (stdin closed, SIGINT/SIGTERM interrupting runMain)
+  yield* Effect.acquireRelease(
+    Effect.sync(() =>
+      serveStdio(
+        () =>
+          makeMcpServer(
+            policies.tools,
+            runtime,
+            { name: "proxmox-mcp", version: VERSION, instructions },
+            policies.safety
+          ),
+        {
+          onerror: (error) => process.stderr.write(`proxmox-mcp: transport error: ${policies.scrub(error.message)}\n`)
+        }
+      )
+    ),
+    (server) => Effect.promise(() => server.close())
   )
   yield* Effect.logInfo(
     `serving ${policies.tools.length} tools over stdio${simulator ? " on the simulator" : ""}${policy.readOnly ? ", read-only (PVE_READONLY=false enables write tools)" : ""}`
@@ -68,7 +82,6 @@ const serve = Effect.gen(function* () {
     process.stdin.once("end", done)
     process.stdin.once("close", done)
   })
-  yield* Effect.promise(() => server.close())
 }).pipe(Effect.scoped)
 
 const main = Effect.gen(function* () {

@@ -1,5 +1,5 @@
 import type { PveAuthConfig } from "../config/PveConfig.js"
-import type { ProxmoxError } from "../proxmox/errors.js"
+import type { PolicyName, ProxmoxError, StepReport } from "../proxmox/errors.js"
 
 /** What the model (and the person reading along) sees when a tool fails: one sentence, then what to do. */
 export interface ErrorPresentation {
@@ -25,15 +25,27 @@ export const grantCommands = (aclPath: string, privileges: ReadonlyArray<string>
 }
 
 /** What the person running the server can do about a refusal; the model cannot change any of it. */
-const policyHints: Readonly<Record<string, string>> = {
+const policyHints: { readonly [P in PolicyName]: string } = {
   "read-only":
     "No request was sent. The server is read-only by its configuration (PVE_READONLY); only the person running it can change that.",
   allowlist:
     "No request was sent. The target is outside the allowlists this server was started with; work only with the allowed nodes, guests and storages.",
   api: "No request was sent. Use the dedicated tool for this, or ask the person to do it in the Proxmox web interface.",
   confirmation: "No request was sent. Call the tool again to be asked for confirmation anew.",
-  "api-schema": "No request was sent. This is a bug in proxmox-mcp; please report it."
+  "api-schema": "No request was sent. This is a bug in proxmox-mcp; please report it.",
+  plan: "No request was sent. The tool tried to send a request that is not a step of its plan; this is a bug in proxmox-mcp, please report it."
 }
+
+const stepLine = (s: StepReport) => {
+  const task = s.upid === undefined ? "" : ` (task ${s.upid}${s.exitStatus === undefined ? "" : `: ${s.exitStatus}`})`
+  const why = s.error === undefined ? "" : `: ${s.error}`
+  const tail =
+    s.logTail === undefined || s.logTail.length === 0 ? "" : `\n     last log lines:\n     ${s.logTail.join("\n     ")}`
+  return `  ${s.step}. ${s.status} ${s.method} ${s.path}${task}${why}${tail}`
+}
+
+/** Every step of a plan and how it went, one line each: the state the cluster is left in. */
+export const describeSteps = (steps: ReadonlyArray<StepReport>) => steps.map(stepLine).join("\n")
 
 export const presentError = (e: ProxmoxError, auth: PveAuthConfig | undefined): ErrorPresentation => {
   switch (e._tag) {
@@ -114,7 +126,7 @@ export const presentError = (e: ProxmoxError, auth: PveAuthConfig | undefined): 
     case "PolicyDenied":
       return {
         text: `Refused by the ${e.policy} policy: ${e.message}.`,
-        hint: policyHints[e.policy] ?? "No request was sent to Proxmox."
+        hint: policyHints[e.policy]
       }
     case "ConfirmationRequired":
       return { text: e.message, hint: "No request was sent to Proxmox." }
@@ -123,5 +135,13 @@ export const presentError = (e: ProxmoxError, auth: PveAuthConfig | undefined): 
         text: `Invalid ${e.field}: ${e.message}.`,
         hint: "No request was sent to Proxmox. Correct the argument and call again."
       }
+    case "PlanFailed": {
+      const inner = presentError(e.failure, auth)
+      const done = e.steps.filter((s) => s.status === "done").length
+      return {
+        text: `${inner.text}\nSteps (${done} of ${e.steps.length} done):\n${describeSteps(e.steps)}`,
+        hint: `Steps marked done took effect and were not undone; steps not run were not sent. ${inner.hint.replace(/^No request was sent( to Proxmox)?\.\s*/, "")}`
+      }
+    }
   }
 }

@@ -1,7 +1,7 @@
-import type { Allowlists } from "../config/PolicyConfig.js"
 import { type EndpointDef, type ParamSchema, propertySchema } from "../proxmox/ApiSchema.js"
 import type { PveRequest } from "../proxmox/ProxmoxClient.js"
 import { parseUpid } from "../proxmox/Upid.js"
+import type { Allowlists } from "./PolicyConfig.js"
 
 /** One node, guest or storage a request touches, and where in the request it was named. */
 export interface Target {

@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto"
 import * as Schema from "effect/Schema"
-import type { ConfirmMode } from "../config/PolicyConfig.js"
-import type { AnyTool } from "../mcp/Tool.js"
+import type { PlanStep } from "../proxmox/Plan.js"
 import type { PveRequest } from "../proxmox/ProxmoxClient.js"
+import type { AnyTool, DestructiveTool } from "../proxmox/Tool.js"
+import type { ConfirmMode } from "./PolicyConfig.js"
 import { redactParams } from "./Secrets.js"
 
 /** Arguments the policies add to tools: `dryRun` to every write tool, `confirm*` to destructive ones. */
@@ -31,10 +32,9 @@ const ConfirmField = Schema.optional(
 
 /** The input Schema the client sees: the tool's own arguments plus the control arguments its kind takes. */
 export const effectiveInputSchema = (tool: AnyTool): Schema.Schema.AnyNoContext => {
-  if (tool.annotations.readOnlyHint) return tool.input
-  if (!tool.annotations.destructiveHint) return Schema.extend(tool.input, Schema.Struct({ dryRun: DryRunField }))
+  if (tool.kind === "read") return tool.input
+  if (tool.kind === "write") return Schema.extend(tool.input, Schema.Struct({ dryRun: DryRunField }))
   const target = tool.confirmTarget
-  if (target === undefined) throw new Error(`destructive tool ${tool.name} declares no confirmTarget`)
   if (target.echo === "vmid") {
     const confirmVmid = Schema.optional(
       Schema.Int.annotations({ description: "With confirm: repeat the VM id of the guest this acts on" })
@@ -62,11 +62,13 @@ export const splitArguments = (
   return { input, control: control as ControlArguments }
 }
 
-/** One request as shown to the model or the person: method, path and parameters with secrets redacted. */
+/** One step of a plan as shown to the model or the person: the request with secrets redacted. */
 export const PlannedRequest = Schema.Struct({
   method: Schema.String,
   path: Schema.String,
-  params: Schema.Record({ key: Schema.String, value: Schema.Unknown })
+  template: Schema.String,
+  params: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
+  waitsForTask: Schema.Boolean
 })
 
 /** What a write tool returns for `dryRun: true`. */
@@ -78,10 +80,12 @@ export const DryRunResult = Schema.Struct({
 })
 export type DryRunResult = typeof DryRunResult.Type
 
-export const plannedRequest = (request: PveRequest) => ({
-  method: request.method,
-  path: request.path.path,
-  params: redactParams(request.params)
+export const plannedRequest = (step: PlanStep): typeof PlannedRequest.Type => ({
+  method: step.request.method,
+  path: step.request.path.path,
+  template: step.request.path.template,
+  params: redactParams(step.request.params),
+  waitsForTask: step.startsTask
 })
 
 export const describeRequest = (request: PveRequest) => {
@@ -107,14 +111,20 @@ export const confirmationMethod = (mode: ConfirmMode, clientCanElicit: boolean):
   return { _tag: "Elicit", alsoParam: mode === "both" }
 }
 
+/** Every step of a plan on one line each, numbered when there are several. */
+export const describePlan = (steps: ReadonlyArray<PlanStep>, indent = "  ") =>
+  steps.length === 1
+    ? `${indent}${describeRequest(steps[0]!.request)}`
+    : steps.map((s, i) => `${indent}${i + 1}. ${describeRequest(s.request)}`).join("\n")
+
 /** Why `confirm` plus the echoed target do not confirm this call; undefined when they do. */
 export const paramConfirmationProblem = (
-  tool: AnyTool,
+  // biome-ignore lint/suspicious/noExplicitAny: any destructive tool
+  tool: DestructiveTool<any, any, any, any>,
   input: Record<string, unknown>,
   control: ControlArguments
 ): string | undefined => {
   const target = tool.confirmTarget
-  if (target === undefined) return `${tool.name} declares no confirmation target`
   const expected = target.of(input)
   const how =
     target.echo === "vmid"
@@ -131,12 +141,14 @@ export const paramConfirmationProblem = (
 }
 
 /** The text a person reads before accepting: what the tool is, and exactly what will be sent. */
-export const confirmationMessage = (tool: AnyTool, request: PveRequest) =>
+export const confirmationMessage = (tool: AnyTool, steps: ReadonlyArray<PlanStep>) =>
   [
     `An AI assistant wants to run "${tool.title}" (${tool.name}) on your Proxmox VE cluster.`,
     "",
-    "It will send exactly:",
-    `  ${describeRequest(request)}`,
+    steps.length === 1
+      ? "It will send exactly:"
+      : `It will send exactly these ${steps.length} requests, in this order, each after the one before has finished:`,
+    describePlan(steps),
     "",
     tool.description,
     "",
@@ -144,12 +156,15 @@ export const confirmationMessage = (tool: AnyTool, request: PveRequest) =>
   ].join("\n")
 
 /** The form: one required yes/no box, so an accidental accept of an empty form is not a yes. */
-export const confirmationForm = (request: PveRequest) => ({
+export const confirmationForm = (steps: ReadonlyArray<PlanStep>) => ({
   type: "object" as const,
   properties: {
     confirm: {
       type: "boolean" as const,
-      title: `Yes, send ${request.method} ${request.path.path}`,
+      title:
+        steps.length === 1
+          ? `Yes, send ${steps[0]!.request.method} ${steps[0]!.request.path.path}`
+          : `Yes, send all ${steps.length} requests`,
       description: "Tick to let the operation run",
       default: false
     }
@@ -157,16 +172,19 @@ export const confirmationForm = (request: PveRequest) => ({
   required: ["confirm"]
 })
 
-/** The signed state carried through the client between asking and the retried call. */
-export interface ConfirmationState {
-  readonly tool: string
-  /** digest of the call's arguments: the retry must be the same call */
-  readonly args: string
-  /** fingerprints of the writes the person saw */
-  readonly writes: ReadonlyArray<string>
-  /** single use */
-  readonly nonce: string
-}
+/**
+ * The signed state carried through the client between asking and the retried call: which call (tool and a digest
+ * of its arguments), the fingerprint of every step the person saw, the `digest` (PVE's optimistic lock) each step
+ * was planned with, and a single-use nonce. Signed, not encrypted: it holds no parameter values.
+ */
+export const ConfirmationState = Schema.Struct({
+  tool: Schema.String,
+  args: Schema.String,
+  writes: Schema.Array(Schema.String),
+  digests: Schema.Array(Schema.NullOr(Schema.String)),
+  nonce: Schema.String
+})
+export type ConfirmationState = typeof ConfirmationState.Type
 
 const canonical = (value: unknown): unknown => {
   if (Array.isArray(value)) return value.map(canonical)

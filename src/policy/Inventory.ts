@@ -1,4 +1,4 @@
-import type { AnyTool } from "../mcp/Tool.js"
+import type { AnyTool } from "../proxmox/Tool.js"
 
 /** A tool that changes the cluster: it is absent in read-only mode. */
 export const isWriteTool = (tool: AnyTool) => !tool.annotations.readOnlyHint

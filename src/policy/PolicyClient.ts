@@ -3,57 +3,19 @@ import * as Effect from "effect/Effect"
 import * as FiberRef from "effect/FiberRef"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import type { PolicyConfigShape } from "../config/PolicyConfig.js"
 import { type ApiSchema, loadApiSchema } from "../proxmox/ApiSchema.js"
-import { type AuditEntry, AuditLog, type AuditOutcome } from "../proxmox/Audit.js"
 import { InvalidInput, PolicyDenied, type ProxmoxError } from "../proxmox/errors.js"
-import { type PvePath, type SegmentFormat, segmentFormats } from "../proxmox/Path.js"
+import { pathProblem } from "../proxmox/Path.js"
 import { ProxmoxClient, type ProxmoxClientShape, type PveRequest, type PveResponse } from "../proxmox/ProxmoxClient.js"
-import { isTaskSuccess, taskStatusTemplate } from "../proxmox/Tasks.js"
+import { isTaskSuccess, taskStatusEndpoint } from "../proxmox/Tasks.js"
 import { allowlistViolation, filterAnswer } from "./Allowlist.js"
+import { type AuditEntry, AuditLog, type AuditOutcome } from "./Audit.js"
+import type { PolicyConfigShape } from "./PolicyConfig.js"
 import { redactFields, redactParams } from "./Secrets.js"
-import { admitApprovedWrite, captureWrite, currentTool, WriteGate } from "./WriteGate.js"
+import { admitApprovedWrite, currentTool, refusalAudited, WriteGate } from "./WriteGate.js"
 
-const placeholder = /\{([\w-]+)\}/g
 /** Tasks started but never seen stopped (a caller that stops polling) are forgotten beyond this many. */
 const MAX_TRACKED_TASKS = 1000
-const templateShape = /^(\/([A-Za-z0-9_-][A-Za-z0-9_.-]*|\{[\w-]+\}))+$/
-const printableAscii = /^[\x21-\x7e]+$/
-const MAX_SEGMENT = 512
-
-const valueProblem = (name: string, value: unknown): string | undefined => {
-  if (typeof value !== "string") return `{${name}} has no value`
-  if (value.length === 0 || value.length > MAX_SEGMENT) return `{${name}} must be 1 to ${MAX_SEGMENT} characters`
-  if (!printableAscii.test(value)) return `{${name}} may only hold printable ASCII characters`
-  if (/[\\%?#]/.test(value)) return `{${name}} may not contain \\, %, ? or #`
-  // Only a volume id carries slashes (local:iso/debian.iso), and never as a way up or an empty step.
-  const steps = name === "volume" ? value.split("/") : [value]
-  if (name !== "volume" && value.includes("/")) return `{${name}} may not contain /`
-  if (steps.some((s) => s === "" || s === "." || s === "..")) return `{${name}} may not contain empty, . or .. steps`
-  const format = (segmentFormats as Record<string, SegmentFormat | undefined>)[name]
-  if (format !== undefined && !format.check(value)) return `{${name}} is not ${format.describe}`
-  return undefined
-}
-
-/**
- * Checks a request path again at the door, whoever built it: a sane template, one valid value per placeholder,
- * and a path that is exactly the template filled with those values, each percent-encoded.
- */
-export const pathProblem = (path: PvePath): string | undefined => {
-  if (!templateShape.test(path.template) || /\/\.\.?(\/|$)/.test(path.template)) {
-    return `path template ${JSON.stringify(path.template.slice(0, 120))} is malformed`
-  }
-  const names = [...path.template.matchAll(placeholder)].map((m) => m[1]!)
-  const extra = Object.keys(path.params).filter((k) => !names.includes(k))
-  if (extra.length > 0) return `values for {${extra.join("}, {")}}, which the template does not have`
-  for (const name of names) {
-    const problem = valueProblem(name, path.params[name])
-    if (problem !== undefined) return problem
-  }
-  const expected = path.template.replace(placeholder, (_, name: string) => encodeURIComponent(path.params[name]!))
-  if (expected !== path.path) return "the path is not its template filled with its encoded values"
-  return undefined
-}
 
 const upidOf = (data: unknown) => (typeof data === "string" && data.startsWith("UPID:") ? data : undefined)
 
@@ -100,6 +62,17 @@ export const makePolicyClient = (
       if (violation !== undefined) return yield* new PolicyDenied({ policy: "allowlist", message: violation })
     })
 
+  // a tool's call reaches only the endpoints the tool declares (and what waiting for its tasks reads)
+  const declaredByTool = (request: PveRequest): Effect.Effect<void, PolicyDenied> =>
+    Effect.flatMap(FiberRef.get(currentTool), (tool) =>
+      tool === undefined || tool.mayCall(request.method, request.path.template)
+        ? Effect.void
+        : new PolicyDenied({
+            policy: "plan",
+            message: `${tool.name} does not declare ${request.method} ${request.path.template} among its endpoints; it was not sent`
+          })
+    )
+
   // tasks this client started, so that their end reaches the audit log too (the tools poll their status)
   const startedTasks = new Map<string, { readonly tool: string | null; readonly started: number }>()
   const trackTask = (upid: string, tool: string | null, started: number) =>
@@ -108,7 +81,7 @@ export const makePolicyClient = (
       if (startedTasks.size > MAX_TRACKED_TASKS) startedTasks.delete(startedTasks.keys().next().value!)
     })
   const auditTaskEnd = (request: PveRequest, data: unknown) => {
-    const upid = request.path.template === taskStatusTemplate ? request.path.params.upid : undefined
+    const upid = request.path.template === taskStatusEndpoint.template ? request.path.params.upid : undefined
     const begun = upid === undefined ? undefined : startedTasks.get(upid)
     const status = data as { readonly status?: unknown; readonly exitstatus?: unknown } | null
     if (upid === undefined || begun === undefined || status?.status !== "stopped") return Effect.void
@@ -128,7 +101,8 @@ export const makePolicyClient = (
   }
 
   const read = (request: PveRequest) =>
-    checked(request).pipe(
+    declaredByTool(request).pipe(
+      Effect.zipRight(checked(request)),
       Effect.zipRight(inner.execute(request)),
       Effect.tap((response) => auditTaskEnd(request, response.data)),
       Effect.map((response) => {
@@ -140,7 +114,7 @@ export const makePolicyClient = (
   const write = (request: PveRequest) =>
     Effect.gen(function* () {
       const started = yield* Clock.currentTimeMillis
-      const tool = yield* FiberRef.get(currentTool)
+      const tool = (yield* FiberRef.get(currentTool))?.name
       const record = (outcome: AuditOutcome, extra: Partial<Pick<AuditEntry, "error" | "upid">> = {}) =>
         Effect.flatMap(Clock.currentTimeMillis, (now) =>
           audit.record({
@@ -157,21 +131,32 @@ export const makePolicyClient = (
           })
         )
       const gate = yield* Effect.serviceOption(WriteGate)
-      const sent = checked(request).pipe(
-        Effect.tapError((e) => record("denied", { error: { tag: e._tag, message: e.message } })),
+      const denied = (e: ProxmoxError) =>
+        record("denied", { error: { tag: e._tag, message: e.message } }).pipe(
+          Effect.zipRight(FiberRef.set(refusalAudited, true))
+        )
+      const planning = new PolicyDenied({
+        policy: "plan",
+        message: `${request.method} ${request.path.path} was attempted while the tool was still planning; a tool writes only the steps of its plan`
+      })
+      const admitted = declaredByTool(request).pipe(
+        Effect.zipRight(checked(request)),
         Effect.zipRight(
           Option.match(gate, {
-            onNone: () => Effect.void,
+            onNone: () => Effect.succeed(true),
             onSome: (mode) =>
-              mode._tag === "Capture"
-                ? record(mode.purpose === "dry-run" ? "dry-run" : "awaiting-confirmation").pipe(
-                    Effect.zipRight(captureWrite(mode, request))
-                  )
-                : admitApprovedWrite(mode, request).pipe(
-                    Effect.tapError((e) => record("denied", { error: { tag: e._tag, message: e.message } }))
-                  )
+              mode._tag === "Planning"
+                ? Effect.fail(planning)
+                : mode._tag === "Preview"
+                  ? Effect.as(record(mode.purpose === "dry-run" ? "dry-run" : "awaiting-confirmation"), false)
+                  : Effect.as(admitApprovedWrite(mode, request), true)
           })
         ),
+        Effect.tapError(denied)
+      )
+      // a previewed step has passed every policy and is audited as shown; it is not sent
+      if (!(yield* admitted)) return { data: null } satisfies PveResponse
+      const sent = Effect.void.pipe(
         Effect.zipRight(
           inner.execute(request).pipe(
             Effect.tapBoth({

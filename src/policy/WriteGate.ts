@@ -2,24 +2,21 @@ import { createHash } from "node:crypto"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as FiberRef from "effect/FiberRef"
-import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import { PolicyDenied } from "../proxmox/errors.js"
 import { encodeParams, type PveRequest } from "../proxmox/ProxmoxClient.js"
 
 /**
- * How the writes of one tool call are let through, decided by the MCP adapter per call:
- * - Capture: the first non-GET request (after every policy) is recorded and the call stops there, unsent.
- *   That is the dry-run and the plan a person is asked to confirm.
- * - Approved: only the requests that were confirmed may be sent, in that order; anything else is refused.
- * Without a WriteGate in the context, requests go through unchanged.
+ * How the writes of one tool call are let through, decided by the call pipeline at each phase:
+ * - Planning: the tool reads what it needs and builds its plan; any write now is a bug and is refused.
+ * - Preview: each step of the plan passes every policy and is audited as shown, but is not sent (dry-run, and the
+ *   plan a person is asked to confirm).
+ * - Approved: only the approved steps may be sent, in that order; anything else is refused.
+ * Without a WriteGate in the context (embedding), requests go through the other policies unchanged.
  */
 export type WriteGateMode =
-  | {
-      readonly _tag: "Capture"
-      readonly purpose: "dry-run" | "confirmation"
-      readonly captured: Ref.Ref<Option.Option<PveRequest>>
-    }
+  | { readonly _tag: "Planning" }
+  | { readonly _tag: "Preview"; readonly purpose: "dry-run" | "confirmation" }
   | {
       readonly _tag: "Approved"
       readonly fingerprints: ReadonlyArray<string>
@@ -28,8 +25,16 @@ export type WriteGateMode =
 
 export class WriteGate extends Context.Tag("proxmox-mcp/WriteGate")<WriteGate, WriteGateMode>() {}
 
-/** The MCP tool being run, for the audit log. */
-export const currentTool = FiberRef.unsafeMake<string | undefined>(undefined)
+/** The tool being run, for the audit log, and which endpoints it may call. */
+export interface CurrentTool {
+  readonly name: string
+  readonly mayCall: (method: string, template: string) => boolean
+}
+
+export const currentTool = FiberRef.unsafeMake<CurrentTool | undefined>(undefined)
+
+/** Set when the policy client has written the audit line for a refused write, so the pipeline does not repeat it. */
+export const refusalAudited = FiberRef.unsafeMake(false)
 
 /** A digest of exactly what would go on the wire: method, encoded path and parameters in order. */
 export const requestFingerprint = (request: PveRequest): string =>
@@ -37,20 +42,10 @@ export const requestFingerprint = (request: PveRequest): string =>
     .update(JSON.stringify([request.method, request.path.path, encodeParams(request.params)]))
     .digest("base64url")
 
-/**
- * Records the first write and stops the call there with an interruption (which the tool cannot mistake for an
- * error it may handle); the adapter then reads the captured request. Should a tool swallow the interruption and
- * write again, the first write stays the captured one, so a confirmation can never cover a later request.
- */
-export const captureWrite = (
-  mode: Extract<WriteGateMode, { _tag: "Capture" }>,
-  request: PveRequest
-): Effect.Effect<never> =>
-  Ref.update(mode.captured, (first) => (Option.isSome(first) ? first : Option.some(request))).pipe(
-    Effect.zipRight(Effect.interrupt)
-  )
+export const approvedGate = (fingerprints: ReadonlyArray<string>): Effect.Effect<WriteGateMode> =>
+  Effect.map(Ref.make(0), (sent) => ({ _tag: "Approved", fingerprints, sent }))
 
-/** Lets a write through only when it is the next one that was confirmed. */
+/** Lets a write through only when it is the next one that was approved. */
 export const admitApprovedWrite = (
   mode: Extract<WriteGateMode, { _tag: "Approved" }>,
   request: PveRequest
@@ -59,8 +54,8 @@ export const admitApprovedWrite = (
     const index = yield* Ref.getAndUpdate(mode.sent, (n) => n + 1)
     if (mode.fingerprints[index] !== requestFingerprint(request)) {
       return yield* new PolicyDenied({
-        policy: "confirmation",
-        message: `${request.method} ${request.path.path} is not the request that was confirmed (the cluster may have changed since); nothing was sent, call the tool again`
+        policy: "plan",
+        message: `${request.method} ${request.path.path} is not the next step of the approved plan; it was not sent`
       })
     }
   })

@@ -1,32 +1,38 @@
 /**
  * The policies, composed in one place: which tools exist (inventory), the client decorator every request
- * passes (read-only, allowlists, write gate, audit, output filtering) and the confirmation mode the MCP
- * adapter applies. `bin.ts` and tests build the server from this.
+ * passes (read-only, allowlists, write gate, audit, output filtering) with the audit log the call pipeline
+ * writes to as well, and the confirmation mode. The CLI builds the server from this with the tool list.
  */
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
-import { type KnownTools, loadPolicyConfig, type PolicyConfigShape } from "../config/PolicyConfig.js"
 import { ConfigInvalid, type PveAuthConfig } from "../config/PveConfig.js"
-import type { SafetyOptions } from "../mcp/Adapter.js"
-import { type AnyTool, TOOLSETS } from "../mcp/Tool.js"
-import { allTools } from "../mcp/tools/index.js"
-import { AuditLogLive } from "../proxmox/Audit.js"
 import type { ProxmoxClient } from "../proxmox/ProxmoxClient.js"
+import { type AnyTool, TOOLSETS } from "../proxmox/Tool.js"
+import { type AuditLog, AuditLogLive } from "./Audit.js"
 import { inventory } from "./Inventory.js"
 import { PolicyClientLayer } from "./PolicyClient.js"
+import type { Allowlists, ConfirmMode, KnownTools, PolicyConfigShape } from "./PolicyConfig.js"
 import { makeSecretScrubber, type SecretScrubber } from "./Secrets.js"
 
-export const knownTools = (tools: ReadonlyArray<AnyTool> = allTools): KnownTools => ({
-  toolsets: TOOLSETS,
+/** The toolsets and tool names a configuration may name: only toolsets that hold a tool are offered. */
+export const knownTools = (tools: ReadonlyArray<AnyTool>): KnownTools => ({
+  toolsets: TOOLSETS.filter((set) => tools.some((t) => t.toolset === set)),
   tools: tools.map((t) => t.name)
 })
+
+/** How destructive calls are confirmed, and the allowlists checked on a tool's arguments before it runs. */
+export interface SafetyOptions {
+  /** PVE_CONFIRM (default auto: the person when the client can show a form, else confirm + echo) */
+  readonly confirm?: ConfirmMode
+  readonly allowlists?: Allowlists
+}
 
 export interface ServerPolicies {
   /** The tools that exist under this policy, in a stable order. */
   readonly tools: ReadonlyArray<AnyTool>
-  /** Puts the policies around a ProxmoxClient layer (live or simulated). */
-  readonly wrapClient: <E, R>(client: Layer.Layer<ProxmoxClient, E, R>) => Layer.Layer<ProxmoxClient, E, R>
+  /** Puts the policies around a ProxmoxClient layer (live or simulated), and gives the audit log they write to. */
+  readonly wrapClient: <E, R>(client: Layer.Layer<ProxmoxClient, E, R>) => Layer.Layer<ProxmoxClient | AuditLog, E, R>
   /** For `makeMcpServer`. */
   readonly safety: SafetyOptions
   /** Removes the configured credentials (and any ticket or CSRF token) from text leaving the process. */
@@ -36,7 +42,7 @@ export interface ServerPolicies {
 export const makeServerPolicies = (
   policy: PolicyConfigShape,
   auth: PveAuthConfig | undefined,
-  tools: ReadonlyArray<AnyTool> = allTools
+  tools: ReadonlyArray<AnyTool>
 ): ServerPolicies => {
   const scrub = makeSecretScrubber(auth)
   return {
@@ -46,7 +52,7 @@ export const makeServerPolicies = (
       .withDenied(policy.toolsDeny)
       .build(),
     wrapClient: (client) =>
-      PolicyClientLayer(policy).pipe(Layer.provide(Layer.merge(client, AuditLogLive(policy.auditLog, scrub)))),
+      PolicyClientLayer(policy).pipe(Layer.provideMerge(Layer.merge(client, AuditLogLive(policy.auditLog, scrub)))),
     safety: { confirm: policy.confirm, allowlists: policy.allowlists },
     scrub
   }
@@ -63,6 +69,3 @@ export const loadBoth = <A, B>(
     const problems = [...(Either.isLeft(a) ? a.left.problems : []), ...(Either.isLeft(b) ? b.left.problems : [])]
     return yield* new ConfigInvalid({ problems })
   })
-
-/** The policy configuration from the environment, checked against the tools this build has. */
-export const loadServerPolicy = loadPolicyConfig(knownTools())

@@ -76,8 +76,59 @@ export interface PvePath {
   readonly path: string
 }
 
-// the same placeholder syntax as PolicyClient checks, so that no template text can reach the wire unfilled
+/** `{name}` in a path template: the one placeholder syntax of operations, the generic API and the policy client. */
 const placeholder = /\{([\w-]+)\}/g
+
+/** The placeholder names of a template, in order. */
+export const placeholderNames = (template: string): ReadonlyArray<string> =>
+  [...template.matchAll(placeholder)].map((m) => m[1]!)
+
+/** A template with each placeholder replaced by its value, percent-encoded as one segment. */
+export const fillTemplate = (template: string, values: Readonly<Record<string, string>>): string =>
+  template.replace(placeholder, (_, name: string) => encodeURIComponent(values[name]!))
+
+const templateShape = /^(\/([A-Za-z0-9_-][A-Za-z0-9_.-]*|\{[\w-]+\}))+$/
+const printableAscii = /^[\x21-\x7e]+$/
+const MAX_SEGMENT = 512
+
+/**
+ * Why a value may not fill `{name}`, whoever built the path; undefined when it may. Generic checks (length,
+ * printable ASCII, no \ % ? #, no / outside a volume id, no empty, . or .. step), then the segment's own format.
+ */
+export const segmentValueProblem = (name: string, value: unknown): string | undefined => {
+  if (typeof value !== "string") return `{${name}} has no value`
+  if (value.length === 0 || value.length > MAX_SEGMENT) return `{${name}} must be 1 to ${MAX_SEGMENT} characters`
+  if (!printableAscii.test(value)) return `{${name}} may only hold printable ASCII characters`
+  if (/[\\%?#]/.test(value)) return `{${name}} may not contain \\, %, ? or #`
+  // Only a volume id carries slashes (local:iso/debian.iso), and never as a way up or an empty step.
+  if (name !== "volume" && value.includes("/")) return `{${name}} may not contain /`
+  const steps = name === "volume" ? value.split("/") : [value]
+  if (steps.some((s) => s === "" || s === "." || s === "..")) return `{${name}} may not contain empty, . or .. steps`
+  const format = (segmentFormats as Record<string, SegmentFormat | undefined>)[name]
+  if (format !== undefined && !format.check(value)) return `{${name}} is not ${format.describe}`
+  return undefined
+}
+
+/**
+ * Checks a request path again at the door, whoever built it: a sane template, one valid value per placeholder,
+ * and a path that is exactly the template filled with those values, each percent-encoded.
+ */
+export const pathProblem = (path: PvePath): string | undefined => {
+  if (!templateShape.test(path.template) || /\/\.\.?(\/|$)/.test(path.template)) {
+    return `path template ${JSON.stringify(path.template.slice(0, 120))} is malformed`
+  }
+  const names = placeholderNames(path.template)
+  const extra = Object.keys(path.params).filter((k) => !names.includes(k))
+  if (extra.length > 0) return `values for {${extra.join("}, {")}}, which the template does not have`
+  for (const name of names) {
+    const problem = segmentValueProblem(name, path.params[name])
+    if (problem !== undefined) return problem
+  }
+  if (fillTemplate(path.template, path.params) !== path.path) {
+    return "the path is not its template filled with its encoded values"
+  }
+  return undefined
+}
 
 /** Checks one segment value against its format; the error names the field and what it should be. */
 export const validateSegment = (name: string, value: unknown): Effect.Effect<string, InvalidInput> => {
@@ -106,9 +157,6 @@ export const pvePath = (
 ): Effect.Effect<PvePath, InvalidInput> =>
   Effect.gen(function* () {
     const params: Record<string, string> = {}
-    for (const [, name] of template.matchAll(placeholder)) {
-      params[name!] = yield* validateSegment(name!, values[name!])
-    }
-    const path = template.replace(placeholder, (_, name: string) => encodeURIComponent(params[name]!))
-    return { template, params, path }
+    for (const name of placeholderNames(template)) params[name] = yield* validateSegment(name, values[name])
+    return { template, params, path: fillTemplate(template, params) }
   })

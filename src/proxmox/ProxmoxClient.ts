@@ -1,8 +1,7 @@
 import * as Context from "effect/Context"
-import * as Effect from "effect/Effect"
-import * as Schema from "effect/Schema"
-import { type ProxmoxError, PveDecodeError } from "./errors.js"
-import { type PvePath, pvePath } from "./Path.js"
+import type * as Effect from "effect/Effect"
+import type { ProxmoxError } from "./errors.js"
+import type { PvePath } from "./Path.js"
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "DELETE"
 export type ParamValue = string | number | boolean | ReadonlyArray<string | number> | undefined
@@ -38,37 +37,3 @@ export const encodeParams = (params: Params | undefined): Array<[string, string]
   }
   return out
 }
-
-/** Makes one typed call: validated path, request, `data` decoded with `schema`, and the list `total` if any. */
-export const pveRequest = <A, I>(
-  schema: Schema.Schema<A, I>,
-  method: HttpMethod,
-  template: string,
-  segments: Readonly<Record<string, string | number>> = {},
-  params?: Params
-): Effect.Effect<{ readonly data: A; readonly total: number | undefined }, ProxmoxError, ProxmoxClient> =>
-  Effect.gen(function* () {
-    const path = yield* pvePath(template, segments)
-    const client = yield* ProxmoxClient
-    const response = yield* client.execute({ method, path, params })
-    const data = yield* Schema.decodeUnknown(schema)(response.data).pipe(
-      Effect.mapError(
-        (e) =>
-          new PveDecodeError({
-            path: path.path,
-            message: `unexpected answer from ${method} ${path.path}: ${e.message.slice(0, 500)}`
-          })
-      )
-    )
-    return { data, total: response.total }
-  })
-
-/** pveRequest without the total: the common case. */
-export const pveCall = <A, I>(
-  schema: Schema.Schema<A, I>,
-  method: HttpMethod,
-  template: string,
-  segments: Readonly<Record<string, string | number>> = {},
-  params?: Params
-): Effect.Effect<A, ProxmoxError, ProxmoxClient> =>
-  Effect.map(pveRequest(schema, method, template, segments, params), (r) => r.data)

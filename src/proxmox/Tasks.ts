@@ -6,8 +6,8 @@ import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import { PveConfig } from "../config/PveConfig.js"
+import { call, callWithTotal, endpoint } from "./Endpoint.js"
 import { InvalidInput, TaskFailed, TaskTimeout } from "./errors.js"
-import { pveCall, pveRequest } from "./ProxmoxClient.js"
 import { parseUpid } from "./Upid.js"
 import { PveInt, PveNumber } from "./WireSchemas.js"
 
@@ -75,7 +75,10 @@ export const taskPollSchedule = Schedule.exponential("150 millis", 1.5).pipe(
 const LOG_TAIL = 20
 
 /** Where a task's status is read; the policy client also watches it, to audit how tasks end. */
-export const taskStatusTemplate = "/nodes/{node}/tasks/{upid}/status"
+export const taskStatusEndpoint = endpoint("GET", "/nodes/{node}/tasks/{upid}/status", TaskStatus)
+export const taskLogEndpoint = endpoint("GET", "/nodes/{node}/tasks/{upid}/log", Schema.Array(TaskLogLine))
+/** What waiting for a task reads: every plan with a task step may use these. */
+export const taskEndpoints = [taskStatusEndpoint, taskLogEndpoint] as const
 
 export const getTaskStatus = (upid: string) =>
   Effect.gen(function* () {
@@ -83,7 +86,7 @@ export const getTaskStatus = (upid: string) =>
     if (fields === undefined) {
       return yield* new InvalidInput({ field: "upid", message: `"${upid}" is not a Proxmox task id` })
     }
-    return yield* pveCall(TaskStatus, "GET", taskStatusTemplate, { node: fields.node, upid })
+    return yield* call(taskStatusEndpoint, { node: fields.node, upid })
   })
 
 /** The last `lines` lines of a task's log. */
@@ -94,12 +97,10 @@ export const getTaskLogTail = (upid: string, lines = LOG_TAIL) =>
       return yield* new InvalidInput({ field: "upid", message: `"${upid}" is not a Proxmox task id` })
     }
     const segments = { node: fields.node, upid }
-    const template = "/nodes/{node}/tasks/{upid}/log"
-    const Lines = Schema.Array(TaskLogLine)
-    const head = yield* pveRequest(Lines, "GET", template, segments, { start: 0, limit: lines })
+    const head = yield* callWithTotal(taskLogEndpoint, segments, { start: 0, limit: lines })
     const total = head.total ?? head.data.length
     if (total <= lines) return head.data.map((l) => l.t)
-    const tail = yield* pveRequest(Lines, "GET", template, segments, { start: total - lines, limit: lines })
+    const tail = yield* callWithTotal(taskLogEndpoint, segments, { start: total - lines, limit: lines })
     return tail.data.map((l) => l.t)
   })
 

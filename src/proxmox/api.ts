@@ -9,7 +9,7 @@ import {
   validateParameters
 } from "./ApiSchema.js"
 import { InvalidInput, PolicyDenied, type ProxmoxError } from "./errors.js"
-import { type PvePath, type SegmentFormat, segmentFormats } from "./Path.js"
+import { fillTemplate, type PvePath, type SegmentFormat, segmentFormats, segmentValueProblem } from "./Path.js"
 import { type HttpMethod, type Params, ProxmoxClient, type PveRequest, type PveResponse } from "./ProxmoxClient.js"
 
 export const API_PATH_MAX_LENGTH = 1024
@@ -79,8 +79,6 @@ export interface MatchedPath {
   readonly path: PvePath
 }
 
-const placeholder = /\{([\w-]+)\}/g
-
 // A volume id (local:iso/debian.iso) is the one path parameter with slashes: it takes the rest of the path.
 const matchVolumeTail = (schema: ApiSchema, method: string, segments: ReadonlyArray<string>) => {
   for (const endpoint of schema.endpoints) {
@@ -110,10 +108,8 @@ const formatProblem = (name: string, value: string, endpoint: EndpointDef): stri
     const message = errors[name]
     if (message !== undefined) return `${name} ${JSON.stringify(value)}: ${message.trim()}`
   }
-  if (name === "volume" && value.split("/").some((step) => step === "." || step === ".." || step === "")) {
-    return `volume ${JSON.stringify(value)} has an empty, . or .. step`
-  }
-  return undefined
+  const generic = segmentValueProblem(name, value)
+  return generic === undefined ? undefined : `${name} ${JSON.stringify(value)}: ${generic}`
 }
 
 /** Matches a caller-given path against the real API schema and validates its values with their formats. */
@@ -157,7 +153,7 @@ export const matchApiPath = (
       const problem = formatProblem(name, value, endpoint)
       if (problem !== undefined) return yield* new InvalidInput({ field: "path", message: problem })
     }
-    const filled = endpoint.path.replace(placeholder, (_, name: string) => encodeURIComponent(pathParams[name]!))
+    const filled = fillTemplate(endpoint.path, pathParams)
     return { endpoint, path: { template: endpoint.path, params: pathParams, path: filled } }
   })
 

@@ -1,5 +1,5 @@
 import * as Schema from "effect/Schema"
-import { pveCall } from "./ProxmoxClient.js"
+import { call, endpoint } from "./Endpoint.js"
 import { PveBoolean, PveInt, PveNumber } from "./WireSchemas.js"
 
 export const PveVersion = Schema.Struct({
@@ -59,12 +59,16 @@ export type ClusterResource = typeof ClusterResource.Type
 export const ResourceType = Schema.Literal("vm", "storage", "node", "sdn")
 export type ResourceType = typeof ResourceType.Type
 
-export const getVersion = pveCall(PveVersion, "GET", "/version")
-
-export const getClusterStatus = pveCall(Schema.Array(ClusterStatusEntry), "GET", "/cluster/status")
-
-export const getClusterResources = (type?: ResourceType) =>
-  pveCall(Schema.Array(ClusterResource), "GET", "/cluster/resources", {}, { type })
-
+export const versionEndpoint = endpoint("GET", "/version", PveVersion)
+export const clusterStatusEndpoint = endpoint("GET", "/cluster/status", Schema.Array(ClusterStatusEntry))
+export const clusterResourcesEndpoint = endpoint("GET", "/cluster/resources", Schema.Array(ClusterResource))
 /** /cluster/nextid answers a string ("100"). */
-export const getNextVmid = pveCall(PveInt, "GET", "/cluster/nextid")
+export const nextVmidEndpoint = endpoint("GET", "/cluster/nextid", PveInt)
+
+export const getVersion = call(versionEndpoint, {})
+
+export const getClusterStatus = call(clusterStatusEndpoint, {})
+
+export const getClusterResources = (type?: ResourceType) => call(clusterResourcesEndpoint, {}, { type })
+
+export const getNextVmid = call(nextVmidEndpoint, {})

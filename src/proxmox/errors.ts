@@ -80,9 +80,16 @@ export class TaskTimeout extends Schema.TaggedError<TaskTimeout>()("TaskTimeout"
   }
 }
 
-/** A policy (read-only, allowlist) refused the operation before any request was sent. */
+/**
+ * The policies that can refuse a request: read-only mode, the allowlists, the generic API tools' forbidden
+ * endpoints, endpoints outside the real schema, confirmation, and the plan rules (a tool writes only its steps).
+ */
+export const PolicyName = Schema.Literal("read-only", "allowlist", "api", "api-schema", "confirmation", "plan")
+export type PolicyName = typeof PolicyName.Type
+
+/** A policy refused the operation before any request was sent. */
 export class PolicyDenied extends Schema.TaggedError<PolicyDenied>()("PolicyDenied", {
-  policy: Schema.String,
+  policy: PolicyName,
   message: Schema.String
 }) {}
 
@@ -96,6 +103,34 @@ export class InvalidInput extends Schema.TaggedError<InvalidInput>()("InvalidInp
   field: Schema.String,
   message: Schema.String
 }) {}
+
+/** How one step of a plan went: done (with its task's UPID and exit status), failed, or not run. */
+export const StepReport = Schema.Struct({
+  step: Schema.Int,
+  method: Schema.String,
+  path: Schema.String,
+  status: Schema.Literal("done", "failed", "not run"),
+  upid: Schema.optional(Schema.String),
+  exitStatus: Schema.optional(Schema.String),
+  error: Schema.optional(Schema.String),
+  logTail: Schema.optional(Schema.Array(Schema.String))
+})
+export type StepReport = typeof StepReport.Type
+
+/**
+ * A plan of several writes stopped at a failure: which steps were done, which failed and which were not run,
+ * so the state the cluster is left in is known. `failure` is what stopped it.
+ */
+export class PlanFailed extends Schema.TaggedError<PlanFailed>()("PlanFailed", {
+  steps: Schema.Array(StepReport),
+  // biome-ignore lint/suspicious/noExplicitAny: the encoded side of a recursive union cannot be named without a cycle
+  failure: Schema.suspend((): Schema.Schema<ProxmoxError, any> => ProxmoxError)
+}) {
+  override get message(): string {
+    const done = this.steps.filter((s) => s.status === "done").length
+    return `${done} of ${this.steps.length} steps done, then: ${this.failure.message}`
+  }
+}
 
 /** Everything a Proxmox operation can fail with. */
 export type ProxmoxError =
@@ -113,8 +148,27 @@ export type ProxmoxError =
   | PolicyDenied
   | ConfirmationRequired
   | InvalidInput
+  | PlanFailed
 
-export const ProxmoxError = Schema.Union(
+export const ProxmoxError: Schema.Union<
+  [
+    typeof PveAuthError,
+    typeof PvePermissionError,
+    typeof PveParamError,
+    typeof PveNotFound,
+    typeof PveServerError,
+    typeof PveUpstreamError,
+    typeof PveTimeout,
+    typeof PveTransportError,
+    typeof PveDecodeError,
+    typeof TaskFailed,
+    typeof TaskTimeout,
+    typeof PolicyDenied,
+    typeof ConfirmationRequired,
+    typeof InvalidInput,
+    typeof PlanFailed
+  ]
+> = Schema.Union(
   PveAuthError,
   PvePermissionError,
   PveParamError,
@@ -128,5 +182,6 @@ export const ProxmoxError = Schema.Union(
   TaskTimeout,
   PolicyDenied,
   ConfirmationRequired,
-  InvalidInput
+  InvalidInput,
+  PlanFailed
 )

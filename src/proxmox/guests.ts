@@ -1,10 +1,11 @@
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import { getClusterResources } from "./cluster.js"
+import { call, type Endpoint, endpoint, TaskUpid } from "./Endpoint.js"
 import { InvalidInput, PveNotFound } from "./errors.js"
 import { validateSegment } from "./Path.js"
-import { type Params, pveCall } from "./ProxmoxClient.js"
-import { waitForTask } from "./Tasks.js"
+import { executePlan, type Plan, plan, planStep } from "./Plan.js"
+import type { Params } from "./ProxmoxClient.js"
 import { PveBoolean, PveInt, PveNumber } from "./WireSchemas.js"
 
 export const GuestType = Schema.Literal("qemu", "lxc")
@@ -108,7 +109,19 @@ export const GuestStatus = Schema.Struct({
 })
 export type GuestStatus = typeof GuestStatus.Type
 
-const statusTemplate = (type: GuestType) => `/nodes/{node}/${type}/{vmid}/status/current`
+type GuestTemplate<S extends string> = `/nodes/{node}/${GuestType}/{vmid}${S}`
+
+/** The same endpoint for VMs and for containers: `/nodes/{node}/qemu/{vmid}…` and `/nodes/{node}/lxc/{vmid}…`. */
+const guestEndpoints = <const S extends string, A, I>(
+  method: "GET" | "POST" | "PUT" | "DELETE",
+  suffix: S,
+  response: Schema.Schema<A, I>
+): { readonly [T in GuestType]: Endpoint<GuestTemplate<S>, A, I> } => ({
+  qemu: endpoint(method, `/nodes/{node}/qemu/{vmid}${suffix}` as GuestTemplate<S>, response),
+  lxc: endpoint(method, `/nodes/{node}/lxc/{vmid}${suffix}` as GuestTemplate<S>, response)
+})
+
+export const guestStatusEndpoints = guestEndpoints("GET", "/status/current", GuestStatus)
 
 /**
  * Finds a guest's node and type. With `node`, /cluster/resources is skipped and the guest is looked up on that
@@ -120,7 +133,7 @@ export const resolveGuest = (vmid: number, node?: string) =>
     if (node !== undefined) {
       yield* validateSegment("node", node)
       for (const type of ["qemu", "lxc"] as const) {
-        const found = yield* pveCall(GuestStatus, "GET", statusTemplate(type), { node, vmid }).pipe(
+        const found = yield* call(guestStatusEndpoints[type], { node, vmid }).pipe(
           Effect.map((s) => ({ vmid, node, type, name: s.name }) satisfies GuestRef),
           Effect.catchTag("PveNotFound", () => Effect.succeed(undefined))
         )
@@ -137,10 +150,12 @@ export const resolveGuest = (vmid: number, node?: string) =>
   })
 
 export const getGuestStatus = (guest: GuestRef) =>
-  pveCall(GuestStatus, "GET", statusTemplate(guest.type), { node: guest.node, vmid: guest.vmid })
+  call(guestStatusEndpoints[guest.type], { node: guest.node, vmid: guest.vmid })
 
 /** A guest config: keys are PVE's own (cores, memory, net0, scsi0, …); values as PVE sends them. */
 export const GuestConfig = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+
+export const guestConfigEndpoints = guestEndpoints("GET", "/config", GuestConfig)
 
 export const getGuestConfig = (
   guest: GuestRef,
@@ -148,35 +163,66 @@ export const getGuestConfig = (
 ) =>
   Effect.gen(function* () {
     if (options.snapshot !== undefined) yield* validateSegment("snapname", options.snapshot)
-    return yield* pveCall(
-      GuestConfig,
-      "GET",
-      `/nodes/{node}/${guest.type}/{vmid}/config`,
+    return yield* call(
+      guestConfigEndpoints[guest.type],
       { node: guest.node, vmid: guest.vmid },
-      {
-        current: options.current,
-        snapshot: options.snapshot
-      }
+      { current: options.current, snapshot: options.snapshot }
     )
   })
 
 export const PowerAction = Schema.Literal("start", "shutdown", "stop", "reboot", "reset", "suspend", "resume")
 export type PowerAction = typeof PowerAction.Type
 
-/** Runs a power action as a PVE task, waits for it, and reads the guest's status afterwards. */
-export const changePowerState = (guest: GuestRef, action: PowerAction, params: Params = {}) =>
+/** `POST …/status/{action}` for each guest type; containers have no reset. */
+export const powerEndpoints = {
+  start: guestEndpoints("POST", "/status/start", TaskUpid),
+  shutdown: guestEndpoints("POST", "/status/shutdown", TaskUpid),
+  stop: guestEndpoints("POST", "/status/stop", TaskUpid),
+  reboot: guestEndpoints("POST", "/status/reboot", TaskUpid),
+  reset: { qemu: endpoint("POST", "/nodes/{node}/qemu/{vmid}/status/reset", TaskUpid) },
+  suspend: guestEndpoints("POST", "/status/suspend", TaskUpid),
+  resume: guestEndpoints("POST", "/status/resume", TaskUpid)
+} as const
+
+/** The endpoints of one power action, for a tool's list of what it may call. */
+export const powerActionEndpoints = (action: PowerAction) => Object.values(powerEndpoints[action])
+
+/**
+ * The plan of a power action: one task, waited for; the answer reads the guest's status afterwards.
+ */
+export const powerPlan = (guest: GuestRef, action: PowerAction, params: Params = {}) =>
   Effect.gen(function* () {
-    if (guest.type === "lxc" && action === "reset") {
+    const endpoints: Partial<Record<GuestType, Endpoint<GuestTemplate<`/status/${string}`>, string, string>>> =
+      powerEndpoints[action]
+    const target = endpoints[guest.type]
+    if (target === undefined) {
       return yield* new InvalidInput({ field: "action", message: "containers cannot be reset; use reboot or stop" })
     }
-    const upid = yield* pveCall(
-      Schema.String,
-      "POST",
-      `/nodes/{node}/${guest.type}/{vmid}/status/${action}`,
-      { node: guest.node, vmid: guest.vmid },
-      params
+    const step = yield* planStep(target, { node: guest.node, vmid: guest.vmid }, params)
+    return plan([step], (done) =>
+      Effect.gen(function* () {
+        const outcome = done[0]!.task!
+        const after = yield* getGuestStatus(guest)
+        return {
+          ...outcome,
+          vmid: guest.vmid,
+          node: guest.node,
+          guestType: guest.type,
+          action,
+          statusAfter: after.status
+        }
+      })
     )
-    const outcome = yield* waitForTask(upid)
-    const after = yield* getGuestStatus(guest)
-    return { ...outcome, vmid: guest.vmid, node: guest.node, guestType: guest.type, action, statusAfter: after.status }
-  }).pipe(Effect.withSpan("guests.changePowerState", { attributes: { vmid: guest.vmid, action } }))
+  })
+
+export type PowerPlan = Effect.Effect.Success<ReturnType<typeof powerPlan>>
+export type PowerOutcome = PowerPlan extends Plan<infer O, infer _R> ? O : never
+
+/** Runs a power action as a PVE task, waits for it, and reads the guest's status afterwards (no policies: embedding). */
+export const changePowerState = (guest: GuestRef, action: PowerAction, params: Params = {}) =>
+  powerPlan(guest, action, params).pipe(
+    Effect.flatMap(executePlan),
+    Effect.map((run) => run.output),
+    Effect.catchTag("PlanFailed", (e) => Effect.fail(e.failure)),
+    Effect.withSpan("guests.changePowerState", { attributes: { vmid: guest.vmid, action } })
+  )

@@ -1,5 +1,5 @@
 import * as Schema from "effect/Schema"
-import { pveCall } from "./ProxmoxClient.js"
+import { call, endpoint } from "./Endpoint.js"
 import { PveNumber } from "./WireSchemas.js"
 
 export const NodeSummary = Schema.Struct({
@@ -44,6 +44,9 @@ export const NodeStatus = Schema.Struct({
 })
 export type NodeStatus = typeof NodeStatus.Type
 
-export const listNodes = pveCall(Schema.Array(NodeSummary), "GET", "/nodes")
+export const nodesEndpoint = endpoint("GET", "/nodes", Schema.Array(NodeSummary))
+export const nodeStatusEndpoint = endpoint("GET", "/nodes/{node}/status", NodeStatus)
 
-export const getNodeStatus = (node: string) => pveCall(NodeStatus, "GET", "/nodes/{node}/status", { node })
+export const listNodes = call(nodesEndpoint, {})
+
+export const getNodeStatus = (node: string) => call(nodeStatusEndpoint, { node })

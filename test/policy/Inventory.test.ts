@@ -1,9 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { loadPolicyConfigFrom } from "../../src/config/PolicyConfig.js"
-import { allTools } from "../../src/mcp/tools/index.js"
 import { inventory, isWriteTool } from "../../src/policy/Inventory.js"
-import { knownTools, makeServerPolicies } from "../../src/policy/index.js"
+import { loadPolicyConfigFrom } from "../../src/policy/PolicyConfig.js"
+import { knownServerTools, serverPolicies } from "../../src/server.js"
+import { allTools } from "../../src/tools/index.js"
 
 const names = (tools: ReadonlyArray<{ readonly name: string }>) => tools.map((t) => t.name)
 const writeNames = names(allTools.filter(isWriteTool))
@@ -15,7 +15,7 @@ describe("tool inventory", () => {
     )
     for (const tool of allTools.filter((t) => t.annotations.destructiveHint)) {
       expect(tool.annotations.readOnlyHint, tool.name).toBe(false)
-      expect(tool.confirmTarget, tool.name).toBeDefined()
+      expect(tool.kind === "destructive" && tool.confirmTarget.of !== undefined, tool.name).toBe(true)
     }
   })
 
@@ -52,10 +52,10 @@ describe("tool inventory", () => {
     const policy = await Effect.runPromise(
       loadPolicyConfigFrom(
         { PVE_READONLY: "false", PVE_TOOLSETS: "core,api", PVE_TOOLS_DENY: "pve_api_call" },
-        knownTools()
+        knownServerTools
       )
     )
-    const tools = makeServerPolicies(policy, undefined).tools
+    const tools = serverPolicies(policy, undefined).tools
     expect(names(tools)).toContain("pve_api_get")
     expect(names(tools)).not.toContain("pve_api_call")
     expect(names(tools)).not.toContain("pve_guest_start")

@@ -1,13 +1,14 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Option, Ref, Schema } from "effect"
+import { Effect, Exit, Ref, Schema } from "effect"
 import type { PveConfig } from "../../src/config/PveConfig.js"
-import { pathProblem } from "../../src/policy/PolicyClient.js"
 import { requestFingerprint, WriteGate } from "../../src/policy/WriteGate.js"
 import { getClusterResources, getClusterStatus } from "../../src/proxmox/cluster.js"
-import { listGuests } from "../../src/proxmox/guests.js"
+import { call, endpoint } from "../../src/proxmox/Endpoint.js"
+import { listGuests, powerEndpoints } from "../../src/proxmox/guests.js"
 import { listNodes } from "../../src/proxmox/nodes.js"
 import type { PvePath } from "../../src/proxmox/Path.js"
-import { type Params, ProxmoxClient, type PveRequest, pveCall } from "../../src/proxmox/ProxmoxClient.js"
+import { pathProblem } from "../../src/proxmox/Path.js"
+import { type Params, ProxmoxClient, type PveRequest } from "../../src/proxmox/ProxmoxClient.js"
 import { withPolicies } from "./policyLayer.js"
 
 const run = <A, E>(env: Record<string, string>, effect: Effect.Effect<A, E, ProxmoxClient | PveConfig>) => {
@@ -65,10 +66,7 @@ describe("policy client: read-only", () => {
   })
 
   it("refuses a write made with the typed helper too", async () => {
-    const { exit, sim } = await run(
-      {},
-      pveCall(Schema.String, "POST", "/nodes/{node}/qemu/{vmid}/status/stop", { node: "pve1", vmid: 100 })
-    )
+    const { exit, sim } = await run({}, call(powerEndpoints.stop.qemu, { node: "pve1", vmid: 100 }))
     expect(failureOf(exit).message).toContain("read-only")
     expect(sim.requests).toHaveLength(0)
   })
@@ -335,12 +333,12 @@ describe("policy client: allowlists on answers", () => {
     const Rows = Schema.Array(Schema.Struct({ vmid: Schema.optional(Schema.Union(Schema.Number, Schema.String)) }))
     const guests = await answer(
       { PVE_VMID_ALLOWLIST: "100" },
-      pveCall(Rows, "GET", "/nodes/{node}/qemu", { node: "pve1" })
+      call(endpoint("GET", "/nodes/{node}/qemu", Rows), { node: "pve1" })
     )
     expect(guests.map((g) => Number(g.vmid))).toEqual([100])
     const content = await answer(
       { PVE_VMID_ALLOWLIST: "100" },
-      pveCall(Rows, "GET", "/nodes/{node}/storage/{storage}/content", { node: "pve1", storage: "local-lvm" })
+      call(endpoint("GET", "/nodes/{node}/storage/{storage}/content", Rows), { node: "pve1", storage: "local-lvm" })
     )
     for (const row of content) if (row.vmid !== undefined) expect(Number(row.vmid)).toBe(100)
   })
@@ -360,8 +358,7 @@ describe("policy client: write gate", () => {
       }).pipe(Effect.provideService(WriteGate, approved))
     )
     expect(Exit.isSuccess(exit)).toBe(true)
-    if (Exit.isSuccess(exit))
-      expect(failureOf(exit.value)).toMatchObject({ _tag: "PolicyDenied", policy: "confirmation" })
+    if (Exit.isSuccess(exit)) expect(failureOf(exit.value)).toMatchObject({ _tag: "PolicyDenied", policy: "plan" })
     expect(writes(sim)).toHaveLength(0)
 
     const fresh = { _tag: "Approved" as const, fingerprints: [requestFingerprint(stop100)], sent: Ref.unsafeMake(0) }
@@ -377,18 +374,28 @@ describe("policy client: write gate", () => {
     expect(writes(twice.sim)).toHaveLength(1)
   })
 
-  it("captures the first write, after the policies, and sends nothing", async () => {
-    const captured = Ref.unsafeMake(Option.none<PveRequest>())
+  it("previews writes after the policies: each is audited as shown and none is sent", async () => {
     const { exit, sim, auditEntries } = await run(
       writable,
-      Effect.exit(execute(stop100)).pipe(
-        Effect.zipRight(execute(stop101)),
-        Effect.provideService(WriteGate, { _tag: "Capture", purpose: "dry-run", captured })
+      Effect.all([execute(stop100), execute(stop101)]).pipe(
+        Effect.provideService(WriteGate, { _tag: "Preview", purpose: "dry-run" })
       )
     )
-    expect(Exit.isInterrupted(exit)).toBe(true)
-    expect(Option.getOrThrow(Effect.runSync(Ref.get(captured))).path.path).toBe("/nodes/pve1/qemu/100/status/stop")
+    expect(Exit.isSuccess(exit)).toBe(true)
     expect(writes(sim)).toHaveLength(0)
-    expect(auditEntries().map((e) => e.outcome)).toEqual(["dry-run", "dry-run"])
+    expect(auditEntries().map((e) => [e.outcome, e.path])).toEqual([
+      ["dry-run", "/nodes/pve1/qemu/100/status/stop"],
+      ["dry-run", "/nodes/pve1/qemu/101/status/stop"]
+    ])
+  })
+
+  it("refuses every write while a tool is planning, with an audit line, and sends nothing", async () => {
+    const { exit, sim, auditEntries } = await run(
+      writable,
+      execute(stop100).pipe(Effect.provideService(WriteGate, { _tag: "Planning" }))
+    )
+    expect(failureOf(exit)).toMatchObject({ _tag: "PolicyDenied", policy: "plan" })
+    expect(writes(sim)).toHaveLength(0)
+    expect(auditEntries().map((e) => e.outcome)).toEqual(["denied"])
   })
 })

@@ -3,21 +3,22 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { loadPolicyConfigFrom, parseVmidRange } from "../../src/config/PolicyConfig.js"
 import { type ConfigInvalid, loadPveConfigFrom } from "../../src/config/PveConfig.js"
-import { TOOLSETS } from "../../src/mcp/Tool.js"
-import { knownTools, loadBoth } from "../../src/policy/index.js"
+import { loadBoth } from "../../src/policy/index.js"
+import { loadPolicyConfigFrom, parseVmidRange } from "../../src/policy/PolicyConfig.js"
+import { TOOLSETS } from "../../src/proxmox/Tool.js"
+import { knownServerTools } from "../../src/server.js"
 
-const load = (env: Record<string, string>) => Effect.runPromise(loadPolicyConfigFrom(env, knownTools()))
+const load = (env: Record<string, string>) => Effect.runPromise(loadPolicyConfigFrom(env, knownServerTools))
 const problems = (env: Record<string, string>) =>
-  Effect.runPromise(Effect.flip(loadPolicyConfigFrom(env, knownTools()))).then((e: ConfigInvalid) => e.problems)
+  Effect.runPromise(Effect.flip(loadPolicyConfigFrom(env, knownServerTools))).then((e: ConfigInvalid) => e.problems)
 
 describe("PolicyConfig", () => {
   it("is safe by default: read-only, every toolset, no allowlist, confirmation by the person when possible", async () => {
     const policy = await load({})
     expect(policy).toEqual({
       readOnly: true,
-      toolsets: TOOLSETS,
+      toolsets: knownServerTools.toolsets,
       toolsDeny: [],
       allowlists: { nodes: undefined, vmids: undefined, storages: undefined },
       confirm: "auto",
@@ -62,7 +63,20 @@ describe("PolicyConfig", () => {
   })
 
   it("accepts PVE_TOOLSETS=all", async () => {
-    expect((await load({ PVE_TOOLSETS: "all" })).toolsets).toEqual(TOOLSETS)
+    expect((await load({ PVE_TOOLSETS: "all" })).toolsets).toEqual(knownServerTools.toolsets)
+  })
+
+  it("offers only toolsets that hold tools: naming an empty one is an error with the real ones", async () => {
+    const empty = TOOLSETS.filter((set) => !knownServerTools.toolsets.includes(set))
+    expect(empty.length).toBeGreaterThan(0)
+    for (const set of empty) {
+      const [problem] = await problems({ PVE_TOOLSETS: set })
+      expect(problem).toMatchObject({
+        variable: "PVE_TOOLSETS",
+        problem: `toolset "${set}" has no tools in this version`
+      })
+      expect(problem!.fix).toBe(`toolsets with tools: ${knownServerTools.toolsets.join(",")}`)
+    }
   })
 
   it.each(["100", "100-199", "999999999"])("parses the VMID range %s", (text) => {
@@ -99,7 +113,7 @@ describe("PolicyConfig", () => {
       "PVE_AUDIT_LOG"
     ])
     expect(found[1]!.fix).toContain("did you mean lifecycle?")
-    expect(found[2]!.fix).toContain("core,lifecycle,provisioning,snapshots,storage,network,backup,api")
+    expect(found[2]!.fix).toContain(`toolsets with tools: ${knownServerTools.toolsets.join(",")}`)
     expect(found[3]!.fix).toContain("did you mean pve_guest_stop?")
     for (const p of found) expect(p.fix.length).toBeGreaterThan(10)
   })
@@ -120,7 +134,7 @@ describe("PolicyConfig", () => {
 
   it("reports the connection and policy problems together", async () => {
     const error = await Effect.runPromise(
-      Effect.flip(loadBoth(loadPveConfigFrom({}), loadPolicyConfigFrom({ PVE_CONFIRM: "x" }, knownTools())))
+      Effect.flip(loadBoth(loadPveConfigFrom({}), loadPolicyConfigFrom({ PVE_CONFIRM: "x" }, knownServerTools)))
     )
     const variables = error.problems.map((p) => p.variable)
     expect(variables).toContain("PROXMOX_HOST")

@@ -4,9 +4,9 @@
  * node, guest or storage outside the list ever reaches the simulator.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import type { Allowlists } from "../../src/config/PolicyConfig.js"
-import { parseVmidRange } from "../../src/config/PolicyConfig.js"
 import { isNodeAllowed, isStorageAllowed, isVmidAllowed } from "../../src/policy/Allowlist.js"
+import type { Allowlists } from "../../src/policy/PolicyConfig.js"
+import { parseVmidRange } from "../../src/policy/PolicyConfig.js"
 import { parseUpid } from "../../src/proxmox/Upid.js"
 import type { ToolResult } from "../e2e/harness.js"
 import { type InProcessServer, inProcess } from "./inProcess.js"

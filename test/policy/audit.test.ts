@@ -2,7 +2,7 @@ import { appendFileSync, mkdtempSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
-import type { AuditEntry, TaskAuditEntry } from "../../src/proxmox/Audit.js"
+import type { AuditEntry, TaskAuditEntry } from "../../src/policy/Audit.js"
 import { inProcess } from "./inProcess.js"
 
 const auditFile = () => join(mkdtempSync(join(tmpdir(), "pmcp-audit-")), "audit.jsonl")

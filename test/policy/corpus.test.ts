@@ -3,9 +3,9 @@
  * refused with a clear error, and not a single request may reach the simulator.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { toJsonSchema } from "../../src/mcp/Adapter.js"
-import { allTools } from "../../src/mcp/tools/index.js"
+import { toJsonSchema } from "../../src/mcp/JsonSchema.js"
 import { effectiveInputSchema } from "../../src/policy/Confirmation.js"
+import { allTools } from "../../src/tools/index.js"
 import type { ClientGeneration, ToolResult } from "../e2e/harness.js"
 import { type InProcessServer, inProcess } from "./inProcess.js"
 

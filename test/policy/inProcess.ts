@@ -10,12 +10,14 @@ import { InMemoryTransport } from "@modelcontextprotocol/server"
 import { serveStdio } from "@modelcontextprotocol/server/stdio"
 import { Effect, Exit, Layer, LogLevel, Scope } from "effect"
 import type { Simulator, SimulatorOptions } from "../../sim/Simulator.js"
-import { loadPolicyConfigFrom } from "../../src/config/PolicyConfig.js"
 import { PveConfig, type PveConfigShape } from "../../src/config/PveConfig.js"
 import { makeMcpServer } from "../../src/mcp/Adapter.js"
 import { knownTools, makeServerPolicies } from "../../src/policy/index.js"
+import { loadPolicyConfigFrom } from "../../src/policy/PolicyConfig.js"
 import { scrubbingLogger } from "../../src/policy/Secrets.js"
+import type { AnyTool } from "../../src/proxmox/Tool.js"
 import { ProxmoxSimulated, simulatorConfig } from "../../src/simulatorMode.js"
+import { allTools } from "../../src/tools/index.js"
 import {
   type ClientGeneration,
   type ConnectedClient,
@@ -32,6 +34,8 @@ export interface InProcessOptions {
   readonly config?: Partial<PveConfigShape>
   /** declare elicitation and answer each request with this */
   readonly onElicit?: (request: { readonly message: string; readonly requestedSchema: unknown }) => ElicitationAnswer
+  /** tools offered beside the real ones (under the same policies) */
+  readonly extraTools?: ReadonlyArray<AnyTool>
 }
 
 export interface InProcessServer {
@@ -54,10 +58,11 @@ export const inProcess = async (
 ): Promise<InProcessServer> => {
   // audit lines go to a file of their own unless the test names one (stderr would be noise here)
   const auditFile = join(mkdtempSync(join(tmpdir(), "pmcp-inproc-")), "audit.jsonl")
-  const policy = Effect.runSync(loadPolicyConfigFrom({ PVE_AUDIT_LOG: auditFile, ...options.env }, knownTools()))
+  const tools = [...allTools, ...(options.extraTools ?? [])]
+  const policy = Effect.runSync(loadPolicyConfigFrom({ PVE_AUDIT_LOG: auditFile, ...options.env }, knownTools(tools)))
   const config = simulatorConfig(options.config)
   const { simulator, layer } = ProxmoxSimulated(config, options.sim)
-  const policies = makeServerPolicies(policy, config.auth)
+  const policies = makeServerPolicies(policy, config.auth, tools)
   const logs: string[] = []
   // the same scrubbing logger as bin.ts, writing into `logs` instead of stderr
   const logger = scrubbingLogger(LogLevel.Debug, policies.scrub, (line) => logs.push(line))

@@ -3,10 +3,10 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Effect, Layer } from "effect"
 import type { SimulatorOptions } from "../../sim/Simulator.js"
-import { loadPolicyConfigFrom } from "../../src/config/PolicyConfig.js"
 import { PveConfig, type PveConfigShape } from "../../src/config/PveConfig.js"
-import { knownTools, makeServerPolicies } from "../../src/policy/index.js"
-import type { AuditEntry } from "../../src/proxmox/Audit.js"
+import type { AuditEntry } from "../../src/policy/Audit.js"
+import { loadPolicyConfigFrom } from "../../src/policy/PolicyConfig.js"
+import { knownServerTools, serverPolicies } from "../../src/server.js"
 import { ProxmoxSimulated, simulatorConfig } from "../../src/simulatorMode.js"
 
 /**
@@ -18,10 +18,10 @@ export const withPolicies = (
   options: { readonly sim?: SimulatorOptions; readonly config?: Partial<PveConfigShape> } = {}
 ) => {
   const auditFile = join(mkdtempSync(join(tmpdir(), "pmcp-policy-")), "audit.jsonl")
-  const policy = Effect.runSync(loadPolicyConfigFrom({ PVE_AUDIT_LOG: auditFile, ...env }, knownTools()))
+  const policy = Effect.runSync(loadPolicyConfigFrom({ PVE_AUDIT_LOG: auditFile, ...env }, knownServerTools))
   const config = simulatorConfig(options.config)
   const { simulator, layer } = ProxmoxSimulated(config, options.sim)
-  const policies = makeServerPolicies(policy, config.auth)
+  const policies = serverPolicies(policy, config.auth)
   return {
     sim: simulator,
     policy,

@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Arbitrary, Effect, FastCheck as fc } from "effect"
 import type { Simulator } from "../../sim/Simulator.js"
-import { allTools } from "../../src/mcp/tools/index.js"
 import { effectiveInputSchema } from "../../src/policy/Confirmation.js"
+import { allTools } from "../../src/tools/index.js"
 import type { ClientGeneration } from "../e2e/harness.js"
 import { type InProcessServer, inProcess } from "./inProcess.js"
 

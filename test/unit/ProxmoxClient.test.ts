@@ -1,9 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Redacted, Schema } from "effect"
+import { Effect, Redacted } from "effect"
 import { getClusterResources, getVersion } from "../../src/proxmox/cluster.js"
-import { changePowerState, listGuests, resolveGuest } from "../../src/proxmox/guests.js"
+import { call } from "../../src/proxmox/Endpoint.js"
+import { changePowerState, listGuests, powerEndpoints, resolveGuest } from "../../src/proxmox/guests.js"
 import { getNodeStatus } from "../../src/proxmox/nodes.js"
-import { pveCall } from "../../src/proxmox/ProxmoxClient.js"
 import { waitForTask } from "../../src/proxmox/Tasks.js"
 import { simulated, ticketAuth } from "../support/simulated.js"
 
@@ -164,10 +164,7 @@ describe("waitForTask", () => {
       const guest = (yield* listGuests({ status: "stopped", type: "qemu" })).find((g) => !g.template)!
       const ref = yield* resolveGuest(guest.vmid)
       simulator.faults.hangNextTask()
-      const upid = yield* pveCall(Schema.String, "POST", "/nodes/{node}/qemu/{vmid}/status/start", {
-        node: ref.node,
-        vmid: ref.vmid
-      })
+      const upid = yield* call(powerEndpoints.start.qemu, { node: ref.node, vmid: ref.vmid })
       const error = yield* Effect.flip(waitForTask(upid))
       expect(error).toMatchObject({ _tag: "TaskTimeout", upid, timeoutMs: 600 })
     }).pipe(Effect.provide(layer))

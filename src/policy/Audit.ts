@@ -2,7 +2,8 @@ import { closeSync, fsyncSync, openSync, writeSync } from "node:fs"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import type { ParamValue } from "./ProxmoxClient.js"
+import type { StepReport } from "../proxmox/errors.js"
+import type { ParamValue } from "../proxmox/ProxmoxClient.js"
 
 /** What happened to a request that would change the cluster. */
 export type AuditOutcome =
@@ -49,8 +50,25 @@ export interface TaskAuditEntry {
   readonly durationMs: number
 }
 
+/** One JSON line when a plan of several steps ends: each step done (UPID, exit status), failed, or not run. */
+export interface PlanAuditEntry {
+  readonly event: "pve_plan"
+  readonly time: string
+  readonly tool: string
+  readonly outcome: "ok" | "failed"
+  readonly steps: ReadonlyArray<StepReport>
+}
+
+/** One JSON line when a tool call is refused before any request was sent (arguments, policy, path, schema). */
+export interface RefusalAuditEntry {
+  readonly event: "pve_refusal"
+  readonly time: string
+  readonly tool: string
+  readonly error: { readonly tag: string; readonly message: string }
+}
+
 export interface AuditLogShape {
-  readonly record: (entry: AuditEntry | TaskAuditEntry) => Effect.Effect<void>
+  readonly record: (entry: AuditEntry | TaskAuditEntry | PlanAuditEntry | RefusalAuditEntry) => Effect.Effect<void>
 }
 
 export class AuditLog extends Context.Tag("proxmox-mcp/AuditLog")<AuditLog, AuditLogShape>() {}

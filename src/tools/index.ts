@@ -1,4 +1,4 @@
-import type { AnyTool } from "../Tool.js"
+import type { AnyTool } from "../proxmox/Tool.js"
 import { apiTools } from "./api.js"
 import { clusterTools } from "./cluster.js"
 import { guestTools } from "./guests.js"

@@ -1,7 +1,8 @@
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
-import { API_PATH_MAX_LENGTH, callApi } from "../../proxmox/api.js"
-import { type AnyTool, defineTool, destructive, readOnly } from "../Tool.js"
+import { API_PATH_MAX_LENGTH, apiRequest, callApi } from "../proxmox/api.js"
+import { plan } from "../proxmox/Plan.js"
+import { type AnyTool, destructiveTool, readTool } from "../proxmox/Tool.js"
 
 const ApiPath = Schema.String.pipe(Schema.maxLength(API_PATH_MAX_LENGTH)).annotations({
   description:
@@ -40,7 +41,7 @@ const renderAnswer = (a: typeof ApiAnswer.Type) => {
   return `${a.method} ${a.path}${a.total === undefined ? "" : ` (total ${a.total})`}:\n${body}`
 }
 
-export const pveApiGet = defineTool({
+export const pveApiGet = readTool({
   name: "pve_api_get",
   title: "Read any API path",
   description:
@@ -48,7 +49,7 @@ export const pveApiGet = defineTool({
   toolset: "api",
   input: Schema.Struct({ path: ApiPath, params: ApiParams }),
   output: ApiAnswer,
-  annotations: readOnly,
+  endpoints: { any: "GET" },
   handler: ({ path, params }) =>
     Effect.map(callApi("GET", path, params ?? {}), (r) => ({
       method: "GET",
@@ -59,7 +60,7 @@ export const pveApiGet = defineTool({
   render: renderAnswer
 })
 
-export const pveApiCall = defineTool({
+export const pveApiCall = destructiveTool({
   name: "pve_api_call",
   title: "Change anything through the API",
   description:
@@ -71,10 +72,13 @@ export const pveApiCall = defineTool({
     params: ApiParams
   }),
   output: ApiAnswer,
-  annotations: destructive,
+  endpoints: { any: "any method" },
   confirmTarget: { echo: "name", what: "API path", of: (input: { readonly path: string }) => input.path },
-  handler: ({ method, path, params }) =>
-    Effect.map(callApi(method, path, params ?? {}), (r) => ({ method, path, data: r.data ?? null })),
+  // one step, not waited for: the answer is PVE's own (a UPID for endpoints that start a task)
+  plan: ({ method, path, params }) =>
+    Effect.map(apiRequest(method, path, params ?? {}), (request) =>
+      plan([{ request, startsTask: false }], (done) => Effect.succeed({ method, path, data: done[0]!.data ?? null }))
+    ),
   render: renderAnswer
 })
 

@@ -6,8 +6,9 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import { ConfigInvalid, type ConfigProblem } from "../config/PveConfig.js"
 import { segmentFormats } from "../proxmox/Path.js"
-import { ConfigInvalid, type ConfigProblem } from "./PveConfig.js"
+import { TOOLSETS } from "../proxmox/Tool.js"
 
 /**
  * How a destructive tool call is confirmed.
@@ -145,10 +146,12 @@ export const loadPolicyConfig = (known: KnownTools): Effect.Effect<PolicyConfigS
       }
       for (const name of rawToolsets.filter((t) => !known.toolsets.includes(t))) {
         const guess = closest(name, known.toolsets)
+        // a toolset of the plan that holds no tool yet would silently serve nothing
+        const empty = (TOOLSETS as ReadonlyArray<string>).includes(name)
         problems.push({
           variable: "PVE_TOOLSETS",
-          problem: `unknown toolset "${name}"`,
-          fix: `${guess === undefined ? "" : `did you mean ${guess}? `}known toolsets: ${known.toolsets.join(",")}`
+          problem: empty ? `toolset "${name}" has no tools in this version` : `unknown toolset "${name}"`,
+          fix: `${guess === undefined || empty ? "" : `did you mean ${guess}? `}toolsets with tools: ${known.toolsets.join(",")}`
         })
       }
       toolsets = known.toolsets.filter((t) => rawToolsets.includes(t))

@@ -1,26 +1,34 @@
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
+import { clusterResourcesEndpoint } from "../proxmox/cluster.js"
 import {
-  changePowerState,
   GuestConfig,
   GuestStatus,
   GuestSummary,
   GuestType,
   getGuestConfig,
   getGuestStatus,
+  guestConfigEndpoints,
+  guestStatusEndpoints,
   listGuests,
   type PowerAction,
+  powerActionEndpoints,
+  powerPlan,
   resolveGuest
-} from "../../proxmox/guests.js"
-import type { Params } from "../../proxmox/ProxmoxClient.js"
-import { type AnyTool, defineTool, destructive, readOnly, write } from "../Tool.js"
+} from "../proxmox/guests.js"
+import { plan } from "../proxmox/Plan.js"
+import type { Params } from "../proxmox/ProxmoxClient.js"
+import { type AnyTool, type ConfirmTarget, destructiveTool, readTool, writeTool } from "../proxmox/Tool.js"
 import { GuestNode, GuestTypeFilter, Node, SnapshotName, Vmid } from "./fields.js"
 
 const GuestAddress = { vmid: Vmid, node: Schema.optional(GuestNode) }
 
+/** What finding a guest by vmid (and optional node) reads. */
+const resolveEndpoints = [clusterResourcesEndpoint, ...Object.values(guestStatusEndpoints)]
+
 const label = (g: { vmid: number; name?: string | undefined }) => `${g.vmid}${g.name ? ` (${g.name})` : ""}`
 
-export const pveListGuests = defineTool({
+export const pveListGuests = readTool({
   name: "pve_list_guests",
   title: "List VMs and containers",
   description:
@@ -36,7 +44,7 @@ export const pveListGuests = defineTool({
     )
   }),
   output: Schema.Struct({ guests: Schema.Array(GuestSummary), count: Schema.Number }),
-  annotations: readOnly,
+  endpoints: [clusterResourcesEndpoint],
   handler: (filter) => Effect.map(listGuests(filter), (guests) => ({ guests, count: guests.length })),
   render: ({ guests }) =>
     guests.length === 0
@@ -51,14 +59,14 @@ export const pveListGuests = defineTool({
 
 const ResolvedGuest = { vmid: Schema.Number, node: Schema.String, type: GuestType }
 
-export const pveGuestStatus = defineTool({
+export const pveGuestStatus = readTool({
   name: "pve_guest_status",
   title: "Guest status",
   description: "Live status of one VM or container: state, CPU, memory, disk, uptime, lock, HA state.",
   toolset: "core",
   input: Schema.Struct(GuestAddress),
   output: Schema.Struct({ ...ResolvedGuest, current: GuestStatus }),
-  annotations: readOnly,
+  endpoints: resolveEndpoints,
   handler: ({ vmid, node }) =>
     Effect.gen(function* () {
       const guest = yield* resolveGuest(vmid, node)
@@ -69,7 +77,7 @@ export const pveGuestStatus = defineTool({
     `${type} ${label({ vmid, name: current.name })} on ${node}: ${current.status}${current.qmpstatus && current.qmpstatus !== current.status ? ` (${current.qmpstatus})` : ""}${current.lock ? `, locked (${current.lock})` : ""}${current.uptime ? `, up ${Math.round(current.uptime / 60)} min` : ""}`
 })
 
-export const pveGuestConfig = defineTool({
+export const pveGuestConfig = readTool({
   name: "pve_guest_config",
   title: "Guest configuration",
   description:
@@ -83,7 +91,7 @@ export const pveGuestConfig = defineTool({
     snapshot: Schema.optional(SnapshotName.annotations({ description: "Read the config saved in this snapshot" }))
   }),
   output: Schema.Struct({ ...ResolvedGuest, config: GuestConfig }),
-  annotations: readOnly,
+  endpoints: [...resolveEndpoints, ...Object.values(guestConfigEndpoints)],
   handler: ({ vmid, node, current, snapshot }) =>
     Effect.gen(function* () {
       const guest = yield* resolveGuest(vmid, node)
@@ -113,28 +121,31 @@ const PowerResult = Schema.Struct({
   durationSeconds: Schema.optional(Schema.Number)
 })
 
-const powerTool = <I extends { readonly vmid: number; readonly node?: string | undefined }, IE>(spec: {
+type GuestInput = { readonly vmid: number; readonly node?: string | undefined }
+
+interface PowerToolSpec<I extends GuestInput, IE> {
   readonly action: PowerAction
   readonly title: string
   readonly description: string
-  readonly destructive: boolean
   readonly input: Schema.Schema<I, IE>
   readonly params: (input: I) => Params
-}) =>
-  defineTool({
-    name: `pve_guest_${spec.action}`,
-    title: spec.title,
-    description: spec.description,
-    toolset: "lifecycle",
-    input: spec.input,
-    output: PowerResult,
-    annotations: spec.destructive ? destructive : write,
-    ...(spec.destructive ? { confirmTarget: { echo: "vmid" as const, of: (input: I) => input.vmid } } : {}),
-    handler: (input) =>
-      Effect.gen(function* () {
-        const guest = yield* resolveGuest(input.vmid, input.node)
-        const r = yield* changePowerState(guest, spec.action, spec.params(input))
-        return {
+}
+
+/** The plan of a power tool: find the guest, one task, then its status; the answer is the tool's result shape. */
+const powerToolPart = <I extends GuestInput, IE>(spec: PowerToolSpec<I, IE>) => ({
+  name: `pve_guest_${spec.action}`,
+  title: spec.title,
+  description: spec.description,
+  toolset: "lifecycle" as const,
+  input: spec.input,
+  output: PowerResult,
+  endpoints: [...resolveEndpoints, ...powerActionEndpoints(spec.action)],
+  plan: (input: I) =>
+    Effect.gen(function* () {
+      const guest = yield* resolveGuest(input.vmid, input.node)
+      const power = yield* powerPlan(guest, spec.action, spec.params(input))
+      return plan(power.steps, (done) =>
+        Effect.map(power.finish(done), (r) => ({
           vmid: r.vmid,
           node: r.node,
           type: r.guestType,
@@ -145,48 +156,58 @@ const powerTool = <I extends { readonly vmid: number; readonly node?: string | u
           warningLines: r.warningLines,
           statusAfter: r.statusAfter,
           durationSeconds: r.durationSeconds
-        }
-      }),
-    render: (r) =>
-      `${r.action} of ${r.type} ${r.vmid} on ${r.node}: ${r.exitStatus}; now ${r.statusAfter}${r.warningLines.length ? `\nwarnings:\n${r.warningLines.join("\n")}` : ""}`
+        }))
+      )
+    }),
+  render: (r: typeof PowerResult.Type) =>
+    `${r.action} of ${r.type} ${r.vmid} on ${r.node}: ${r.exitStatus}; now ${r.statusAfter}${r.warningLines.length ? `\nwarnings:\n${r.warningLines.join("\n")}` : ""}`
+})
+
+const confirmByVmid = <I extends GuestInput>(): ConfirmTarget<I> => ({ echo: "vmid", of: (input) => input.vmid })
+
+export const pveGuestStart = writeTool(
+  powerToolPart({
+    action: "start",
+    title: "Start a guest",
+    description:
+      "Starts a VM or container and waits for the start task; reports the task's exit status and the state after.",
+    input: Schema.Struct(GuestAddress),
+    params: () => ({})
   })
+)
 
-export const pveGuestStart = powerTool({
-  action: "start",
-  title: "Start a guest",
-  description:
-    "Starts a VM or container and waits for the start task; reports the task's exit status and the state after.",
-  destructive: false,
-  input: Schema.Struct(GuestAddress),
-  params: () => ({})
+const ShutdownInput = Schema.Struct({
+  ...GuestAddress,
+  timeout: Schema.optional(
+    Schema.Int.pipe(Schema.between(1, 3600)).annotations({ description: "Seconds to wait for a clean shutdown" })
+  ),
+  forceStop: Schema.optional(
+    Schema.Boolean.annotations({ description: "Hard-stop the guest if the clean shutdown times out" })
+  )
 })
 
-export const pveGuestShutdown = powerTool({
-  action: "shutdown",
-  title: "Shut down a guest",
-  description:
-    "Asks a VM (ACPI or guest agent) or container to shut down cleanly and waits. If it does not stop within timeout seconds the task fails, unless forceStop is true.",
-  destructive: true,
-  input: Schema.Struct({
-    ...GuestAddress,
-    timeout: Schema.optional(
-      Schema.Int.pipe(Schema.between(1, 3600)).annotations({ description: "Seconds to wait for a clean shutdown" })
-    ),
-    forceStop: Schema.optional(
-      Schema.Boolean.annotations({ description: "Hard-stop the guest if the clean shutdown times out" })
-    )
+export const pveGuestShutdown = destructiveTool({
+  ...powerToolPart({
+    action: "shutdown",
+    title: "Shut down a guest",
+    description:
+      "Asks a VM (ACPI or guest agent) or container to shut down cleanly and waits. If it does not stop within timeout seconds the task fails, unless forceStop is true.",
+    input: ShutdownInput,
+    params: ({ timeout, forceStop }) => ({ timeout, forceStop })
   }),
-  params: ({ timeout, forceStop }) => ({ timeout, forceStop })
+  confirmTarget: confirmByVmid()
 })
 
-export const pveGuestStop = powerTool({
-  action: "stop",
-  title: "Stop a guest (hard)",
-  description:
-    "Stops a VM or container immediately, like pulling the power cord: unsaved data in the guest is lost. Prefer pve_guest_shutdown.",
-  destructive: true,
-  input: Schema.Struct(GuestAddress),
-  params: () => ({})
+export const pveGuestStop = destructiveTool({
+  ...powerToolPart({
+    action: "stop",
+    title: "Stop a guest (hard)",
+    description:
+      "Stops a VM or container immediately, like pulling the power cord: unsaved data in the guest is lost. Prefer pve_guest_shutdown.",
+    input: Schema.Struct(GuestAddress),
+    params: () => ({})
+  }),
+  confirmTarget: confirmByVmid()
 })
 
 export const guestTools: ReadonlyArray<AnyTool> = [

@@ -3,14 +3,24 @@ import * as Schema from "effect/Schema"
 import {
   ClusterResource,
   ClusterStatusEntry,
+  clusterResourcesEndpoint,
+  clusterStatusEndpoint,
   getClusterResources,
   getClusterStatus,
   getVersion,
   PveVersion,
-  ResourceType
-} from "../../proxmox/cluster.js"
-import { getNodeStatus, listNodes, NodeStatus, NodeSummary } from "../../proxmox/nodes.js"
-import { defineTool, readOnly } from "../Tool.js"
+  ResourceType,
+  versionEndpoint
+} from "../proxmox/cluster.js"
+import {
+  getNodeStatus,
+  listNodes,
+  NodeStatus,
+  NodeSummary,
+  nodeStatusEndpoint,
+  nodesEndpoint
+} from "../proxmox/nodes.js"
+import { readTool } from "../proxmox/Tool.js"
 import { Node } from "./fields.js"
 
 const NoArguments = Schema.Struct({})
@@ -18,26 +28,26 @@ const NoArguments = Schema.Struct({})
 const gib = (bytes: number | undefined) => (bytes === undefined ? "?" : `${(bytes / 1024 ** 3).toFixed(1)} GiB`)
 const percent = (fraction: number | undefined) => (fraction === undefined ? "?" : `${(fraction * 100).toFixed(1)}%`)
 
-export const pveVersion = defineTool({
+export const pveVersion = readTool({
   name: "pve_version",
   title: "Proxmox VE version",
   description: "The Proxmox VE version and release of the node this server talks to.",
   toolset: "core",
   input: NoArguments,
   output: PveVersion,
-  annotations: readOnly,
+  endpoints: [versionEndpoint],
   handler: () => getVersion,
   render: (v) => `Proxmox VE ${v.version} (release ${v.release}, repoid ${v.repoid})`
 })
 
-export const pveClusterStatus = defineTool({
+export const pveClusterStatus = readTool({
   name: "pve_cluster_status",
   title: "Cluster status",
   description: "Cluster name, quorum, and each node's membership and online state (from /cluster/status).",
   toolset: "core",
   input: NoArguments,
   output: Schema.Struct({ entries: Schema.Array(ClusterStatusEntry) }),
-  annotations: readOnly,
+  endpoints: [clusterStatusEndpoint],
   handler: () => Effect.map(getClusterStatus, (entries) => ({ entries })),
   render: ({ entries }) =>
     entries
@@ -49,14 +59,14 @@ export const pveClusterStatus = defineTool({
       .join("\n")
 })
 
-export const pveListNodes = defineTool({
+export const pveListNodes = readTool({
   name: "pve_list_nodes",
   title: "List nodes",
   description: "Every node with its status, CPU and memory use and uptime.",
   toolset: "core",
   input: NoArguments,
   output: Schema.Struct({ nodes: Schema.Array(NodeSummary) }),
-  annotations: readOnly,
+  endpoints: [nodesEndpoint],
   handler: () => Effect.map(listNodes, (nodes) => ({ nodes: [...nodes].sort((a, b) => a.node.localeCompare(b.node)) })),
   render: ({ nodes }) =>
     nodes.length === 0
@@ -64,14 +74,14 @@ export const pveListNodes = defineTool({
       : nodes.map((n) => `${n.node}: ${n.status}, cpu ${percent(n.cpu)}, mem ${gib(n.mem)}/${gib(n.maxmem)}`).join("\n")
 })
 
-export const pveNodeStatus = defineTool({
+export const pveNodeStatus = readTool({
   name: "pve_node_status",
   title: "Node status",
   description: "One node's CPU, load, memory, root disk, kernel and PVE version.",
   toolset: "core",
   input: Schema.Struct({ node: Node }),
   output: NodeStatus,
-  annotations: readOnly,
+  endpoints: [nodeStatusEndpoint],
   handler: ({ node }) => getNodeStatus(node),
   render: (s) =>
     [
@@ -81,7 +91,7 @@ export const pveNodeStatus = defineTool({
     ].join("\n")
 })
 
-export const pveClusterResources = defineTool({
+export const pveClusterResources = readTool({
   name: "pve_cluster_resources",
   title: "Cluster resources",
   description:
@@ -91,7 +101,7 @@ export const pveClusterResources = defineTool({
     type: Schema.optional(ResourceType.annotations({ description: "Only this kind of resource" }))
   }),
   output: Schema.Struct({ resources: Schema.Array(ClusterResource) }),
-  annotations: readOnly,
+  endpoints: [clusterResourcesEndpoint],
   handler: ({ type }) => Effect.map(getClusterResources(type), (resources) => ({ resources })),
   render: ({ resources }) =>
     resources.length === 0

@@ -1,10 +1,10 @@
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
-import { getTaskLogTail, getTaskStatus, isTaskSuccess, TaskStatus } from "../../proxmox/Tasks.js"
-import { defineTool, readOnly } from "../Tool.js"
+import { getTaskLogTail, getTaskStatus, isTaskSuccess, TaskStatus, taskEndpoints } from "../proxmox/Tasks.js"
+import { readTool } from "../proxmox/Tool.js"
 import { Upid } from "./fields.js"
 
-export const pveTaskStatus = defineTool({
+export const pveTaskStatus = readTool({
   name: "pve_task_status",
   title: "Task status",
   description:
@@ -21,7 +21,7 @@ export const pveTaskStatus = defineTool({
     succeeded: Schema.optional(Schema.Boolean),
     logTail: Schema.Array(Schema.String)
   }),
-  annotations: readOnly,
+  endpoints: taskEndpoints,
   handler: ({ upid, logLines }) =>
     Effect.gen(function* () {
       const task = yield* getTaskStatus(upid)

@@ -1,7 +1,7 @@
 import type { FastCheck } from "effect"
 import * as Schema from "effect/Schema"
-import { type SegmentName, segmentFormats } from "../../proxmox/Path.js"
-import { formatUpid, UpidFields } from "../../proxmox/Upid.js"
+import { type SegmentName, segmentFormats } from "../proxmox/Path.js"
+import { formatUpid, UpidFields } from "../proxmox/Upid.js"
 
 type Generator = (fc: typeof FastCheck) => FastCheck.Arbitrary<string>
 

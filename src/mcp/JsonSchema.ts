@@ -1,0 +1,78 @@
+import type { StandardSchemaWithJSON } from "@modelcontextprotocol/server"
+import * as JSONSchema from "effect/JSONSchema"
+import * as Schema from "effect/Schema"
+import { DryRunResult } from "../policy/Confirmation.js"
+import type { AnyTool } from "../proxmox/Tool.js"
+
+/** Effect Schemas as the JSON Schema and Standard Schema that MCP clients and the SDK take. */
+
+type JsonObject = Record<string, unknown>
+
+const effectTitle = /^[a-z][A-Za-z]*(\(.*\))?$/
+
+/** Replaces every `$ref` into `$defs` by the definition itself: some MCP hosts do not resolve references. */
+const inlineRefs = (root: JsonObject): JsonObject => {
+  const defs = (root.$defs ?? {}) as Record<string, JsonObject>
+  const visit = (node: unknown, seen: ReadonlyArray<string>): unknown => {
+    if (Array.isArray(node)) return node.map((n) => visit(n, seen))
+    if (node === null || typeof node !== "object") return node
+    const { $ref, ...rest } = node as JsonObject
+    const out: JsonObject = {}
+    if (typeof $ref === "string" && $ref.startsWith("#/$defs/")) {
+      const name = $ref.slice("#/$defs/".length)
+      if (seen.includes(name)) throw new Error(`recursive schema ${name} cannot be inlined`)
+      Object.assign(out, visit(defs[name], [...seen, name]) as JsonObject)
+    }
+    for (const [k, v] of Object.entries(rest)) {
+      // Effect marks Unknown/Any with "$id": "/schemas/unknown"; repeated ids make Ajv-based clients reject the schema.
+      if (k === "$defs" || k === "$schema" || k === "$id") continue
+      // Effect's own titles ("int", "between(100, 999999999)") tell the model nothing
+      if (k === "title" && typeof v === "string" && effectTitle.test(v)) continue
+      out[k] = visit(v, seen)
+    }
+    return out
+  }
+  return visit(root, []) as JsonObject
+}
+
+/** A union of objects (a write tool's result or its dry-run) is still an object: say so at the root. */
+const stampObjectRoot = (schema: JsonObject): JsonObject => {
+  const branches = schema.anyOf
+  if (
+    schema.type === undefined &&
+    Array.isArray(branches) &&
+    branches.every((b) => (b as JsonObject).type === "object")
+  ) {
+    return { type: "object", ...schema }
+  }
+  return schema
+}
+
+export const toJsonSchema = (schema: Schema.Schema.Any): JsonObject =>
+  stampObjectRoot(inlineRefs(JSONSchema.make(schema, { target: "jsonSchema2020-12" }) as unknown as JsonObject))
+
+/**
+ * An Effect Schema as the Standard Schema (with JSON Schema) the SDK takes. Input: unknown keys are an error,
+ * so a misspelt argument is reported instead of silently ignored. Output: the type side, plain JSON.
+ */
+export const toStandardSchema = <A, I>(
+  schema: Schema.Schema<A, I>,
+  side: "input" | "output"
+): StandardSchemaWithJSON<I, A> => {
+  const validated = side === "input" ? schema : (Schema.typeSchema(schema) as unknown as Schema.Schema<A, I>)
+  const standard = Schema.standardSchemaV1(validated, {
+    errors: "all",
+    onExcessProperty: side === "input" ? "error" : "ignore"
+  })
+  const json = toJsonSchema(validated)
+  return {
+    "~standard": {
+      ...standard["~standard"],
+      jsonSchema: { input: () => json, output: () => json }
+    }
+  } as StandardSchemaWithJSON<I, A>
+}
+
+/** The result Schema the client sees: a write tool may also answer with its dry-run. */
+export const effectiveOutputSchema = (tool: AnyTool): Schema.Schema.AnyNoContext =>
+  tool.kind === "read" ? tool.output : Schema.Union(tool.output, DryRunResult)

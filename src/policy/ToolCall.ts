@@ -1,0 +1,313 @@
+import { randomUUID } from "node:crypto"
+import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as FiberRef from "effect/FiberRef"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import {
+  ConfirmationRequired,
+  InvalidInput,
+  PolicyDenied,
+  type ProxmoxError,
+  type StepReport
+} from "../proxmox/errors.js"
+import { executePlan, type Plan, type PlanStep } from "../proxmox/Plan.js"
+import { ProxmoxClient, type PveRequest } from "../proxmox/ProxmoxClient.js"
+import { TaskProgress } from "../proxmox/Tasks.js"
+import {
+  type AnyPlanningTool,
+  type AnyTool,
+  type DestructiveTool,
+  type ReadTool,
+  type ToolRequirements,
+  toolMayCall
+} from "../proxmox/Tool.js"
+import { argumentsViolation } from "./Allowlist.js"
+import { AuditLog } from "./Audit.js"
+import {
+  argumentsDigest,
+  ConfirmationState,
+  confirmationForm,
+  confirmationMessage,
+  confirmationMethod,
+  DryRunResult,
+  describePlan,
+  type makeNonceLedger,
+  paramConfirmationProblem,
+  plannedRequest,
+  splitArguments
+} from "./Confirmation.js"
+import type { Allowlists, ConfirmMode } from "./PolicyConfig.js"
+import { approvedGate, currentTool, refusalAudited, requestFingerprint, WriteGate } from "./WriteGate.js"
+
+/**
+ * One tool call through the policies, as one Effect:
+ * decode → argument allowlists → (read tools run) → plan → dry-run, or confirmation → execute → encode.
+ * It knows nothing of MCP: the adapter hands in what the client said and turns the outcome into a result.
+ */
+
+/** The person's answer to a confirmation form, as the client returned it. */
+export type ConfirmationAnswer =
+  | { readonly action: "accept"; readonly content?: Readonly<Record<string, unknown>> | undefined }
+  | { readonly action: "decline" | "cancel" }
+  | { readonly action: "none" }
+
+export interface CallInput {
+  readonly tool: AnyTool
+  /** the arguments as the client sent them (already checked against the input Schema) */
+  readonly args: unknown
+  /** whether the client can show a form to the person now */
+  readonly canElicit: boolean
+  /** on the call that answers a confirmation: the verified state and the person's answer */
+  readonly answered: Option.Option<{ readonly state: unknown; readonly answer: ConfirmationAnswer }>
+  readonly progress: Option.Option<TaskProgress["Type"]>
+}
+
+export interface CallPolicy {
+  readonly confirm: ConfirmMode
+  readonly allowlists: Allowlists
+  readonly nonces: ReturnType<typeof makeNonceLedger>
+}
+
+/** What the call came to; only `Failed` carries an error, and none of them is thrown. */
+export type CallOutcome =
+  | { readonly _tag: "Answer"; readonly structured: Record<string, unknown>; readonly text: string }
+  | { readonly _tag: "DryRun"; readonly structured: Record<string, unknown>; readonly text: string }
+  | {
+      readonly _tag: "AskPerson"
+      readonly message: string
+      readonly form: ReturnType<typeof confirmationForm>
+      readonly state: ConfirmationState
+    }
+  | { readonly _tag: "Failed"; readonly error: ProxmoxError }
+  | { readonly _tag: "Internal" }
+
+type Requirements = ToolRequirements | AuditLog
+
+const answer = (tool: AnyTool, output: unknown): CallOutcome => ({
+  _tag: "Answer",
+  structured: Schema.encodeUnknownSync(Schema.typeSchema(tool.output))(output) as Record<string, unknown>,
+  text: tool.render(output)
+})
+
+const refused = (message: string) => new ConfirmationRequired({ message })
+
+/** Reads, and builds the plan, with every write refused: a tool writes only through its plan. */
+const planned = (tool: AnyPlanningTool, input: unknown) =>
+  Effect.provideService(tool.plan(input), WriteGate, { _tag: "Planning" })
+
+/** Every step through every policy, audited as shown, nothing sent. */
+const preview = (steps: ReadonlyArray<PlanStep>, purpose: "dry-run" | "confirmation") =>
+  Effect.gen(function* () {
+    const client = yield* ProxmoxClient
+    for (const step of steps) yield* client.execute(step.request)
+  }).pipe(Effect.provideService(WriteGate, { _tag: "Preview", purpose }))
+
+const dryRun = (tool: AnyPlanningTool, steps: ReadonlyArray<PlanStep>) =>
+  Effect.gen(function* () {
+    yield* preview(steps, "dry-run")
+    const result: DryRunResult = {
+      dryRun: true,
+      tool: tool.name,
+      requests: steps.map(plannedRequest),
+      confirmation:
+        tool.kind === "destructive"
+          ? "required: this operation is destructive and must be confirmed when run"
+          : "not required"
+    }
+    const what = steps.length === 0 ? " nothing (there is nothing to do)." : `:\n${describePlan(steps)}`
+    return {
+      _tag: "DryRun",
+      structured: Schema.encodeSync(DryRunResult)(result) as Record<string, unknown>,
+      text: `Dry run, nothing was sent. ${tool.name} would send${what}`
+    } satisfies CallOutcome
+  })
+
+/** The `digest` a step was planned with: PVE's optimistic lock, kept from approval to the run. */
+const digestOf = (step: PlanStep): string | null => {
+  const digest = step.request.params?.digest
+  return typeof digest === "string" ? digest : null
+}
+
+const withDigest = (step: PlanStep, digest: string | null): PlanStep =>
+  digest === null || digestOf(step) === null
+    ? step
+    : { ...step, request: { ...step.request, params: { ...step.request.params, digest } } satisfies PveRequest }
+
+/** Audits a plan of several steps as one line: what was done, what failed, what was not run. */
+const auditPlan = (tool: AnyTool, steps: ReadonlyArray<StepReport>, outcome: "ok" | "failed") =>
+  steps.length < 2
+    ? Effect.void
+    : Effect.flatMap(AuditLog, (audit) =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          audit.record({ event: "pve_plan", time: new Date(now).toISOString(), tool: tool.name, outcome, steps })
+        )
+      )
+
+/**
+ * Sends exactly the approved steps, in order, waiting for each task; the answer is the tool's own. A failure is
+ * reported step by step, unless the plan was one step that was not done: then it is that step's own error.
+ */
+const execute = <O>(
+  tool: AnyPlanningTool,
+  toRun: Plan<O, ToolRequirements>,
+  progress: Option.Option<TaskProgress["Type"]>
+) =>
+  Effect.gen(function* () {
+    const gate = yield* approvedGate(toRun.steps.map((s) => requestFingerprint(s.request)))
+    const run = executePlan(toRun).pipe(
+      Effect.provideService(WriteGate, gate),
+      (e) => Option.match(progress, { onNone: () => e, onSome: (p) => Effect.provideService(e, TaskProgress, p) }),
+      Effect.tapError((e) => auditPlan(tool, e.steps, "failed")),
+      Effect.tap((r) => auditPlan(tool, r.steps, "ok")),
+      // a single step that was not done fails with its own error; otherwise the steps tell what was done
+      Effect.mapError(
+        (e): ProxmoxError => (toRun.steps.length < 2 && !e.steps.some((s) => s.status === "done") ? e.failure : e)
+      )
+    )
+    return answer(tool, (yield* run).output)
+  })
+
+/** The retried call after the person answered: only a verified state and an accepted, ticked form run the plan. */
+const afterAnswer = (
+  tool: DestructiveTool<unknown, unknown, unknown, unknown>,
+  call: CallInput,
+  input: unknown,
+  policy: CallPolicy,
+  answered: { readonly state: unknown; readonly answer: ConfirmationAnswer }
+) =>
+  Effect.gen(function* () {
+    const state = yield* Schema.decodeUnknown(ConfirmationState)(answered.state).pipe(
+      Effect.mapError(() => refused("The confirmation state is not one this server issued; nothing was sent."))
+    )
+    if (state.tool !== tool.name || state.args !== argumentsDigest(tool.name, call.args)) {
+      return yield* refused(
+        "The confirmation answered belongs to a different call; nothing was sent. Call the tool again."
+      )
+    }
+    const reply = answered.answer
+    if (reply.action === "none") return yield* refused("The confirmation request got no answer; nothing was sent.")
+    if (reply.action === "decline")
+      return yield* refused(`The person declined ${tool.name}; nothing was sent to Proxmox.`)
+    if (reply.action === "cancel") {
+      return yield* refused(`The person cancelled the confirmation of ${tool.name}; nothing was sent to Proxmox.`)
+    }
+    if (reply.action !== "accept" || reply.content?.confirm !== true) {
+      return yield* refused(`The confirmation box was not ticked; ${tool.name} did not run and nothing was sent.`)
+    }
+    if (!policy.nonces.consume(state.nonce)) {
+      return yield* refused(
+        "This confirmation was already used; nothing was sent. Call the tool again to be asked anew."
+      )
+    }
+    // Planned again to run: the steps must be the ones approved, with the digests PVE's lock was read with then.
+    const again = yield* planned(tool, input)
+    const steps = again.steps.map((s, i) => withDigest(s, state.digests[i] ?? null))
+    const changed = steps.findIndex((s, i) => requestFingerprint(s.request) !== state.writes[i])
+    if (steps.length !== state.writes.length || changed !== -1) {
+      const where =
+        changed === -1
+          ? `it now has ${steps.length} steps instead of ${state.writes.length}`
+          : `step ${changed + 1} is now ${describePlan([steps[changed]!], "")}`
+      return yield* new PolicyDenied({
+        policy: "confirmation",
+        message: `the plan changed since it was approved (${where}); nothing was sent, call the tool again to be asked anew`
+      })
+    }
+    return yield* execute(tool, { steps, finish: again.finish }, call.progress)
+  })
+
+/** A destructive call: confirmed by parameter, by the person, or both, as the server's mode says. */
+const confirmed = (
+  tool: DestructiveTool<unknown, unknown, unknown, unknown>,
+  call: CallInput,
+  input: unknown,
+  control: ReturnType<typeof splitArguments>["control"],
+  policy: CallPolicy
+) =>
+  Effect.gen(function* () {
+    const method = confirmationMethod(policy.confirm, call.canElicit)
+    if (method._tag === "Impossible") return yield* refused(`${tool.name} was not run: ${method.reason}.`)
+    if (Option.isSome(call.answered) && method._tag === "Elicit") {
+      return yield* afterAnswer(tool, call, input, policy, call.answered.value)
+    }
+    const toRun = yield* planned(tool, input)
+    if (method._tag === "Param" || method.alsoParam) {
+      const problem = paramConfirmationProblem(tool, input as Record<string, unknown>, control)
+      if (problem !== undefined) {
+        // what would be sent, after the policies: a refused step is reported as refused, not as unconfirmed
+        yield* preview(toRun.steps, "confirmation")
+        return yield* refused(
+          `${tool.name} is destructive and was not run: it would send${toRun.steps.length === 1 ? " " : `:\n`}${describePlan(toRun.steps, toRun.steps.length === 1 ? "" : "  ")}${toRun.steps.length === 1 ? "" : "\n"}. To confirm, ${problem}.`
+        )
+      }
+      if (method._tag === "Param") return yield* execute(tool, toRun, call.progress)
+    }
+    yield* preview(toRun.steps, "confirmation")
+    return {
+      _tag: "AskPerson",
+      message: confirmationMessage(tool, toRun.steps),
+      form: confirmationForm(toRun.steps),
+      state: {
+        tool: tool.name,
+        args: argumentsDigest(tool.name, call.args),
+        writes: toRun.steps.map((s) => requestFingerprint(s.request)),
+        digests: toRun.steps.map(digestOf),
+        nonce: randomUUID()
+      }
+    } satisfies CallOutcome
+  })
+
+const run = (call: CallInput, policy: CallPolicy): Effect.Effect<CallOutcome, ProxmoxError, Requirements> =>
+  Effect.gen(function* () {
+    const tool = call.tool
+    const { input, control } = splitArguments(call.args)
+    const violation = argumentsViolation(policy.allowlists, input)
+    if (violation !== undefined) return yield* new PolicyDenied({ policy: "allowlist", message: violation })
+    if (tool.kind === "read") {
+      const read = (tool as ReadTool<unknown, unknown, unknown, unknown>).handler(input)
+      return answer(tool, yield* Effect.provideService(read, WriteGate, { _tag: "Planning" }))
+    }
+    if (control.dryRun === true) return yield* dryRun(tool, (yield* planned(tool, input)).steps)
+    if (tool.kind === "write") return yield* execute(tool, yield* planned(tool, input), call.progress)
+    return yield* confirmed(tool, call, input, control, policy)
+  })
+
+/** A refusal before anything was sent leaves one audit line with its reason (the client logs refused writes itself). */
+const auditRefusal = (tool: AnyTool, error: ProxmoxError) =>
+  Effect.gen(function* () {
+    if (!(error instanceof PolicyDenied || error instanceof InvalidInput)) return
+    if (yield* FiberRef.get(refusalAudited)) return
+    const audit = yield* AuditLog
+    const now = yield* Clock.currentTimeMillis
+    yield* audit.record({
+      event: "pve_refusal",
+      time: new Date(now).toISOString(),
+      tool: tool.name,
+      error: { tag: error._tag, message: error.message }
+    })
+  })
+
+/** Runs one call to its outcome: failures become `Failed`, defects `Internal` (logged), never a thrown error. */
+export const runToolCall = (call: CallInput, policy: CallPolicy): Effect.Effect<CallOutcome, never, Requirements> =>
+  run(call, policy).pipe(
+    Effect.either,
+    Effect.flatMap((result) =>
+      Either.isRight(result)
+        ? Effect.as(Effect.logDebug(`${call.tool.name}: ok`), result.right)
+        : auditRefusal(call.tool, result.left).pipe(
+            Effect.zipRight(Effect.logInfo(`${call.tool.name}: ${result.left._tag}: ${result.left.message}`)),
+            Effect.as({ _tag: "Failed", error: result.left } satisfies CallOutcome)
+          )
+    ),
+    Effect.catchAllDefect((defect) =>
+      Effect.as(Effect.logError(`${call.tool.name} failed unexpectedly`, Cause.die(defect)), {
+        _tag: "Internal"
+      } satisfies CallOutcome)
+    ),
+    Effect.locally(currentTool, { name: call.tool.name, mayCall: toolMayCall(call.tool) }),
+    Effect.locally(refusalAudited, false),
+    Effect.withSpan(`tool.${call.tool.name}`)
+  )
