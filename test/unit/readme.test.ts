@@ -24,16 +24,17 @@ describe("README client configs", () => {
 const tableIn = (heading: string): ReadonlyArray<ReadonlyArray<string>> => {
   const lines = readme.split("\n")
   const start = lines.indexOf(`## ${heading}`)
-  expect(start, `README has a "## ${heading}" section`).toBeGreaterThanOrEqual(0)
-  const end = lines.findIndex((line, i) => i > start && line.startsWith("## "))
-  const section = lines.slice(start + 1, end === -1 ? undefined : end)
+  if (start === -1) throw new Error(`README has no "## ${heading}" section`)
+  const upTo = (list: ReadonlyArray<string>, stop: (line: string) => boolean) => {
+    const end = list.findIndex(stop)
+    return end === -1 ? list : list.slice(0, end)
+  }
+  const section = upTo(lines.slice(start + 1), (line) => line.startsWith("## "))
   const first = section.findIndex((line) => line.startsWith("|"))
-  const table = section.slice(
-    first,
-    section.findIndex((line, i) => i > first && !line.startsWith("|"))
-  )
+  if (first === -1) throw new Error(`README section "${heading}" has no table`)
+  const rows = upTo(section.slice(first), (line) => !line.startsWith("|"))
   // the header row and the separator row go
-  return table.slice(2).map((row) =>
+  return rows.slice(2).map((row) =>
     row
       .replace(/^\||\|$/g, "")
       .split("|")
