@@ -8,7 +8,7 @@
  */
 import { readdirSync, readFileSync, statSync } from "node:fs"
 import { dirname, join, posix, relative, sep } from "node:path"
-import { pathToFileURL } from "node:url"
+import { fileURLToPath, pathToFileURL } from "node:url"
 
 // ---------------------------------------------------------------------------------------------------------------
 // The layer map: the only place that says what goes where.
@@ -338,7 +338,7 @@ export const checkLayers = (
 
 const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href
 if (isMain) {
-  const root = process.argv[2] ?? join(dirname(new URL(import.meta.url).pathname), "..")
+  const root = process.argv[2] ?? join(dirname(fileURLToPath(import.meta.url)), "..")
   const { files, imports, violations } = checkLayers(root)
   for (const v of violations) console.log(v.message)
   console.log(
