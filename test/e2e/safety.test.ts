@@ -10,6 +10,7 @@ import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { SIM_TOKEN_ID, SIM_TOKEN_SECRET } from "../../sim/Simulator.js"
 import { type RunningSimServer, startSimServer } from "../../sim/server.js"
+import { TOUR_CI_PASSWORD, tour, tourProblems } from "../support/tour.js"
 import {
   type ClientGeneration,
   connect,
@@ -231,6 +232,7 @@ describe.each(GENERATIONS)("safety, end to end (%s client)", (generation: Client
   })
 
   it("sweep: no credential in any result, log line or audit line", async () => {
+    expect(tourProblems()).toEqual([])
     const file = auditPath()
     const outputs: string[] = []
     const conn = await connect(generation, {
@@ -247,27 +249,8 @@ describe.each(GENERATIONS)("safety, end to end (%s client)", (generation: Client
     }
     try {
       for (const tool of await conn.listTools()) outputs.push(JSON.stringify(tool))
-      await call("pve_version", {})
-      await call("pve_cluster_status", {})
-      await call("pve_list_nodes", {})
-      await call("pve_node_status", { node: "pve1" })
-      await call("pve_cluster_resources", {})
-      await call("pve_list_guests", {})
-      await call("pve_guest_status", { vmid: 101 })
-      await call("pve_guest_config", { vmid: 101 })
-      const started = await call("pve_guest_start", { vmid: 104 })
-      await call("pve_task_status", {
-        upid: String(started.structuredContent?.upid ?? "UPID:pve3:00000001:00000001:00000001:qmstart:104:root@pam:")
-      })
-      await call("pve_guest_shutdown", { vmid: 104, timeout: 5, forceStop: true })
-      await call("pve_guest_stop", { vmid: 101 })
-      await call("pve_api_get", { path: "/access/ticket" })
-      await call("pve_api_get", { path: "/nodes/pve1/qemu/101/config" })
-      await call("pve_api_call", {
-        method: "PUT",
-        path: "/nodes/pve1/qemu/101/config",
-        params: { cipassword: "sweep-ci-secret" }
-      })
+      // every tool of allTools, with the arguments of test/support/tour.ts (cipassword in parameters, /access/ticket)
+      await tour(call)
       sim.sim.faults.add({
         path: "/nodes/pve1/status",
         status: 500,
@@ -282,7 +265,7 @@ describe.each(GENERATIONS)("safety, end to end (%s client)", (generation: Client
     expect(outputs.length).toBeGreaterThan(20)
     expect(conn.stderr().length).toBeGreaterThan(0)
     expect(everything).not.toContain(SIM_TOKEN_SECRET)
-    expect(everything).not.toContain("sweep-ci-secret")
+    expect(everything).not.toContain(TOUR_CI_PASSWORD)
     expect(everything).toContain("[redacted]")
   })
 })

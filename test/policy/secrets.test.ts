@@ -8,13 +8,14 @@ import { Redacted } from "effect"
 import type { PveAuthConfig } from "../../src/config/PveConfig.js"
 import { makeSecretScrubber, REDACTED } from "../../src/policy/Secrets.js"
 import type { ToolResult } from "../e2e/harness.js"
+import { TOUR_CI_PASSWORD, tour, tourProblems } from "../support/tour.js"
 import { inProcess } from "./inProcess.js"
 
 const TOKEN_ID = "sweep@pve!audit"
 const TOKEN_SECRET = "7c1e9a52-3d4b-4e6f-8a90-b1c2d3e4f5a6"
 const USER = "sweep@pve"
 const PASSWORD = "Correct-Horse-Battery-1729"
-const CI_PASSWORD = "guest-ci-password-8841"
+const CI_PASSWORD = TOUR_CI_PASSWORD
 
 const sweep = async (auth: PveAuthConfig) => {
   const dialogs: string[] = []
@@ -37,32 +38,8 @@ const sweep = async (auth: PveAuthConfig) => {
     return result
   }
   try {
-    await call("pve_version", {})
-    await call("pve_cluster_status", {})
-    await call("pve_list_nodes", {})
-    await call("pve_node_status", { node: "pve1" })
-    await call("pve_cluster_resources", {})
-    await call("pve_list_guests", {})
-    await call("pve_guest_status", { vmid: 100 })
-    await call("pve_guest_config", { vmid: 101, snapshot: "pre-upgrade" })
-    const started = await call("pve_guest_start", { vmid: 104 })
-    await call("pve_task_status", { upid: String(started.structuredContent?.upid), logLines: 50 })
-    await call("pve_guest_shutdown", { vmid: 105, timeout: 30 })
-    await call("pve_guest_stop", { vmid: 100, dryRun: true })
-    await call("pve_guest_stop", { vmid: 100 })
-    await call("pve_api_get", { path: "/nodes/pve1/qemu/101/config" })
-    await call("pve_api_get", { path: "/access/ticket" })
-    await call("pve_api_call", {
-      method: "PUT",
-      path: "/nodes/pve1/qemu/101/config",
-      params: { cipassword: CI_PASSWORD }
-    })
-    await call("pve_api_call", {
-      method: "PUT",
-      path: "/nodes/pve1/qemu/101/config",
-      params: { cipassword: CI_PASSWORD },
-      dryRun: true
-    })
+    // every tool of allTools, with the arguments of test/support/tour.ts (cipassword in parameters, /access/ticket)
+    await tour(call)
     // error paths: an upstream that echoes the credentials back, a dropped connection, a failed task, an expired ticket
     const echoed = auth._tag === "Token" ? `PVEAPIToken=${TOKEN_ID}=${TOKEN_SECRET}` : `password ${PASSWORD}`
     server.sim.faults.add({ path: "/nodes/pve1/status", status: 500, message: `proxy error: ${echoed}`, times: 1 })
@@ -98,6 +75,10 @@ const sweep = async (auth: PveAuthConfig) => {
 }
 
 describe("secret hygiene", () => {
+  it("tours every tool of allTools, with arguments its input Schema accepts, using each of its arguments", () => {
+    expect(tourProblems()).toEqual([])
+  })
+
   it("token authentication: the token secret appears nowhere", async () => {
     const { everything, results, logs } = await sweep({
       _tag: "Token",
