@@ -3,6 +3,7 @@ import * as Schema from "effect/Schema"
 import type { ConfirmMode } from "../config/PolicyConfig.js"
 import type { AnyTool } from "../mcp/Tool.js"
 import type { PveRequest } from "../proxmox/ProxmoxClient.js"
+import { describeParams, showValue } from "./Display.js"
 import { redactParams } from "./Secrets.js"
 
 /** Arguments the policies add to tools: `dryRun` to every write tool, `confirm*` to destructive ones. */
@@ -81,12 +82,14 @@ export type DryRunResult = typeof DryRunResult.Type
 export const plannedRequest = (request: PveRequest) => ({
   method: request.method,
   path: request.path.path,
-  params: redactParams(request.params)
+  params: redactParams(request.params, request.path.template)
 })
 
+/** The request on one line, secrets redacted and every value escaped, so no parameter can add or fake a line. */
 export const describeRequest = (request: PveRequest) => {
-  const params = Object.entries(redactParams(request.params))
-  return `${request.method} ${request.path.path}${params.length === 0 ? "" : ` with ${params.map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(",") : String(v)}`).join(", ")}`}`
+  const params = redactParams(request.params, request.path.template)
+  const shown = Object.keys(params).length === 0 ? "" : ` with ${describeParams(params)}`
+  return `${request.method} ${showValue(request.path.path)}${shown}`
 }
 
 /** How this call is confirmed, given the server's mode and whether the client can show a form. */
