@@ -41,6 +41,7 @@ import { currentTool, requestFingerprint, WriteGate, type WriteGateMode } from "
 import { ConfirmationRequired, PolicyDenied, ProxmoxError } from "../proxmox/errors.js"
 import type { PveRequest } from "../proxmox/ProxmoxClient.js"
 import { TaskProgress } from "../proxmox/Tasks.js"
+import { withNestingLimit } from "./argumentNesting.js"
 import { presentError } from "./errorMessages.js"
 import type { AnyTool, ToolRequirements } from "./Tool.js"
 
@@ -431,7 +432,7 @@ export const makeMcpServer = (
       {
         title: tool.title,
         description: tool.description,
-        inputSchema: toStandardSchema(effectiveInputSchema(tool), "input"),
+        inputSchema: withNestingLimit(toStandardSchema(effectiveInputSchema(tool), "input")),
         outputSchema: toStandardSchema(effectiveOutputSchema(tool), "output"),
         annotations: { title: tool.title, ...tool.annotations }
       },
