@@ -55,7 +55,7 @@ export const apiPathShapeProblem = (path: unknown): string | undefined => {
 
 /**
  * Endpoints the generic API tools never reach: they hand out credentials (tickets, VNC/terminal tickets, new
- * token secrets, TFA recovery codes, the corosync key) or run sub-requests that would bypass these policies.
+ * token secrets, TFA recovery codes, the corosync key, cloud-init user data) or run sub-requests that would bypass these policies.
  */
 const forbiddenEndpoint = (method: string, template: string): string | undefined => {
   if (template === "/access/ticket" || template === "/access/vncticket" || template.startsWith("/access/openid")) {
@@ -73,6 +73,9 @@ const forbiddenEndpoint = (method: string, template: string): string | undefined
   }
   if (method === "POST" && template === "/cluster/config/nodes/{node}") {
     return "it adds a cluster node and returns the cluster's corosync authentication key"
+  }
+  if (template === "/nodes/{node}/qemu/{vmid}/cloudinit/dump") {
+    return "it returns the generated cloud-init user data, which holds the guest user's password"
   }
   return undefined
 }

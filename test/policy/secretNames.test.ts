@@ -281,6 +281,17 @@ describe.each<ClientGeneration>(["v2", "v1"])("endpoints that hand out credentia
     expect(server.sim.requests.filter((r) => r.method !== "GET")).toEqual([])
     expect(readFileSync(server.auditFile, "utf8")).not.toContain("TOTPSECRET4417")
   })
+
+  it("the generated cloud-init user data (it holds the guest password) is not read", async () => {
+    server.sim.clearRequests()
+    const result = await server.callTool("pve_api_get", {
+      path: "/nodes/pve1/qemu/100/cloudinit/dump",
+      params: { type: "user" }
+    })
+    expect(errorTag(result)).toBe("PolicyDenied")
+    expect(text(result)).toMatch(/cloud-init user data, which holds the guest user's password/)
+    expect(server.sim.requests).toEqual([])
+  })
 })
 
 describe("arguments nested too deep", () => {
