@@ -39,6 +39,7 @@ export const LAYER_OF: Readonly<Record<string, Layer>> = {
   "src/bin.ts": "cli",
   "src/simulatorMode.ts": "cli",
   "src/index.ts": "cli",
+  "src/server.ts": "cli",
   // only main.ts and index.ts use these two today
   "src/logging.ts": "cli",
   "src/version.ts": "cli",

@@ -27,6 +27,7 @@ import { type CallOutcome, type ConfirmationAnswer, runToolCall } from "../polic
 import { ProxmoxError } from "../proxmox/errors.js"
 import type { TaskProgress } from "../proxmox/Tasks.js"
 import type { AnyTool, ToolRequirements } from "../proxmox/Tool.js"
+import { withNestingLimit } from "./argumentNesting.js"
 import { presentError } from "./errorMessages.js"
 import { effectiveOutputSchema, toStandardSchema } from "./JsonSchema.js"
 
@@ -205,7 +206,7 @@ export const makeMcpServer = (
       {
         title: tool.title,
         description: tool.description,
-        inputSchema: toStandardSchema(effectiveInputSchema(tool), "input"),
+        inputSchema: withNestingLimit(toStandardSchema(effectiveInputSchema(tool), "input")),
         outputSchema: toStandardSchema(effectiveOutputSchema(tool), "output"),
         annotations: { title: tool.title, ...tool.annotations }
       },

@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, writeSync } from "node:fs"
+import { closeSync, fchmodSync, fstatSync, fsyncSync, openSync, writeSync } from "node:fs"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -74,7 +74,25 @@ export interface AuditLogShape {
 export class AuditLog extends Context.Tag("proxmox-mcp/AuditLog")<AuditLog, AuditLogShape>() {}
 
 /**
- * Audit lines go to `file` (opened for appending, mode 0600, each line written and fsynced on its own) or to
+ * The mode given to open applies only when it creates the file: an existing audit file open to group or others is
+ * narrowed to 0600, and the log says so.
+ */
+const ownerOnly = (fd: number, file: string) =>
+  Effect.try(() => fstatSync(fd).mode & 0o777).pipe(
+    Effect.flatMap((mode) =>
+      (mode & 0o077) === 0
+        ? Effect.void
+        : Effect.try(() => fchmodSync(fd, 0o600)).pipe(
+            Effect.zipRight(
+              Effect.logWarning(`the audit log ${file} had mode 0${mode.toString(8)}; it is now 0600 (owner only)`)
+            )
+          )
+    ),
+    Effect.catchAll((e) => Effect.logError(`cannot make the audit log ${file} owner-only (0600): ${String(e.error)}`))
+  )
+
+/**
+ * Audit lines go to `file` (opened for appending, mode 0600 forced on an existing file too, each line written and fsynced on its own) or to
  * stderr. `scrub` runs over every line last, so no credential can reach the log even through an error text.
  */
 export const AuditLogLive = (file: string | undefined, scrub: (line: string) => string): Layer.Layer<AuditLog> =>
@@ -90,6 +108,7 @@ export const AuditLogLive = (file: string | undefined, scrub: (line: string) => 
         Effect.sync(() => openSync(file, "a", 0o600)),
         (fd) => Effect.sync(() => closeSync(fd))
       )
+      yield* ownerOnly(fd, file)
       return {
         record: (entry) =>
           Effect.try(() => {

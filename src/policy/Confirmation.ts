@@ -3,6 +3,7 @@ import * as Schema from "effect/Schema"
 import type { PlanStep } from "../proxmox/Plan.js"
 import type { PveRequest } from "../proxmox/ProxmoxClient.js"
 import type { AnyTool, DestructiveTool } from "../proxmox/Tool.js"
+import { describeParams, showValue } from "./Display.js"
 import type { ConfirmMode } from "./PolicyConfig.js"
 import { redactParams } from "./Secrets.js"
 
@@ -84,13 +85,15 @@ export const plannedRequest = (step: PlanStep): typeof PlannedRequest.Type => ({
   method: step.request.method,
   path: step.request.path.path,
   template: step.request.path.template,
-  params: redactParams(step.request.params),
+  params: redactParams(step.request.params, step.request.path.template),
   waitsForTask: step.startsTask
 })
 
+/** The request on one line, secrets redacted and every value escaped, so no parameter can add or fake a line. */
 export const describeRequest = (request: PveRequest) => {
-  const params = Object.entries(redactParams(request.params))
-  return `${request.method} ${request.path.path}${params.length === 0 ? "" : ` with ${params.map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(",") : String(v)}`).join(", ")}`}`
+  const params = redactParams(request.params, request.path.template)
+  const shown = Object.keys(params).length === 0 ? "" : ` with ${describeParams(params)}`
+  return `${request.method} ${showValue(request.path.path)}${shown}`
 }
 
 /** How this call is confirmed, given the server's mode and whether the client can show a form. */

@@ -6,44 +6,64 @@ import type * as LogLevel from "effect/LogLevel"
 import * as Redacted from "effect/Redacted"
 import type { PveAuthConfig } from "../config/PveConfig.js"
 import type { Params, ParamValue } from "../proxmox/ProxmoxClient.js"
+import { isSecretName, secretNameEntry } from "../proxmox/SecretNames.js"
+
+export { isSecretName }
 
 export const REDACTED = "[redacted]"
 
-/**
- * Parameter and field names whose values are credentials: passwords (`password`, `cipassword`, `bindpw`,
- * `smtp-password`), tickets, CSRF tokens, token secrets, one-time codes and private keys.
- */
-const secretName = /passw(or)?d|passwd|bindpw|secret|ticket|csrf|^otp$|^tfa-challenge$|private-?key|^key$/i
-
-export const isSecretName = (name: string): boolean => secretName.test(name)
-
 /** Request parameters with every secret value replaced, for the audit log, dry-run and confirmation texts. */
-export const redactParams = (params: Params | undefined): Record<string, ParamValue> => {
+export const redactParams = (params: Params | undefined, template?: string): Record<string, ParamValue> => {
   const out: Record<string, ParamValue> = {}
   for (const [key, value] of Object.entries(params ?? {})) {
     if (value === undefined) continue
-    out[key] = isSecretName(key) ? REDACTED : value
+    out[key] = isSecretName(key, template) ? REDACTED : value
   }
   return out
 }
 
-/** A response or any JSON value with the values of secret-named fields replaced, at any depth (unchanged: same object). */
-export const redactFields = (value: unknown): unknown => {
+const hidden = (v: unknown) => v !== null && v !== undefined && v !== ""
+
+/** A field of an answer object: secret by its name, or by an endpoint-bound name that the object's shape reveals. */
+const isSecretField = (name: string, object: Record<string, unknown>, template: string | undefined): boolean => {
+  const entry = secretNameEntry(name)
+  if (entry?.onlyAt === undefined || template !== undefined) return isSecretName(name, template)
+  return (entry.recognisedBy ?? []).some((sibling) => Object.hasOwn(object, sibling))
+}
+
+/**
+ * A value-keyed row (`{key, value, pending, delete}` as /pending and /cloudinit answer): `key` names an option,
+ * so it is shown, and when it names a secret every value column is hidden.
+ */
+const isValueKeyedRow = (o: Record<string, unknown>) =>
+  typeof o.key === "string" && (Object.hasOwn(o, "value") || Object.hasOwn(o, "pending"))
+
+const rowMetadata = new Set(["key", "delete"])
+
+/**
+ * A response or any JSON value with the values of secret-named fields replaced, at any depth (unchanged: same
+ * object). `template` is the endpoint when known.
+ */
+export const redactFields = (value: unknown, template?: string): unknown => {
   if (Array.isArray(value)) {
     let changed = false
     const out = value.map((item) => {
-      const r = redactFields(item)
+      const r = redactFields(item, template)
       if (r !== item) changed = true
       return r
     })
     return changed ? out : value
   }
   if (value === null || typeof value !== "object") return value
+  const object = value as Record<string, unknown>
+  const row = isValueKeyedRow(object)
+  const secretRow = row && isSecretName(object.key as string, template)
   let out: Record<string, unknown> | undefined
-  for (const [key, v] of Object.entries(value)) {
-    const r = isSecretName(key) && v !== null && v !== undefined && v !== "" ? REDACTED : redactFields(v)
+  for (const [key, v] of Object.entries(object)) {
+    const secret = row ? secretRow && !rowMetadata.has(key) : isSecretField(key, object, template)
+    const r = row && key === "key" ? v : secret && hidden(v) ? REDACTED : redactFields(v, template)
     if (r !== v) {
-      out ??= { ...(value as Record<string, unknown>) }
+      out ??= { ...object }
       out[key] = r
     }
   }

@@ -136,14 +136,19 @@ export const toolMayCall = (tool: AnyTool): ((method: string, template: string) 
 // once per tool, not per call
 const mayCallByTool = new WeakMap<AnyTool, (method: string, template: string) => boolean>()
 
+/** The endpoints a tool lists, with what waiting for its tasks reads; undefined for the generic API tools. */
+export const declaredEndpoints = (tool: AnyTool): ReadonlyArray<AnyEndpoint> | undefined => {
+  if (!Array.isArray(tool.endpoints)) return undefined
+  const listed = tool.endpoints as ReadonlyArray<AnyEndpoint>
+  return listed.some((e) => e.startsTask) ? [...listed, ...taskEndpoints] : listed
+}
+
 const makeMayCall = (tool: AnyTool): ((method: string, template: string) => boolean) => {
-  const endpoints = tool.endpoints
-  if (!Array.isArray(endpoints)) {
-    const any = (endpoints as { readonly any: "GET" | "any method" }).any
+  const declared = declaredEndpoints(tool)
+  if (declared === undefined) {
+    const any = (tool.endpoints as { readonly any: "GET" | "any method" }).any
     return (method) => any === "any method" || method === "GET"
   }
-  const listed = endpoints as ReadonlyArray<AnyEndpoint>
-  const withTasks = listed.some((e) => e.startsTask) ? [...listed, ...taskEndpoints] : listed
-  const keys = new Set(withTasks.map(endpointKey))
+  const keys = new Set(declared.map(endpointKey))
   return (method, template) => keys.has(endpointKey({ method, template }))
 }

@@ -1,5 +1,4 @@
 import * as Effect from "effect/Effect"
-import { isSecretName } from "../policy/Secrets.js"
 import {
   type ApiSchema,
   checkProp,
@@ -11,6 +10,7 @@ import {
 import { InvalidInput, PolicyDenied, type ProxmoxError } from "./errors.js"
 import { fillTemplate, type PvePath, type SegmentFormat, segmentFormats, segmentValueProblem } from "./Path.js"
 import { type HttpMethod, type Params, ProxmoxClient, type PveRequest, type PveResponse } from "./ProxmoxClient.js"
+import { isSecretName } from "./SecretNames.js"
 
 export const API_PATH_MAX_LENGTH = 1024
 const SEGMENT_MAX_LENGTH = 256
@@ -55,22 +55,28 @@ export const apiPathShapeProblem = (path: unknown): string | undefined => {
 
 /**
  * Endpoints the generic API tools never reach: they hand out credentials (tickets, VNC/terminal tickets, new
- * token secrets) or run sub-requests that would bypass these policies.
+ * token secrets, TFA recovery codes, the corosync key, cloud-init user data) or run sub-requests that would bypass these policies.
  */
 const forbiddenEndpoint = (method: string, template: string): string | undefined => {
   if (template === "/access/ticket" || template === "/access/vncticket" || template.startsWith("/access/openid")) {
     return "it issues login tickets"
   }
-  if (
-    /\/(vncproxy|termproxy|spiceproxy|vncwebsocket|vncshell|spiceshell|termproxy|mtunnel|mtunnelwebsocket)$/.test(
-      template
-    )
-  ) {
+  if (/\/(vncproxy|termproxy|spiceproxy|vncwebsocket|vncshell|spiceshell|mtunnel|mtunnelwebsocket)$/.test(template)) {
     return "it opens a console or tunnel and returns its ticket"
   }
   if (template === "/nodes/{node}/execute") return "it runs a batch of sub-requests that would bypass the policies"
   if (method === "POST" && template === "/access/users/{userid}/token/{tokenid}")
     return "it creates an API token and returns its secret"
+  // Refused whatever the type: recovery returns the codes, and any new factor on an account is a takeover risk.
+  if (method === "POST" && template === "/access/tfa/{userid}") {
+    return "it adds a second factor to an account and returns TFA recovery codes or registration challenges"
+  }
+  if (method === "POST" && template === "/cluster/config/nodes/{node}") {
+    return "it adds a cluster node and returns the cluster's corosync authentication key"
+  }
+  if (template === "/nodes/{node}/qemu/{vmid}/cloudinit/dump") {
+    return "it returns the generated cloud-init user data, which holds the guest user's password"
+  }
   return undefined
 }
 

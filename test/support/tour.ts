@@ -6,7 +6,7 @@
  */
 import { Either, Schema } from "effect"
 import { allTools } from "../../src/index.js"
-import { toJsonSchema } from "../../src/mcp/Adapter.js"
+import { toJsonSchema } from "../../src/mcp/JsonSchema.js"
 import { effectiveInputSchema } from "../../src/policy/Confirmation.js"
 import type { ToolResult } from "../e2e/harness.js"
 
