@@ -1,10 +1,11 @@
-import { HttpClient, HttpClientRequest } from "@effect/platform"
+import { HttpClient, type HttpClientError, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
 import { PveConfig } from "../config/PveConfig.js"
 import { makeAuthenticator, type Transport } from "./Auth.js"
 import {
@@ -14,6 +15,7 @@ import {
   PveNotFound,
   PveParamError,
   PvePermissionError,
+  PveResponseTooLarge,
   PveServerError,
   PveTimeout,
   PveTransportError,
@@ -150,15 +152,54 @@ export const transportCause = (
   return { text: text === undefined ? `connection failed (${code})` : `${text} (${code})`, kind: "network" }
 }
 
+/**
+ * The body as text, at most `limitBytes` of it: a larger Content-Length is refused before anything is read, and
+ * bytes are counted as they arrive so that an endless or unannounced body is cut off at the limit, never held whole.
+ */
+export const readBoundedBody = (
+  response: HttpClientResponse.HttpClientResponse,
+  limitBytes: number,
+  label: { readonly method: string; readonly path: string }
+): Effect.Effect<string, PveResponseTooLarge | HttpClientError.ResponseError> => {
+  const tooLarge = (declaredBytes?: number) =>
+    new PveResponseTooLarge({ method: label.method, path: label.path, limitBytes, declaredBytes })
+  const declared = Number(response.headers["content-length"] ?? Number.NaN)
+  if (Number.isSafeInteger(declared) && declared > limitBytes) return Effect.fail(tooLarge(declared))
+  const chunks: Array<Uint8Array> = []
+  let bytes = 0
+  return response.stream.pipe(
+    Stream.runForEach((chunk) => {
+      bytes += chunk.length
+      if (bytes > limitBytes) return Effect.fail(tooLarge())
+      chunks.push(chunk)
+      return Effect.void
+    }),
+    Effect.map(() => Buffer.concat(chunks, bytes).toString("utf8")),
+    // a bodiless answer (a bare 401, a 204) has no stream to read
+    Effect.catchIf(
+      (e) => e._tag === "ResponseError" && e.reason === "EmptyBody",
+      () => Effect.succeed("")
+    )
+  )
+}
+
 export const makeProxmoxClient = Effect.gen(function* () {
   const config = yield* PveConfig
-  const http = yield* HttpClient.HttpClient
+  // Each request lives in its own scope: closing it (after the body, or on a refusal) aborts what is still open.
+  const http = HttpClient.withScope(yield* HttpClient.HttpClient)
   const timeout = Duration.millis(config.requestTimeoutMs)
 
   const transport: Transport = (request, label) =>
     http.execute(request).pipe(
-      Effect.flatMap((response) => Effect.map(response.text, (body) => [response.status, body] as const)),
+      Effect.flatMap((response) =>
+        Effect.map(
+          readBoundedBody(response, config.maxResponseBytes, label),
+          (body) => [response.status, body] as const
+        )
+      ),
+      Effect.scoped,
       Effect.mapError((e) => {
+        if (e._tag === "PveResponseTooLarge") return e
         const cause = transportCause(e.cause)
         return new PveTransportError({
           message: `${label.method} ${label.path}: ${cause?.text ?? (e.reason === "Transport" ? "connection failed" : e.reason)}`,

@@ -59,6 +59,20 @@ export class PveDecodeError extends Schema.TaggedError<PveDecodeError>()("PveDec
   message: Schema.String
 }) {}
 
+/** PVE's answer was longer than PVE_MAX_RESPONSE_BYTES; it was not read further and the connection was closed. */
+export class PveResponseTooLarge extends Schema.TaggedError<PveResponseTooLarge>()("PveResponseTooLarge", {
+  method: Schema.String,
+  path: Schema.String,
+  limitBytes: Schema.Number,
+  /** the Content-Length PVE announced, when it did */
+  declaredBytes: Schema.optional(Schema.Number)
+}) {
+  override get message() {
+    const size = this.declaredBytes === undefined ? "more than" : `${this.declaredBytes} bytes, over`
+    return `${this.method} ${this.path} answered with ${size} the limit of ${this.limitBytes} bytes (PVE_MAX_RESPONSE_BYTES)`
+  }
+}
+
 /** A task stopped with an exit status other than `OK` or `WARNINGS: n`. */
 export class TaskFailed extends Schema.TaggedError<TaskFailed>()("TaskFailed", {
   upid: Schema.String,
@@ -108,6 +122,7 @@ export type ProxmoxError =
   | PveTimeout
   | PveTransportError
   | PveDecodeError
+  | PveResponseTooLarge
   | TaskFailed
   | TaskTimeout
   | PolicyDenied
@@ -124,6 +139,7 @@ export const ProxmoxError = Schema.Union(
   PveTimeout,
   PveTransportError,
   PveDecodeError,
+  PveResponseTooLarge,
   TaskFailed,
   TaskTimeout,
   PolicyDenied,
