@@ -41,6 +41,7 @@ import { currentTool, requestFingerprint, WriteGate, type WriteGateMode } from "
 import { ConfirmationRequired, PolicyDenied, ProxmoxError } from "../proxmox/errors.js"
 import type { PveRequest } from "../proxmox/ProxmoxClient.js"
 import { TaskProgress } from "../proxmox/Tasks.js"
+import { boundIssues, type Issue } from "./boundedIssues.js"
 import { presentError } from "./errorMessages.js"
 import type { AnyTool, ToolRequirements } from "./Tool.js"
 
@@ -103,9 +104,17 @@ export const toStandardSchema = <A, I>(
     onExcessProperty: side === "input" ? "error" : "ignore"
   })
   const json = toJsonSchema(validated)
+  const validate = standard["~standard"].validate
+  const bounded = <R extends { readonly issues?: ReadonlyArray<Issue> | undefined }>(result: R, value: unknown): R =>
+    result.issues === undefined ? result : { ...result, issues: boundIssues(result.issues, value) }
   return {
     "~standard": {
       ...standard["~standard"],
+      // the error text quotes each bad value once and short, whatever its size
+      validate: (value: unknown) => {
+        const result = validate(value)
+        return result instanceof Promise ? result.then((r) => bounded(r, value)) : bounded(result, value)
+      },
       jsonSchema: { input: () => json, output: () => json }
     }
   } as StandardSchemaWithJSON<I, A>

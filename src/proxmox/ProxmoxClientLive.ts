@@ -7,6 +7,7 @@ import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { PveConfig } from "../config/PveConfig.js"
+import { clip, EXCERPT_CHARACTERS } from "../excerpt.js"
 import { makeAuthenticator, type Transport } from "./Auth.js"
 import {
   type ProxmoxError,
@@ -41,6 +42,11 @@ const SuccessBody = Schema.Struct({ data: Schema.Unknown, total: Schema.optional
 const permissionPattern = /^Permission check failed \(([^,]+), (.+)\)$/
 const notFoundPattern =
   /does not exist|no such (vm|task|volume|storage|node|snapshot|pool|user|token|interface|file)|not found|hostname lookup '[^']*' failed/i
+
+// PVE's own messages can be long (a failed command's output); what it says per parameter quotes the value.
+const PVE_MESSAGE_CHARACTERS = 2000
+const PARAM_ERROR_CHARACTERS = 200
+const MAX_PARAM_ERRORS = 20
 
 const defaultMessages: Record<number, string> = {
   401: "authentication failed: PVE rejected the API token or ticket",
@@ -77,8 +83,10 @@ export const interpretResponse = (
   }
   const parsed = Schema.decodeUnknownOption(ErrorBody)(json)
   const rawMessage = Option.flatMap(parsed, (b) => Option.fromNullable(b.message)).pipe(Option.getOrUndefined)
-  const message =
-    (rawMessage ?? "").trim() || defaultMessages[status] || `HTTP ${status} from ${label.method} ${label.path}`
+  const message = clip(
+    (rawMessage ?? "").trim() || defaultMessages[status] || `HTTP ${status} from ${label.method} ${label.path}`,
+    PVE_MESSAGE_CHARACTERS
+  )
   const errors = Option.flatMap(parsed, (b) => Option.fromNullable(b.errors)).pipe(Option.getOrUndefined)
 
   if (status === 401) return Effect.fail(new PveAuthError({ message }))
@@ -93,8 +101,13 @@ export const interpretResponse = (
     )
   }
   if (status === 400) {
+    // PVE quotes the refused value in its message ("value 'xxx' does not have a value in the enumeration …")
     const perParam: Record<string, string> = {}
-    for (const [k, v] of Object.entries(errors ?? {})) perParam[k] = String(v).trim()
+    const refused = Object.entries(errors ?? {})
+    for (const [k, v] of refused.slice(0, MAX_PARAM_ERRORS)) {
+      perParam[clip(k, EXCERPT_CHARACTERS)] = clip(String(v).trim(), PARAM_ERROR_CHARACTERS)
+    }
+    if (refused.length > MAX_PARAM_ERRORS) perParam["…"] = `and ${refused.length - MAX_PARAM_ERRORS} more parameters`
     const detail = Object.entries(perParam)
       .map(([k, v]) => `${k}: ${v}`)
       .join("; ")

@@ -1,4 +1,5 @@
 import * as Effect from "effect/Effect"
+import { clip, excerpt } from "../excerpt.js"
 import { isSecretName } from "../policy/Secrets.js"
 import {
   type ApiSchema,
@@ -15,6 +16,8 @@ import { type HttpMethod, type Params, ProxmoxClient, type PveRequest, type PveR
 export const API_PATH_MAX_LENGTH = 1024
 const SEGMENT_MAX_LENGTH = 256
 const PARAM_VALUE_MAX_LENGTH = 64 * 1024
+const PROBLEM_CHARACTERS = 200
+const MAX_LISTED_PROBLEMS = 10
 
 /** The characters a concrete API path may hold; everything else (and every %-escape) is refused. */
 const pathCharacters = /^[A-Za-z0-9._~:@!+,=/-]*$/
@@ -102,16 +105,16 @@ const matchVolumeTail = (schema: ApiSchema, method: string, segments: ReadonlyAr
 
 const formatProblem = (name: string, value: string, endpoint: EndpointDef): string | undefined => {
   const own = (segmentFormats as Record<string, SegmentFormat | undefined>)[name]
-  if (own !== undefined && !own.check(value)) return `${name} ${JSON.stringify(value)} is not ${own.describe}`
+  if (own !== undefined && !own.check(value)) return `${name} ${excerpt(value)} is not ${own.describe}`
   const schema = endpoint.parameters.properties?.[name]
   if (schema !== undefined) {
     const errors: ValidationErrors = {}
     checkProp(value, schema, name, errors)
     const message = errors[name]
-    if (message !== undefined) return `${name} ${JSON.stringify(value)}: ${message.trim()}`
+    if (message !== undefined) return `${name} ${excerpt(value)}: ${clip(message.trim(), PROBLEM_CHARACTERS)}`
   }
   if (name === "volume" && value.split("/").some((step) => step === "." || step === ".." || step === "")) {
-    return `volume ${JSON.stringify(value)} has an empty, . or .. step`
+    return `volume ${excerpt(value)} has an empty, . or .. step`
   }
   return undefined
 }
@@ -170,7 +173,7 @@ export const checkApiParams = (matched: MatchedPath, params: Params): Effect.Eff
       if (!paramName.test(key))
         return yield* new InvalidInput({
           field: "params",
-          message: `${JSON.stringify(key.slice(0, 80))} is not a parameter name`
+          message: `${excerpt(key)} is not a parameter name`
         })
       if (Object.hasOwn(matched.path.params, key)) {
         return yield* new InvalidInput({
@@ -188,11 +191,14 @@ export const checkApiParams = (matched: MatchedPath, params: Params): Effect.Eff
     const errors = validateParameters(matched.endpoint, { ...params, ...matched.path.params })
     const entries = Object.entries(errors)
     if (entries.length > 0) {
+      // PVE's messages quote the value ("got '…'"); each is cut short, and a list of 256 bad items is not all listed
+      const listed = entries
+        .slice(0, MAX_LISTED_PROBLEMS)
+        .map(([k, v]) => `${k}: ${isSecretName(k) ? "invalid value (not shown)" : clip(v.trim(), PROBLEM_CHARACTERS)}`)
+      if (entries.length > MAX_LISTED_PROBLEMS) listed.push(`and ${entries.length - MAX_LISTED_PROBLEMS} more`)
       return yield* new InvalidInput({
         field: "params",
-        message: `${matched.endpoint.method} ${matched.endpoint.path}: ${entries
-          .map(([k, v]) => `${k}: ${isSecretName(k) ? "invalid value (not shown)" : v.trim()}`)
-          .join("; ")}`
+        message: `${matched.endpoint.method} ${matched.endpoint.path}: ${listed.join("; ")}`
       })
     }
   })

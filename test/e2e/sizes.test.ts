@@ -108,6 +108,25 @@ describe.each(GENERATIONS)("stdio messages over the limit with the %s client", (
     const version = await conn.callTool("pve_version", {})
     expect(version.isError, textOf(version)).toBeFalsy()
   })
+
+  it("a 100 KB bad argument gives an error that quotes at most a short excerpt of it, once", async () => {
+    const bad = "B".repeat(100_000)
+    const excerpt = /B{80}"?… \(100000 characters\)/g
+    for (const [tool, args, excerpts] of [
+      ["pve_api_get", { path: "/version", params: { x: bad } }, 1],
+      ["pve_api_get", { path: "/version", params: { [bad]: "1" } }, 1],
+      ["pve_api_get", { path: bad }, 1],
+      // the node field's own message names the format without quoting the value
+      ["pve_node_status", { node: bad }, 0]
+    ] as const) {
+      const result = await conn.callTool(tool, args)
+      expect(result.isError).toBe(true)
+      const text = JSON.stringify(result)
+      expect(text.length, text.slice(0, 300)).toBeLessThan(1_000)
+      expect(text.match(/B{81}/), text.slice(0, 300)).toBeNull()
+      expect(textOf(result).match(excerpt) ?? [], textOf(result)).toHaveLength(excerpts)
+    }
+  })
 })
 
 describe.each(GENERATIONS)("a Proxmox answer over PVE_MAX_RESPONSE_BYTES with the %s client", (generation) => {
