@@ -158,7 +158,7 @@ export const tooLargeError = (
   id,
   error: {
     code: ProtocolErrorCode.InvalidRequest,
-    message: `Request too large: ${message.bytes} bytes, over this server's limit of ${limitBytes} bytes per message; it was discarded unread`,
+    message: `Request too large: ${message.bytes} bytes, over this server's limit of ${limitBytes} bytes per message; it was discarded without being processed`,
     data: { bytes: message.bytes, limitBytes }
   }
 })
