@@ -15,8 +15,8 @@ export interface RequestFault {
   readonly times?: number
 }
 
-interface ActiveFault {
-  readonly fault: RequestFault
+interface ActiveFault<F extends RequestFault> {
+  readonly fault: F
   readonly matches: (path: string) => boolean
   remaining: number
 }
@@ -46,10 +46,11 @@ export const defaultReason = (status: number): string =>
     596: "Connection timed out"
   })[status] ?? "Error"
 
-export const makeRequestFaults = () => {
-  const active: Array<ActiveFault> = []
+/** Faults matched by method and path; `F` lets a server-level fault (sim/server.ts) carry its own fields. */
+export const makeRequestFaults = <F extends RequestFault = RequestFault>() => {
+  const active: Array<ActiveFault<F>> = []
   return {
-    add: (fault: RequestFault): void => {
+    add: (fault: F): void => {
       const pattern = typeof fault.path === "string" ? globToRegExp(fault.path) : fault.path
       active.push({
         fault,
@@ -61,7 +62,7 @@ export const makeRequestFaults = () => {
       })
     },
     /** The first fault matching the request, consuming one of its `times`. */
-    take: (method: string, path: string): RequestFault | undefined => {
+    take: (method: string, path: string): F | undefined => {
       const index = active.findIndex(
         (entry) =>
           entry.remaining > 0 &&

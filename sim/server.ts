@@ -15,6 +15,7 @@ import { isIP } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { parseArgs } from "node:util"
+import { makeRequestFaults, type RequestFault } from "./faults.js"
 import { makeSimulator, SIM_TOKEN_ID, SIM_TOKEN_SECRET, type Simulator, type SimulatorOptions } from "./Simulator.js"
 
 export interface SimServerOptions {
@@ -26,8 +27,30 @@ export interface SimServerOptions {
   readonly simulator?: SimulatorOptions
 }
 
+/** An answer of `bytes` bytes, streamed as fast as the client reads it: a huge or (practically) endless body. */
+export interface HugeBodyFault extends Pick<RequestFault, "method" | "path" | "times"> {
+  readonly bytes: number
+  /** send Content-Length (otherwise the body is chunked, its size unannounced) */
+  readonly declareLength?: boolean
+}
+
+/** What the server wrote of one huge body before the client stopped reading or it was complete. */
+export interface StreamedBody {
+  readonly path: string
+  bytesSent: number
+  complete: boolean
+}
+
 export interface RunningSimServer {
   readonly sim: Simulator
+  /** Huge bodies are an HTTP matter, so they are served here rather than by the simulated API. */
+  readonly hugeBodies: {
+    add(fault: HugeBodyFault): void
+    /** every huge body served so far, settled once its connection closed or it was complete */
+    readonly served: ReadonlyArray<Promise<StreamedBody>>
+  }
+  /** connections accepted so far */
+  readonly connections: () => number
   readonly url: string
   readonly port: number
   /** The certificate to trust (PROXMOX_CA_FILE), with --tls. */
@@ -89,6 +112,37 @@ const headerRecord = (request: http.IncomingMessage): Record<string, string> => 
   return headers
 }
 
+const HUGE_BODY_CHUNK = Buffer.alloc(64 * 1024, "x")
+
+/** Writes `{"data":"xxx…` up to `bytes`, chunk by chunk, waiting for the client to read; stops when it goes away. */
+const streamHugeBody = (response: http.ServerResponse, path: string, fault: HugeBodyFault): Promise<StreamedBody> =>
+  new Promise((resolve) => {
+    const streamed: StreamedBody = { path, bytesSent: 0, complete: false }
+    const head = Buffer.from('{"data":"')
+    response.writeHead(200, "OK", {
+      "content-type": "application/json;charset=UTF-8",
+      ...(fault.declareLength ? { "content-length": fault.bytes } : {})
+    })
+    let closed = false
+    response.on("close", () => {
+      closed = true
+      resolve(streamed)
+    })
+    const writeMore = () => {
+      while (!closed && streamed.bytesSent < fault.bytes) {
+        const first = streamed.bytesSent === 0 ? head : HUGE_BODY_CHUNK
+        const chunk = first.subarray(0, Math.min(first.length, fault.bytes - streamed.bytesSent))
+        streamed.bytesSent += chunk.length
+        if (!response.write(chunk)) return void response.once("drain", writeMore)
+      }
+      if (!closed) {
+        streamed.complete = true
+        response.end()
+      }
+    }
+    writeMore()
+  })
+
 export const startSimServer = async (options: SimServerOptions = {}): Promise<RunningSimServer> => {
   const host = options.host ?? "127.0.0.1"
   if (!isLoopback(host) && !options.allowRemote) {
@@ -97,10 +151,19 @@ export const startSimServer = async (options: SimServerOptions = {}): Promise<Ru
   const sim = makeSimulator(options.simulator)
   const certificate = options.tls ? selfSignedCertificate() : undefined
   const sockets = new Set<import("node:net").Socket>()
+  let connections = 0
+  const hugeBodyFaults = makeRequestFaults<HugeBodyFault>()
+  const served: Array<Promise<StreamedBody>> = []
 
   const listener: http.RequestListener = (request, response) => {
     void (async () => {
       const body = await readBody(request)
+      const path = new URL(request.url ?? "/", "http://sim").pathname.replace(/^\/api2\/json/, "")
+      const huge = hugeBodyFaults.take(request.method ?? "GET", path)
+      if (huge !== undefined) {
+        served.push(streamHugeBody(response, path, huge))
+        return
+      }
       let aborted = false
       response.on("close", () => {
         aborted = !response.writableFinished
@@ -135,6 +198,7 @@ export const startSimServer = async (options: SimServerOptions = {}): Promise<Ru
     ? https.createServer({ key: certificate.key, cert: certificate.cert }, listener)
     : http.createServer(listener)
   server.on("connection", (socket) => {
+    connections++
     sockets.add(socket)
     socket.on("close", () => sockets.delete(socket))
   })
@@ -154,6 +218,8 @@ export const startSimServer = async (options: SimServerOptions = {}): Promise<Ru
   ].join(" ")
   return {
     sim,
+    hugeBodies: { add: hugeBodyFaults.add, served },
+    connections: () => connections,
     url,
     port,
     caFile: certificate?.certFile,

@@ -1,11 +1,12 @@
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { serveStdio } from "@modelcontextprotocol/server/stdio"
+import { StdioServerTransport, serveStdio } from "@modelcontextprotocol/server/stdio"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as LogLevel from "effect/LogLevel"
 import { loadPveConfig, loadPveSettings, PveConfig } from "./config/PveConfig.js"
 import { stderrLogger } from "./logging.js"
 import { makeMcpServer } from "./mcp/Adapter.js"
+import { limitMessageSize, STDIO_MESSAGE_LIMIT_BYTES, tooLargeError } from "./mcp/stdioLimit.js"
 import { loadBoth } from "./policy/index.js"
 import { scrubbingLogger } from "./policy/Secrets.js"
 import { ProxmoxLive } from "./proxmox/layers.js"
@@ -55,6 +56,19 @@ const serve = Effect.gen(function* () {
       scrubbingLogger(config.logLevel, policies.scrub)
     )
   )
+  // A message over the limit is dropped as it streams in and answered with an error; the session goes on. The SDK's
+  // own buffer limit (just above ours, never reached) would close the transport instead.
+  const messages = process.stdin.pipe(
+    limitMessageSize(STDIO_MESSAGE_LIMIT_BYTES, (dropped) => {
+      process.stderr.write(
+        `proxmox-mcp: discarded a ${dropped.bytes}-byte message, over the limit of ${STDIO_MESSAGE_LIMIT_BYTES} bytes\n`
+      )
+      if (dropped.requestId !== undefined) {
+        wire.send(tooLargeError(dropped.requestId, dropped, STDIO_MESSAGE_LIMIT_BYTES)).catch(() => {})
+      }
+    })
+  )
+  const wire = new StdioServerTransport(messages, process.stdout, { maxBufferSize: STDIO_MESSAGE_LIMIT_BYTES + 1 })
   // scoped: the transport is closed however the process ends (stdin closed, SIGINT/SIGTERM interrupting runMain)
   yield* Effect.acquireRelease(
     Effect.sync(() =>
@@ -67,20 +81,34 @@ const serve = Effect.gen(function* () {
             policies.safety
           ),
         {
+          transport: wire,
           onerror: (error) => process.stderr.write(`proxmox-mcp: transport error: ${policies.scrub(error.message)}\n`)
         }
       )
     ),
-    (server) => Effect.promise(() => server.close())
+    (server) =>
+      Effect.promise(() => server.close()).pipe(
+        // nothing may keep the process alive once the connection is over, not even a stdin the client left open
+        Effect.ensuring(Effect.sync(() => process.stdin.destroy()))
+      )
   )
   yield* Effect.logInfo(
     `serving ${policies.tools.length} tools over stdio${simulator ? " on the simulator" : ""}${policy.readOnly ? ", read-only (PVE_READONLY=false enables write tools)" : ""}`
   )
-  // The client owns our lifetime: when it closes stdin, we leave.
+  // The client owns our lifetime: when it closes stdin, we leave; so we do when the transport gives up (stdout failed).
   yield* Effect.async<void>((resume) => {
-    const done = () => resume(Effect.void)
+    let over = false
+    const done = () => {
+      if (!over) resume(Effect.void)
+      over = true
+    }
     process.stdin.once("end", done)
     process.stdin.once("close", done)
+    const closeConnection = wire.onclose
+    wire.onclose = () => {
+      closeConnection?.()
+      done()
+    }
   })
 }).pipe(Effect.scoped)
 

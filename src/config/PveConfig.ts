@@ -26,6 +26,8 @@ export interface PveConfigShape {
   readonly tls: PveTlsConfig
   readonly requestTimeoutMs: number
   readonly taskTimeoutMs: number
+  /** The largest Proxmox answer read; a longer body is refused while it streams in (PVE_MAX_RESPONSE_BYTES). */
+  readonly maxResponseBytes: number
   /** A ticket is renewed once it is this old (PVE tickets live 2 h). */
   readonly ticketRenewAfterMs: number
   readonly logLevel: LogLevel.LogLevel
@@ -36,6 +38,13 @@ export class PveConfig extends Context.Tag("proxmox-mcp/PveConfig")<PveConfig, P
 }
 
 export const TICKET_LIFETIME_MS = 2 * 60 * 60 * 1000
+
+/**
+ * 16 MiB: the largest real answers are a few MiB. /cluster/resources is about 300 bytes per guest in recorded PVE
+ * answers (400 with tags, pool and HA state), so 10,000 guests come to about 4 MB; a task log read whole
+ * (`limit=0`) is about 100 bytes per line, so a day of per-second progress lines (86,400) comes to about 9 MB.
+ */
+export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 
 /** One thing wrong with the environment, and how to fix it. */
 export interface ConfigProblem {
@@ -101,6 +110,22 @@ const readMs = (name: string, fallback: number, problems: ConfigProblem[]) =>
         variable: name,
         problem: `"${raw}" is not a positive number of milliseconds`,
         fix: `set ${name} to a whole number of milliseconds, e.g. ${fallback}`
+      })
+      return fallback
+    }
+    return n
+  })
+
+const readBytes = (name: string, fallback: number, problems: ConfigProblem[]) =>
+  Effect.map(optionalString(name), (raw) => {
+    if (raw === undefined) return fallback
+    const n = Number(raw)
+    // below 64 KiB not even a small cluster's /cluster/resources fits
+    if (!Number.isSafeInteger(n) || n < 64 * 1024) {
+      problems.push({
+        variable: name,
+        problem: `"${raw}" is not a number of bytes of at least 65536`,
+        fix: `set ${name} to a whole number of bytes, e.g. ${fallback} (${fallback / 1024 / 1024} MiB)`
       })
       return fallback
     }
@@ -275,13 +300,14 @@ export const loadPveConfig: Effect.Effect<PveConfigShape, ConfigInvalid> = Effec
   }
 })
 
-/** The settings that apply to any cluster, the simulator too: timeouts and log level. */
-export type PveSettings = Pick<PveConfigShape, "requestTimeoutMs" | "taskTimeoutMs" | "logLevel">
+/** The settings that apply to any cluster, the simulator too: timeouts, the response limit and log level. */
+export type PveSettings = Pick<PveConfigShape, "requestTimeoutMs" | "taskTimeoutMs" | "maxResponseBytes" | "logLevel">
 
 const readSettings = (problems: ConfigProblem[]): Effect.Effect<PveSettings> =>
   Effect.gen(function* () {
     const requestTimeoutMs = yield* readMs("PROXMOX_REQUEST_TIMEOUT_MS", 30_000, problems)
     const taskTimeoutMs = yield* readMs("PVE_TASK_TIMEOUT_MS", 600_000, problems)
+    const maxResponseBytes = yield* readBytes("PVE_MAX_RESPONSE_BYTES", DEFAULT_MAX_RESPONSE_BYTES, problems)
     const rawLevel = yield* optionalString("LOG_LEVEL")
     const logLevel = rawLevel === undefined ? LogLevel.Info : logLevels[rawLevel.trim().toLowerCase()]
     if (logLevel === undefined) {
@@ -291,7 +317,7 @@ const readSettings = (problems: ConfigProblem[]): Effect.Effect<PveSettings> =>
         fix: "use one of: debug, info, warn, error, none"
       })
     }
-    return { requestTimeoutMs, taskTimeoutMs, logLevel: logLevel ?? LogLevel.Info }
+    return { requestTimeoutMs, taskTimeoutMs, maxResponseBytes, logLevel: logLevel ?? LogLevel.Info }
   })
 
 /** Only the settings (`proxmox-mcp --simulator` has no cluster address or credentials to read). */

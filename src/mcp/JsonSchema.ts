@@ -3,6 +3,7 @@ import * as JSONSchema from "effect/JSONSchema"
 import * as Schema from "effect/Schema"
 import { DryRunResult } from "../policy/Confirmation.js"
 import type { AnyTool } from "../proxmox/Tool.js"
+import { boundIssues, type Issue } from "./boundedIssues.js"
 
 /** Effect Schemas as the JSON Schema and Standard Schema that MCP clients and the SDK take. */
 
@@ -65,9 +66,17 @@ export const toStandardSchema = <A, I>(
     onExcessProperty: side === "input" ? "error" : "ignore"
   })
   const json = toJsonSchema(validated)
+  const validate = standard["~standard"].validate
+  const bounded = <R extends { readonly issues?: ReadonlyArray<Issue> | undefined }>(result: R, value: unknown): R =>
+    result.issues === undefined ? result : { ...result, issues: boundIssues(result.issues, value) }
   return {
     "~standard": {
       ...standard["~standard"],
+      // the error text quotes each bad value once and short, whatever its size
+      validate: (value: unknown) => {
+        const result = validate(value)
+        return result instanceof Promise ? result.then((r) => bounded(r, value)) : bounded(result, value)
+      },
       jsonSchema: { input: () => json, output: () => json }
     }
   } as StandardSchemaWithJSON<I, A>

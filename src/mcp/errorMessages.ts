@@ -113,6 +113,11 @@ export const presentError = (e: ProxmoxError, auth: PveAuthConfig | undefined): 
         text: `Proxmox answered in a shape this server does not understand: ${e.message}.`,
         hint: "Please report this with your PVE version (pve_version)."
       }
+    case "PveResponseTooLarge":
+      return {
+        text: `${e.message}; the rest was not read.`,
+        hint: "Ask for less (a type or node filter, limit and start on logs and task lists); the person running the server can raise PVE_MAX_RESPONSE_BYTES."
+      }
     case "TaskFailed":
       return {
         text: `Task failed with exit status "${e.exitStatus}" (${e.upid}).${e.logTail.length > 0 ? `\nLast log lines:\n${e.logTail.join("\n")}` : ""}`,

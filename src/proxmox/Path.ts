@@ -1,5 +1,6 @@
 import * as Effect from "effect/Effect"
 import { InvalidInput } from "./errors.js"
+import { excerpt } from "./excerpt.js"
 import { parseUpid } from "./Upid.js"
 
 /**
@@ -138,10 +139,8 @@ export const validateSegment = (name: string, value: unknown): Effect.Effect<str
   }
   const text = typeof value === "number" && Number.isInteger(value) ? String(value) : value
   if (typeof text !== "string" || !format.check(text)) {
-    const shown =
-      typeof value === "string" ? JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value) : String(value)
     return Effect.fail(
-      new InvalidInput({ field: name, message: `${name} ${shown} is not valid: expected ${format.describe}` })
+      new InvalidInput({ field: name, message: `${name} ${excerpt(value)} is not valid: expected ${format.describe}` })
     )
   }
   return Effect.succeed(text)

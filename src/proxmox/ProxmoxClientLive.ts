@@ -1,10 +1,11 @@
-import { HttpClient, HttpClientRequest } from "@effect/platform"
+import { HttpClient, type HttpClientError, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
 import { PveConfig } from "../config/PveConfig.js"
 import { makeAuthenticator, type Transport } from "./Auth.js"
 import {
@@ -14,11 +15,13 @@ import {
   PveNotFound,
   PveParamError,
   PvePermissionError,
+  PveResponseTooLarge,
   PveServerError,
   PveTimeout,
   PveTransportError,
   PveUpstreamError
 } from "./errors.js"
+import { clip, EXCERPT_CHARACTERS } from "./excerpt.js"
 import {
   encodeParams,
   ProxmoxClient,
@@ -39,6 +42,11 @@ const SuccessBody = Schema.Struct({ data: Schema.Unknown, total: Schema.optional
 const permissionPattern = /^Permission check failed \(([^,]+), (.+)\)$/
 const notFoundPattern =
   /does not exist|no such (vm|task|volume|storage|node|snapshot|pool|user|token|interface|file)|not found|hostname lookup '[^']*' failed/i
+
+// PVE's own messages can be long (a failed command's output); what it says per parameter quotes the value.
+const PVE_MESSAGE_CHARACTERS = 2000
+const PARAM_ERROR_CHARACTERS = 200
+const MAX_PARAM_ERRORS = 20
 
 const defaultMessages: Record<number, string> = {
   401: "authentication failed: PVE rejected the API token or ticket",
@@ -75,8 +83,10 @@ export const interpretResponse = (
   }
   const parsed = Schema.decodeUnknownOption(ErrorBody)(json)
   const rawMessage = Option.flatMap(parsed, (b) => Option.fromNullable(b.message)).pipe(Option.getOrUndefined)
-  const message =
-    (rawMessage ?? "").trim() || defaultMessages[status] || `HTTP ${status} from ${label.method} ${label.path}`
+  const message = clip(
+    (rawMessage ?? "").trim() || defaultMessages[status] || `HTTP ${status} from ${label.method} ${label.path}`,
+    PVE_MESSAGE_CHARACTERS
+  )
   const errors = Option.flatMap(parsed, (b) => Option.fromNullable(b.errors)).pipe(Option.getOrUndefined)
 
   if (status === 401) return Effect.fail(new PveAuthError({ message }))
@@ -91,8 +101,13 @@ export const interpretResponse = (
     )
   }
   if (status === 400) {
+    // PVE quotes the refused value in its message ("value 'xxx' does not have a value in the enumeration …")
     const perParam: Record<string, string> = {}
-    for (const [k, v] of Object.entries(errors ?? {})) perParam[k] = String(v).trim()
+    const refused = Object.entries(errors ?? {})
+    for (const [k, v] of refused.slice(0, MAX_PARAM_ERRORS)) {
+      perParam[clip(k, EXCERPT_CHARACTERS)] = clip(String(v).trim(), PARAM_ERROR_CHARACTERS)
+    }
+    if (refused.length > MAX_PARAM_ERRORS) perParam["…"] = `and ${refused.length - MAX_PARAM_ERRORS} more parameters`
     const detail = Object.entries(perParam)
       .map(([k, v]) => `${k}: ${v}`)
       .join("; ")
@@ -150,15 +165,54 @@ export const transportCause = (
   return { text: text === undefined ? `connection failed (${code})` : `${text} (${code})`, kind: "network" }
 }
 
+/**
+ * The body as text, at most `limitBytes` of it: a larger Content-Length is refused before anything is read, and
+ * bytes are counted as they arrive so that an endless or unannounced body is cut off at the limit, never held whole.
+ */
+export const readBoundedBody = (
+  response: HttpClientResponse.HttpClientResponse,
+  limitBytes: number,
+  label: { readonly method: string; readonly path: string }
+): Effect.Effect<string, PveResponseTooLarge | HttpClientError.ResponseError> => {
+  const tooLarge = (declaredBytes?: number) =>
+    new PveResponseTooLarge({ method: label.method, path: label.path, limitBytes, declaredBytes })
+  const declared = Number(response.headers["content-length"] ?? Number.NaN)
+  if (Number.isSafeInteger(declared) && declared > limitBytes) return Effect.fail(tooLarge(declared))
+  const chunks: Array<Uint8Array> = []
+  let bytes = 0
+  return response.stream.pipe(
+    Stream.runForEach((chunk) => {
+      bytes += chunk.length
+      if (bytes > limitBytes) return Effect.fail(tooLarge())
+      chunks.push(chunk)
+      return Effect.void
+    }),
+    Effect.map(() => Buffer.concat(chunks, bytes).toString("utf8")),
+    // a bodiless answer (a bare 401, a 204) has no stream to read
+    Effect.catchIf(
+      (e) => e._tag === "ResponseError" && e.reason === "EmptyBody",
+      () => Effect.succeed("")
+    )
+  )
+}
+
 export const makeProxmoxClient = Effect.gen(function* () {
   const config = yield* PveConfig
-  const http = yield* HttpClient.HttpClient
+  // Each request lives in its own scope: closing it (after the body, or on a refusal) aborts what is still open.
+  const http = HttpClient.withScope(yield* HttpClient.HttpClient)
   const timeout = Duration.millis(config.requestTimeoutMs)
 
   const transport: Transport = (request, label) =>
     http.execute(request).pipe(
-      Effect.flatMap((response) => Effect.map(response.text, (body) => [response.status, body] as const)),
+      Effect.flatMap((response) =>
+        Effect.map(
+          readBoundedBody(response, config.maxResponseBytes, label),
+          (body) => [response.status, body] as const
+        )
+      ),
+      Effect.scoped,
       Effect.mapError((e) => {
+        if (e._tag === "PveResponseTooLarge") return e
         const cause = transportCause(e.cause)
         return new PveTransportError({
           message: `${label.method} ${label.path}: ${cause?.text ?? (e.reason === "Transport" ? "connection failed" : e.reason)}`,

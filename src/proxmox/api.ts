@@ -8,6 +8,7 @@ import {
   validateParameters
 } from "./ApiSchema.js"
 import { InvalidInput, PolicyDenied, type ProxmoxError } from "./errors.js"
+import { clip, excerpt } from "./excerpt.js"
 import { fillTemplate, type PvePath, type SegmentFormat, segmentFormats, segmentValueProblem } from "./Path.js"
 import { type HttpMethod, type Params, ProxmoxClient, type PveRequest, type PveResponse } from "./ProxmoxClient.js"
 import { isSecretName } from "./SecretNames.js"
@@ -15,6 +16,8 @@ import { isSecretName } from "./SecretNames.js"
 export const API_PATH_MAX_LENGTH = 1024
 const SEGMENT_MAX_LENGTH = 256
 const PARAM_VALUE_MAX_LENGTH = 64 * 1024
+const PROBLEM_CHARACTERS = 200
+const MAX_LISTED_PROBLEMS = 10
 
 /** The characters a concrete API path may hold; everything else (and every %-escape) is refused. */
 const pathCharacters = /^[A-Za-z0-9._~:@!+,=/-]*$/
@@ -106,16 +109,16 @@ const matchVolumeTail = (schema: ApiSchema, method: string, segments: ReadonlyAr
 
 const formatProblem = (name: string, value: string, endpoint: EndpointDef): string | undefined => {
   const own = (segmentFormats as Record<string, SegmentFormat | undefined>)[name]
-  if (own !== undefined && !own.check(value)) return `${name} ${JSON.stringify(value)} is not ${own.describe}`
+  if (own !== undefined && !own.check(value)) return `${name} ${excerpt(value)} is not ${own.describe}`
   const schema = endpoint.parameters.properties?.[name]
   if (schema !== undefined) {
     const errors: ValidationErrors = {}
     checkProp(value, schema, name, errors)
     const message = errors[name]
-    if (message !== undefined) return `${name} ${JSON.stringify(value)}: ${message.trim()}`
+    if (message !== undefined) return `${name} ${excerpt(value)}: ${clip(message.trim(), PROBLEM_CHARACTERS)}`
   }
   const generic = segmentValueProblem(name, value)
-  return generic === undefined ? undefined : `${name} ${JSON.stringify(value)}: ${generic}`
+  return generic === undefined ? undefined : `${name} ${excerpt(value)}: ${generic}`
 }
 
 /** Matches a caller-given path against the real API schema and validates its values with their formats. */
@@ -172,7 +175,7 @@ export const checkApiParams = (matched: MatchedPath, params: Params): Effect.Eff
       if (!paramName.test(key))
         return yield* new InvalidInput({
           field: "params",
-          message: `${JSON.stringify(key.slice(0, 80))} is not a parameter name`
+          message: `${excerpt(key)} is not a parameter name`
         })
       if (Object.hasOwn(matched.path.params, key)) {
         return yield* new InvalidInput({
@@ -190,11 +193,14 @@ export const checkApiParams = (matched: MatchedPath, params: Params): Effect.Eff
     const errors = validateParameters(matched.endpoint, { ...params, ...matched.path.params })
     const entries = Object.entries(errors)
     if (entries.length > 0) {
+      // PVE's messages quote the value ("got '…'"); each is cut short, and a list of 256 bad items is not all listed
+      const listed = entries
+        .slice(0, MAX_LISTED_PROBLEMS)
+        .map(([k, v]) => `${k}: ${isSecretName(k) ? "invalid value (not shown)" : clip(v.trim(), PROBLEM_CHARACTERS)}`)
+      if (entries.length > MAX_LISTED_PROBLEMS) listed.push(`and ${entries.length - MAX_LISTED_PROBLEMS} more`)
       return yield* new InvalidInput({
         field: "params",
-        message: `${matched.endpoint.method} ${matched.endpoint.path}: ${entries
-          .map(([k, v]) => `${k}: ${isSecretName(k) ? "invalid value (not shown)" : v.trim()}`)
-          .join("; ")}`
+        message: `${matched.endpoint.method} ${matched.endpoint.path}: ${listed.join("; ")}`
       })
     }
   })

@@ -59,6 +59,20 @@ export class PveDecodeError extends Schema.TaggedError<PveDecodeError>()("PveDec
   message: Schema.String
 }) {}
 
+/** PVE's answer was longer than PVE_MAX_RESPONSE_BYTES; it was not read further and the connection was closed. */
+export class PveResponseTooLarge extends Schema.TaggedError<PveResponseTooLarge>()("PveResponseTooLarge", {
+  method: Schema.String,
+  path: Schema.String,
+  limitBytes: Schema.Number,
+  /** the Content-Length PVE announced, when it did */
+  declaredBytes: Schema.optional(Schema.Number)
+}) {
+  override get message() {
+    const size = this.declaredBytes === undefined ? "more than" : `${this.declaredBytes} bytes, over`
+    return `${this.method} ${this.path} answered with ${size} the limit of ${this.limitBytes} bytes (PVE_MAX_RESPONSE_BYTES)`
+  }
+}
+
 /** A task stopped with an exit status other than `OK` or `WARNINGS: n`. */
 export class TaskFailed extends Schema.TaggedError<TaskFailed>()("TaskFailed", {
   upid: Schema.String,
@@ -143,6 +157,7 @@ export type ProxmoxError =
   | PveTimeout
   | PveTransportError
   | PveDecodeError
+  | PveResponseTooLarge
   | TaskFailed
   | TaskTimeout
   | PolicyDenied
@@ -161,6 +176,7 @@ export const ProxmoxError: Schema.Union<
     typeof PveTimeout,
     typeof PveTransportError,
     typeof PveDecodeError,
+    typeof PveResponseTooLarge,
     typeof TaskFailed,
     typeof TaskTimeout,
     typeof PolicyDenied,
@@ -178,6 +194,7 @@ export const ProxmoxError: Schema.Union<
   PveTimeout,
   PveTransportError,
   PveDecodeError,
+  PveResponseTooLarge,
   TaskFailed,
   TaskTimeout,
   PolicyDenied,

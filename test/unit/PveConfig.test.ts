@@ -53,6 +53,18 @@ describe("PveConfig", () => {
     expect(config.tls).toEqual({ verify: true, caFile: undefined })
     expect(config.requestTimeoutMs).toBe(30_000)
     expect(config.taskTimeoutMs).toBe(600_000)
+    expect(config.maxResponseBytes).toBe(16 * 1024 * 1024)
+  })
+
+  it("reads PVE_MAX_RESPONSE_BYTES as a whole number of bytes, at least 64 KiB", async () => {
+    expect((await load({ PROXMOX_HOST: "pve", ...token, PVE_MAX_RESPONSE_BYTES: "67108864" })).maxResponseBytes).toBe(
+      64 * 1024 * 1024
+    )
+    for (const bad of ["32M", "1024", "-1", "100000.5"]) {
+      const found = await problems({ PROXMOX_HOST: "pve", ...token, PVE_MAX_RESPONSE_BYTES: bad })
+      expect(found.map((p) => p.variable)).toEqual(["PVE_MAX_RESPONSE_BYTES"])
+      expect(found[0]!.fix).toContain("16777216 (16 MiB)")
+    }
   })
 
   it("refuses plain http unless PVE_ALLOW_INSECURE_HTTP is set", async () => {
