@@ -9,6 +9,7 @@ import { recommendedNodeFlags } from "./launchFlags.js"
 
 const root = join(import.meta.dirname, "..")
 const bin = join(root, "dist/proxmox-mcp.js")
+const floorBin = join(root, "scripts/benchFloorServer.mjs")
 const runs = Number(process.env.BENCH_RUNS ?? 10)
 
 const liveEnv = {
@@ -26,8 +27,8 @@ interface Session {
 }
 
 /** A bare JSON-RPC client over the child's stdio: no SDK on the measuring side, so it costs nothing. */
-const start = (nodeFlags: string[], args: string[], env: Record<string, string>): Session => {
-  const child = spawn(process.execPath, [...nodeFlags, bin, ...args], { env, stdio: ["pipe", "pipe", "ignore"] })
+const start = (nodeFlags: string[], args: string[], env: Record<string, string>, script = bin): Session => {
+  const child = spawn(process.execPath, [...nodeFlags, script, ...args], { env, stdio: ["pipe", "pipe", "ignore"] })
   let buffer = ""
   let nextId = 1
   const pending = new Map<number, (value: unknown) => void>()
@@ -75,11 +76,11 @@ const median = (values: number[]) => {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
 }
 
-const startupMs = async (nodeFlags: string[], args: string[], env: Record<string, string>) => {
+const startupMs = async (nodeFlags: string[], args: string[], env: Record<string, string>, script = bin) => {
   const times: number[] = []
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now()
-    const session = start(nodeFlags, args, env)
+    const session = start(nodeFlags, args, env, script)
     await initialize(session)
     await session.request("tools/list")
     times.push(performance.now() - t0)
@@ -120,6 +121,50 @@ const rssAfterCalls = async (nodeFlags: string[], calls: number) => {
   await session.close()
   await sim.close()
   return rss
+}
+
+const timedCalls = async (session: Session, calls: number, name: string, args: object) => {
+  const times: number[] = []
+  for (let i = 0; i < calls; i++) {
+    const t0 = performance.now()
+    await session.request("tools/call", { name, arguments: args })
+    times.push(performance.now() - t0)
+  }
+  return median(times)
+}
+
+/**
+ * One guest-status call, the commonest read, against the simulator over loopback HTTP; beside it the floor (a
+ * one-tool server on the same SDK answering a constant) and a direct GET of the same path (what Proxmox costs).
+ */
+const perCallMs = async (calls: number) => {
+  const sim = await startSimServer({ port: 0 })
+  const session = start(recommendedNodeFlags, [], {
+    PATH: process.env.PATH ?? "",
+    PROXMOX_HOST: sim.url,
+    PVE_ALLOW_INSECURE_HTTP: "true",
+    PROXMOX_TOKEN_ID: SIM_TOKEN_ID,
+    PROXMOX_TOKEN_SECRET: SIM_TOKEN_SECRET
+  })
+  await initialize(session)
+  await timedCalls(session, 20, "pve_guest_status", { vmid: 100, node: "pve1" })
+  const status = await timedCalls(session, calls, "pve_guest_status", { vmid: 100, node: "pve1" })
+  const byVmid = await timedCalls(session, calls, "pve_guest_status", { vmid: 100 })
+  await session.close()
+  const floor = start([], [], { PATH: process.env.PATH ?? "" }, floorBin)
+  await initialize(floor)
+  await timedCalls(floor, 20, "ping", {})
+  const floorMs = await timedCalls(floor, calls, "ping", {})
+  await floor.close()
+  const headers = { authorization: `PVEAPIToken=${SIM_TOKEN_ID}=${SIM_TOKEN_SECRET}` }
+  const get: number[] = []
+  for (let i = 0; i < calls; i++) {
+    const t0 = performance.now()
+    await (await fetch(`${sim.url}/api2/json/nodes/pve1/qemu/100/status/current`, { headers })).text()
+    get.push(performance.now() - t0)
+  }
+  await sim.close()
+  return { status, byVmid, floorMs, getMs: median(get) }
 }
 
 const bundle = () => {
@@ -165,6 +210,7 @@ const simStartMs = async () => {
 }
 
 const nodeMs = await baselineNodeMs()
+const floorStart = await startupMs([], [], { PATH: process.env.PATH ?? "" }, floorBin)
 const live = await startupMs(recommendedNodeFlags, [], liveEnv)
 const liveBare = await startupMs([], [], liveEnv)
 const simulated = await startupMs(recommendedNodeFlags, ["--simulator"], { PATH: process.env.PATH ?? "" })
@@ -177,6 +223,8 @@ for (let i = 0; i < rssRuns; i++) {
   rssBare.push(await rssAfterCalls([], 100))
 }
 const simMs = await simStartMs()
+const callRuns = Number(process.env.BENCH_CALLS ?? 200)
+const perCall = await perCallMs(callRuns)
 
 const launch = `node ${recommendedNodeFlags.join(" ")} dist/proxmox-mcp.js`
 console.log(`node itself (spawn of an empty script): median ${nodeMs.toFixed(0)} ms`)
@@ -184,6 +232,9 @@ console.log(
   `spawn -> tools/list answered, live config, ${launch}: median ${median(live).toFixed(0)} ms of ${runs} (target <= 200 ms; ${(median(live) / nodeMs).toFixed(1)}x bare node)`
 )
 console.log(`  the same without V8 flags: median ${median(liveBare).toFixed(0)} ms of ${runs}`)
+console.log(
+  `  floor, a one-tool server on the same SDK: median ${median(floorStart).toFixed(0)} ms (this server: ${(median(live) / median(floorStart)).toFixed(2)}x the floor)`
+)
 console.log(`spawn -> tools/list answered, --simulator: median ${median(simulated).toFixed(0)} ms of ${runs}`)
 console.log(
   `bundle: ${size.files} JS files, ${size.kib.toFixed(0)} KiB in all; the server's own chunk (main-*.js) ${size.mainKib.toFixed(0)} KiB`
@@ -195,3 +246,9 @@ console.log(
   `  the same without V8 flags (V8 grows its young generation to 16 MiB): median ${median(rssBare).toFixed(1)} MiB of ${rssRuns}`
 )
 console.log(`npm run sim: first stdout line after median ${simMs.toFixed(0)} ms of 5 (target < 1000 ms)`)
+console.log(
+  `one pve_guest_status call with node (simulator over HTTP), ${launch}: median ${perCall.status.toFixed(2)} ms of ${callRuns}; ${(perCall.status / perCall.floorMs).toFixed(1)}x the floor's tool call (${perCall.floorMs.toFixed(2)} ms), ${(perCall.status / perCall.getMs).toFixed(1)}x a direct GET of the same path (${perCall.getMs.toFixed(2)} ms)`
+)
+console.log(
+  `  the same by vmid alone (a /cluster/resources lookup first): median ${perCall.byVmid.toFixed(2)} ms (${(perCall.byVmid / perCall.floorMs).toFixed(1)}x the floor)`
+)
