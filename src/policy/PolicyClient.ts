@@ -96,7 +96,7 @@ export const makePolicyClient = (
           message: `${request.method} ${request.path.path} would change the cluster, and the server is read-only (PVE_READONLY=true)`
         })
       }
-      const violation = allowlistViolation(policy.allowlists, request, endpoint)
+      const violation = yield* allowlistViolation(policy.allowlists, request, endpoint, inner.execute)
       if (violation !== undefined) return yield* new PolicyDenied({ policy: "allowlist", message: violation })
     })
 
@@ -131,9 +131,10 @@ export const makePolicyClient = (
     checked(request).pipe(
       Effect.zipRight(inner.execute(request)),
       Effect.tap((response) => auditTaskEnd(request, response.data)),
-      Effect.map((response) => {
-        const data = filterAnswer(policy.allowlists, request.path.template, response.data)
-        return secretFree(data === response.data ? response : { ...response, data })
+      Effect.flatMap((response) => {
+        const answer = filterAnswer(policy.allowlists, request, response.data)
+        if (answer._tag === "Refused") return new PolicyDenied({ policy: "allowlist", message: answer.reason })
+        return Effect.succeed(secretFree(answer.data === response.data ? response : { ...response, data: answer.data }))
       })
     )
 
