@@ -275,8 +275,8 @@ const namedViolation = (
     if (params.pool !== undefined && Object.hasOwn(endpoint.parameters.properties ?? {}, "vmid")) {
       return "`pool` would act on guests that are not named, but PVE_VMID_ALLOWLIST is set: list the guests instead"
     }
-    // node-guests endpoints without a list are proven by a read instead
-    if (scope.scope !== "node-guests") {
+    // node-guests endpoints without a list, and objects by id, are proven by a read instead
+    if (scope.scope !== "node-guests" && scope.scope !== "by-id") {
       for (const [name, schema] of Object.entries(endpoint.parameters.properties ?? {})) {
         if (selectsGuests(name, schema) && params[name] === undefined && !Object.hasOwn(request.path.params, name)) {
           return `without \`${name}\` ${where} would act on every guest, but PVE_VMID_ALLOWLIST is set: list the guests in ${name}`
@@ -352,7 +352,12 @@ const byIdViolation = (allowlists: Allowlists, request: PveRequest, scope: Endpo
   Effect.gen(function* () {
     if (scope.readFirst === undefined)
       return `${request.method} ${request.path.template}: no read establishes its reach`
-    const path = yield* pvePath(scope.readFirst, request.path.params)
+    // the same values as the request's own path, which the door has already checked
+    const template = scope.readFirst
+    const filled = template.replace(/\{([\w-]+)\}/g, (_, name: string) =>
+      encodeURIComponent(request.path.params[name] ?? "")
+    )
+    const path = { template, params: request.path.params, path: filled }
     const object = yield* execute({ method: "GET", path })
     return objectReach(allowlists, object.data, path.path)
   })
