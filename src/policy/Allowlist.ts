@@ -358,8 +358,12 @@ const byIdViolation = (allowlists: Allowlists, request: PveRequest, scope: Endpo
       encodeURIComponent(request.path.params[name] ?? "")
     )
     const path = { template, params: request.path.params, path: filled }
-    const object = yield* execute({ method: "GET", path })
-    return objectReach(allowlists, object.data, path.path)
+    // an object that cannot be read cannot be proven inside the allowlists
+    const object = yield* Effect.either(execute({ method: "GET", path }))
+    if (object._tag === "Left") {
+      return `${request.method} ${request.path.path} changes ${path.path}, which could not be read to prove what it reaches: ${object.left.message}`
+    }
+    return objectReach(allowlists, object.right.data, path.path)
   })
 
 /**
