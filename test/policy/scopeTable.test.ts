@@ -3,6 +3,7 @@
  * rules and reviewed overrides give today, and every scope class and every reviewed override behaves as its
  * classification says, through the policy client against the simulator.
  */
+import { readFileSync } from "node:fs"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Either } from "effect"
 import { parseVmidRange } from "../../src/config/PolicyConfig.js"
@@ -53,6 +54,15 @@ describe("the endpoint scope table", () => {
 
   it("is what the rules and reviewed overrides give (regenerate: npx tsx scripts/gen-endpoint-scopes.ts)", () => {
     expect(endpointScopes).toEqual(endpointScopeRules(apiSchemaData.endpoints))
+  })
+
+  it("the README's security model gives the figures of the table", () => {
+    const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8")
+    const counts = new Map<string, number>()
+    for (const scope of Object.values(endpointScopes)) counts.set(scope.scope, (counts.get(scope.scope) ?? 0) + 1)
+    for (const [scope, count] of counts) expect(readme, scope).toContain(`| ${scope} | ${count}`)
+    const reviewedOpaque = Object.values(scopeOverrides).filter((o) => o.scope === "opaque").length
+    expect(readme).toContain(`(${reviewedOpaque} reviewed`)
   })
 
   it("every reviewed override is an endpoint of the schema and says why", () => {
