@@ -276,8 +276,16 @@ const migrationTargets: Route = (ctx) => {
       not_allowed_nodes: Object.fromEntries(
         others.filter((node) => !node.online).map((node) => [node.name, { unavailable_storages: [] }])
       ),
-      local_disks: localDisks.map((disk) => ({ volid: disk.volid, size: disk.size, drivename: disk.key })),
+      local_disks: localDisks.map((disk) => ({
+        volid: disk.volid,
+        size: disk.size,
+        drivename: disk.key,
+        cdrom: false,
+        is_unused: false
+      })),
       local_resources: [],
+      "mapped-resources": [],
+      "mapped-resource-info": {},
       "has-dbus-vmstate": false
     }
   }
