@@ -284,12 +284,6 @@ const namedViolation = (
       }
     }
   }
-  const upid = parseUpid(request.path.params.upid ?? "")
-  if (allowlists.vmids !== undefined && upid !== undefined && multiGuestTask(upid.type) && upid.id === "") {
-    if (request.path.template.endsWith("/log")) {
-      return `the log of task ${upid.type} covers several guests, which PVE_VMID_ALLOWLIST may not show all of`
-    }
-  }
   if (allowlists.storages !== undefined && request.path.template === "/nodes/{node}/vzdump") {
     // without `storage`, vzdump writes to the node's default backup storage, which the request does not name
     if (request.params?.storage === undefined) {
@@ -333,6 +327,32 @@ const objectReach = (allowlists: Allowlists, object: unknown, where: string): st
 }
 
 type Execute = ProxmoxClientShape["execute"]
+
+/** A task started for several guests under an empty id (another admin's `vzdump 100 101`). */
+const multiGuestUpid = (request: PveRequest) => {
+  const upid = parseUpid(request.path.params.upid ?? "")
+  return upid !== undefined && multiGuestTask(upid.type) && upid.id === "" ? upid : undefined
+}
+
+/**
+ * The log of a task for several guests: a page of it may describe a hidden guest without naming it (its name
+ * and disks follow its "Starting Backup of VM 101" line), so the whole log is read first and the log is refused
+ * when any line names a guest outside the VMID allowlist.
+ */
+const multiGuestLogViolation = (allowlists: Allowlists, request: PveRequest, execute: Execute) =>
+  Effect.gen(function* () {
+    const upid = multiGuestUpid(request)
+    if (allowlists.vmids === undefined || upid === undefined) return undefined
+    const whole = yield* execute({ method: "GET", path: request.path, params: { start: 0, limit: 1_000_000 } })
+    const lines = Array.isArray(whole.data) ? whole.data.filter(isRow) : []
+    for (const line of lines) {
+      const hidden = logLineGuests(text(line.t) ?? "", "log").find((t) => !allowed(allowlists, t))
+      if (hidden !== undefined) {
+        return `the log of task ${upid.type} covers guest ${hidden.value}, which is not in ${describeList(allowlists, "vmid")}`
+      }
+    }
+    return undefined
+  })
 
 /** Node power and *all commands: every guest on the node must be allowed (read from /cluster/resources). */
 const nodeGuestsViolation = (allowlists: Allowlists, request: PveRequest, execute: Execute) =>
@@ -385,6 +405,9 @@ export const allowlistViolation = (
     if (scope.scope === "node-guests") return yield* nodeGuestsViolation(allowlists, request, execute)
     if (scope.scope === "by-id" && request.method !== "GET") {
       return yield* byIdViolation(allowlists, request, scope, execute)
+    }
+    if (request.path.template === "/nodes/{node}/tasks/{upid}/log") {
+      return yield* multiGuestLogViolation(allowlists, request, execute)
     }
     return undefined
   })

@@ -321,11 +321,28 @@ describe(`attacks under ${Object.entries(ALLOWLISTS)
     const upid = (JSON.parse(response.body) as { data: string }).data
     expect(upid).toMatch(/:vzdump::/)
     server.sim.clearRequests()
-    const log = await call(server, { method: "GET", path: `/nodes/pve1/tasks/${upid}/log` })
+    const log = await call(server, { method: "GET", path: `/nodes/pve1/tasks/${upid}/log`, params: { start: 10 } })
     expect(errorTag(log), text(log)).toBe("PolicyDenied")
-    expect(server.sim.requests).toEqual([])
+    expect(text(log)).toMatch(/covers guest 101/)
+    // the whole log was read to decide; the page asked for was not
+    expect(server.sim.requests.map((r) => r.params)).toEqual([{ start: "0", limit: "1000000" }])
     const tasks = (await get("/nodes/pve1/tasks", { source: "all" })) as Array<{ upid: string }>
     expect(tasks.map((t) => t.upid)).not.toContain(upid)
+  })
+
+  it("the log of a vzdump of allowed guests only (100 105) is shown", async () => {
+    const started = await call(server, {
+      method: "POST",
+      path: "/nodes/pve1/vzdump",
+      params: { vmid: "100,105", storage: "local" }
+    })
+    expect(started.isError, text(started)).toBeFalsy()
+    const upid = started.structuredContent!.data as string
+    expect(upid).toMatch(/:vzdump::/)
+    const log = await call(server, { method: "GET", path: `/nodes/pve1/tasks/${upid}/log` })
+    expect(log.isError, text(log)).toBeFalsy()
+    const lines = (log.structuredContent!.data as Array<{ t: string }>).map((l) => l.t)
+    expect(lines.some((l) => l.includes("Starting Backup of CT 105"))).toBe(true)
   })
 })
 
