@@ -158,15 +158,20 @@ const propertyStringTargets = (format: { readonly [key: string]: ParamSchema }, 
 
 /**
  * Guest configuration keys that hand the guest something of the host no allowlist can see: `args` passes any
- * argument to kvm (`-drive file=/dev/…`), virtiofs shares a host directory.
+ * argument to kvm (`-drive file=/dev/…`), virtiofs shares a host directory, a hookscript runs as root on the
+ * node, a PCI device may be the controller under other guests' disks.
  */
-const hostReachingParams = /^(args|virtiofs\d+)$/
+const hostReachingParams = /^(args|virtiofs\d+|hookscript|hostpci\d+)$/
+/** A host device in any value of a guest's configuration: `serial0: /dev/ttyS0`, `path=/dev/sda`. */
+const hostDevice = /(?:^|[,=\s])\/dev\//
 
 const paramTargets = (name: string, schema: ParamSchema | undefined, value: unknown, where: string): Target[] => {
   if (value === undefined || value === null) return []
   if (Array.isArray(value)) return value.flatMap((v) => paramTargets(name, schema?.items ?? schema, v, where))
   const text = String(value)
-  if (hostReachingParams.test(name)) return [{ kind: "host", value: `${name}: ${text.slice(0, 80)}`, where }]
+  if (hostReachingParams.test(name)) {
+    return [{ kind: "host", value: `${name}: ${text.slice(0, 80)}`, where }]
+  }
   const format = schema?.format
   const byFormat =
     typeof format === "string"
@@ -214,8 +219,12 @@ export const requestTargets = (request: PveRequest, endpoint: EndpointDef | unde
     const schema = propertySchema(properties, name)
     if (typeof schema?.format === "string") targets.push(...valueTargets(schema.format, value, where))
   }
+  // a node's own disk tools take /dev paths by design (the node allowlist governs them); a guest never should
+  const guestEndpoint = /^\/nodes\/\{node\}\/(qemu|lxc)(\/|$)/.test(request.path.template)
   for (const [name, value] of Object.entries(request.params ?? {})) {
-    targets.push(...paramTargets(name, propertySchema(properties, name), value, `parameter ${name}`))
+    const where = `parameter ${name}`
+    targets.push(...paramTargets(name, propertySchema(properties, name), value, where))
+    if (guestEndpoint && hostDevice.test(String(value))) targets.push({ kind: "host", value: String(value), where })
   }
   return targets
 }

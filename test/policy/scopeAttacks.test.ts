@@ -198,6 +198,19 @@ const refused: ReadonlyArray<Attack> = [
   },
   { name: "args -drive", method: "PUT", path: "/nodes/pve1/qemu/100/config", params: { args: "-drive file=/dev/sda" } },
   {
+    name: "hookscript (runs as root on the node)",
+    method: "PUT",
+    path: "/nodes/pve1/qemu/100/config",
+    params: { hookscript: "local:snippets/hook.sh" }
+  },
+  {
+    name: "serial port on a host device",
+    method: "PUT",
+    path: "/nodes/pve1/qemu/100/config",
+    params: { serial0: "/dev/ttyS0" }
+  },
+  { name: "PCI passthrough", method: "PUT", path: "/nodes/pve1/qemu/100/config", params: { hostpci0: "0000:01:00.0" } },
+  {
     name: "another guest's volume as a disk",
     method: "PUT",
     path: "/nodes/pve1/qemu/100/config",
