@@ -247,8 +247,9 @@ const allowlistVariable: Readonly<Record<AllowlistKind, string>> = {
   storages: "PVE_STORAGE_ALLOWLIST"
 }
 
-const setLists = (allowlists: Allowlists): AllowlistKind[] =>
-  (["nodes", "vmids", "storages"] as const).filter((kind) => allowlists[kind] !== undefined)
+/** `PVE_NODE_ALLOWLIST and PVE_VMID_ALLOWLIST are`, for a refusal's text. */
+const listsAreSet = (kinds: ReadonlyArray<AllowlistKind>) =>
+  `${kinds.map((k) => allowlistVariable[k]).join(" and ")} ${kinds.length > 1 ? "are" : "is"} set`
 
 /** Parameters that select guests as a list; without them the endpoint acts on every guest (or of a node). */
 const selectsGuests = (name: string, schema: ParamSchema) =>
@@ -265,14 +266,11 @@ const namedViolation = (
   const where = `${request.method} ${request.path.template}`
   if (scope.scope === "opaque") {
     const bypassed = (scope.bypasses ?? ["nodes", "vmids", "storages"]).filter((k) => allowlists[k] !== undefined)
-    if (bypassed.length > 0) {
-      return `${where} is refused while ${bypassed.map((k) => allowlistVariable[k]).join(" and ")} ${bypassed.length > 1 ? "are" : "is"} set: ${scope.why}`
-    }
+    if (bypassed.length > 0) return `${where} is refused while ${listsAreSet(bypassed)}: ${scope.why}`
   }
   if (scope.scope === "cluster" && request.method !== "GET") {
-    return `${where} is refused while ${setLists(allowlists)
-      .map((k) => allowlistVariable[k])
-      .join(" and ")} ${setLists(allowlists).length > 1 ? "are" : "is"} set: it ${scope.why}`
+    const set = (["nodes", "vmids", "storages"] as const).filter((k) => allowlists[k] !== undefined)
+    return `${where} is refused while ${listsAreSet(set)}: it ${scope.why}`
   }
   for (const target of requestTargets(request, endpoint)) {
     if (!allowed(allowlists, target)) return refusal(allowlists, target)
@@ -308,7 +306,7 @@ const isRow = (value: unknown): value is Row => value !== null && typeof value =
 
 const text = (v: unknown) => (typeof v === "string" || typeof v === "number" ? String(v) : undefined)
 
-/** What an object read from PVE (a backup job, an HA rule, a replication job, a pool) reaches. */
+/** What an object read from PVE (a backup job, an HA rule or group, a replication job) reaches. */
 const objectReach = (allowlists: Allowlists, object: unknown, where: string): string | undefined => {
   if (!isRow(object)) return undefined
   if (allowlists.vmids !== undefined && (truthy(object.all) || object.pool !== undefined)) {
