@@ -13,11 +13,13 @@ import { accessRoutes } from "./routes/access.js"
 import { backupRoutes } from "./routes/backup.js"
 import { clusterRoutes } from "./routes/cluster.js"
 import { guestRoutes } from "./routes/guests.js"
+import { haRoutes } from "./routes/ha.js"
 import { lifecycleRoutes } from "./routes/lifecycle.js"
 import { networkRoutes } from "./routes/network.js"
 import { nodeRoutes } from "./routes/nodes.js"
 import { poolRoutes } from "./routes/pools.js"
 import { powerRoutes } from "./routes/power.js"
+import { replicationRoutes } from "./routes/replication.js"
 import { snapshotRoutes } from "./routes/snapshots.js"
 import { storageRoutes } from "./routes/storage.js"
 import { taskRoutes } from "./routes/tasks.js"
@@ -95,7 +97,9 @@ export const simulatedRoutes: Readonly<Record<string, Route>> = {
   ...storageRoutes,
   ...backupRoutes,
   ...networkRoutes,
-  ...poolRoutes
+  ...poolRoutes,
+  ...haRoutes,
+  ...replicationRoutes
 }
 
 let sharedSchema: ApiSchema | undefined

@@ -365,6 +365,8 @@ const emptyModel = (
   storages: makeStorages(nodeNames, large),
   pools: new Map(),
   backupJobs: new Map(),
+  haRules: new Map(),
+  replicationJobs: new Map(),
   tasks: new Map(),
   taskOrder: [],
   version: { version: "9.1.2", release: "9.1", repoid: "b5e1c4a6f8d93c21" }
@@ -574,6 +576,32 @@ const smallCluster = (random: SeededRandom, now: number, nodeCount: number): Clu
     }
   ]
   for (const job of jobs) model.backupJobs.set(job.id, job)
+  model.haRules.set("db-on-pve1", {
+    rule: "db-on-pve1",
+    type: "node-affinity",
+    resources: "vm:101",
+    nodes: "pve1:2,pve2"
+  })
+  model.haRules.set("web-with-db", {
+    rule: "web-with-db",
+    type: "resource-affinity",
+    resources: "vm:100,vm:101",
+    affinity: "positive"
+  })
+  model.haRules.set("web-on-pve1", { rule: "web-on-pve1", type: "node-affinity", resources: "vm:100", nodes: "pve1" })
+  for (const [guest, target] of [
+    [100, on(1)],
+    [101, on(1)]
+  ] as const) {
+    model.replicationJobs.set(`${guest}-0`, {
+      id: `${guest}-0`,
+      guest,
+      jobnum: 0,
+      type: "local",
+      target,
+      schedule: "*/15"
+    })
+  }
   return model
 }
 

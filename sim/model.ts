@@ -146,6 +146,32 @@ export type TaskOutcome =
   | { readonly _tag: "warnings"; readonly count: number }
   | { readonly _tag: "error"; readonly message: string }
 
+export interface HaRule {
+  readonly rule: string
+  readonly type: "node-affinity" | "resource-affinity"
+  /** `vm:100,ct:105` */
+  resources: string
+  /** node-affinity only: `pve1:2,pve2` */
+  nodes?: string
+  /** resource-affinity only */
+  affinity?: "positive" | "negative"
+  strict?: number
+  disable?: number
+  comment?: string
+}
+
+export interface ReplicationJob {
+  readonly id: string
+  readonly guest: number
+  readonly jobnum: number
+  readonly type: "local"
+  target: string
+  schedule?: string
+  rate?: number
+  comment?: string
+  disable?: number
+}
+
 export interface Task {
   readonly upid: string
   readonly node: string
@@ -181,6 +207,10 @@ export interface ClusterModel {
   readonly storages: Map<string, Storage>
   readonly pools: Map<string, Pool>
   readonly backupJobs: Map<string, BackupJob>
+  /** HA rules (ha/rules.cfg): node affinity and resource affinity between HA resources. */
+  readonly haRules: Map<string, HaRule>
+  /** Storage replication jobs (replication.cfg), keyed `<guest>-<jobnum>`. */
+  readonly replicationJobs: Map<string, ReplicationJob>
   readonly tasks: Map<string, Task>
   /** Tasks in start order, for listing. */
   readonly taskOrder: Array<Task>

@@ -262,6 +262,35 @@ const clone =
     })
   }
 
+/** `GET …/migrate`: the nodes a VM could move to (every other online node) and its local disks. */
+const migrationTargets: Route = (ctx) => {
+  const guest = guestAt(ctx, "qemu")
+  const others = [...ctx.model.nodes.values()].filter((node) => node.name !== guest.node)
+  const localDisks = guestDisks(guest.config).filter(
+    (disk) => !ctx.model.storages.get(disk.volid.split(":")[0] ?? "")?.shared
+  )
+  return {
+    data: {
+      running: guest.status === "running",
+      allowed_nodes: others.filter((node) => node.online).map((node) => node.name),
+      not_allowed_nodes: Object.fromEntries(
+        others.filter((node) => !node.online).map((node) => [node.name, { unavailable_storages: [] }])
+      ),
+      local_disks: localDisks.map((disk) => ({
+        volid: disk.volid,
+        size: disk.size,
+        drivename: disk.key,
+        cdrom: false,
+        is_unused: false
+      })),
+      local_resources: [],
+      "mapped-resources": [],
+      "mapped-resource-info": {},
+      "has-dbus-vmstate": false
+    }
+  }
+}
+
 const migrate =
   (type: GuestType): Route =>
   (ctx) => {
@@ -372,6 +401,7 @@ export const lifecycleRoutes: Record<string, Route> = {
   "DELETE /nodes/{node}/lxc/{vmid}": destroy("lxc"),
   "POST /nodes/{node}/qemu/{vmid}/clone": clone("qemu"),
   "POST /nodes/{node}/lxc/{vmid}/clone": clone("lxc"),
+  "GET /nodes/{node}/qemu/{vmid}/migrate": migrationTargets,
   "POST /nodes/{node}/qemu/{vmid}/migrate": migrate("qemu"),
   "POST /nodes/{node}/lxc/{vmid}/migrate": migrate("lxc"),
   "POST /nodes/{node}/qemu/{vmid}/template": toTemplate("qemu"),

@@ -67,8 +67,11 @@ export interface RefusalAuditEntry {
   readonly error: { readonly tag: string; readonly message: string }
 }
 
+/** Every kind of audit line. */
+export type AuditLine = AuditEntry | TaskAuditEntry | PlanAuditEntry | RefusalAuditEntry
+
 export interface AuditLogShape {
-  readonly record: (entry: AuditEntry | TaskAuditEntry | PlanAuditEntry | RefusalAuditEntry) => Effect.Effect<void>
+  readonly record: (entry: AuditLine) => Effect.Effect<void>
 }
 
 export class AuditLog extends Context.Tag("proxmox-mcp/AuditLog")<AuditLog, AuditLogShape>() {}

@@ -19,16 +19,18 @@ const MAX_TRACKED_TASKS = 1000
 
 const upidOf = (data: unknown) => (typeof data === "string" && data.startsWith("UPID:") ? data : undefined)
 
-const secretFree = (response: PveResponse): PveResponse => {
-  const data = redactFields(response.data)
+/** The answer with every credential field removed; the endpoint makes names that are secret only there exact. */
+const secretFree = (response: PveResponse, template: string): PveResponse => {
+  const data = redactFields(response.data, template)
   return data === response.data ? response : { ...response, data }
 }
 
 /**
  * The policies around `ProxmoxClient.execute`, for every caller (typed tools, the generic API tool, embedding):
  * path re-check, only endpoints of the real schema, read-only, allowlists on the path and the parameters,
- * the write gate (dry-run capture, confirmed writes only), the audit line for every non-GET, list answers
- * filtered to the allowlists, and credential fields redacted from every answer.
+ * the tool's declared endpoints, the write gate (no writes while planning, previews audited and not sent, only
+ * approved steps sent), the audit line for every non-GET, answers filtered to the allowlists (or refused when
+ * they cannot be), and credential fields redacted from every answer.
  */
 export const makePolicyClient = (
   inner: ProxmoxClientShape,
@@ -58,7 +60,7 @@ export const makePolicyClient = (
           message: `${request.method} ${request.path.path} would change the cluster, and the server is read-only (PVE_READONLY=true)`
         })
       }
-      const violation = allowlistViolation(policy.allowlists, request, endpoint)
+      const violation = yield* allowlistViolation(policy.allowlists, request, endpoint, inner.execute)
       if (violation !== undefined) return yield* new PolicyDenied({ policy: "allowlist", message: violation })
     })
 
@@ -105,9 +107,15 @@ export const makePolicyClient = (
       Effect.zipRight(checked(request)),
       Effect.zipRight(inner.execute(request)),
       Effect.tap((response) => auditTaskEnd(request, response.data)),
-      Effect.map((response) => {
-        const data = filterAnswer(policy.allowlists, request.path.template, response.data)
-        return secretFree(data === response.data ? response : { ...response, data })
+      Effect.flatMap((response) => {
+        const answer = filterAnswer(policy.allowlists, request, response.data)
+        if (answer._tag === "Refused") return new PolicyDenied({ policy: "allowlist", message: answer.reason })
+        return Effect.succeed(
+          secretFree(
+            answer.data === response.data ? response : { ...response, data: answer.data },
+            request.path.template
+          )
+        )
       })
     )
 
@@ -124,7 +132,7 @@ export const makePolicyClient = (
             method: request.method,
             path: request.path.path,
             template: request.path.template,
-            params: redactParams(request.params),
+            params: redactParams(request.params, request.path.template),
             outcome,
             ...extra,
             durationMs: now - started
@@ -171,7 +179,7 @@ export const makePolicyClient = (
           )
         )
       )
-      return secretFree(yield* sent)
+      return secretFree(yield* sent, request.path.template)
     })
 
   return {

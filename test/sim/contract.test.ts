@@ -157,7 +157,25 @@ const cases = (upid: string): Record<string, Case> => ({
   "DELETE /pools": ["DELETE", "/pools", { poolid: "staging" }],
   "GET /pools/{poolid}": ["GET", "/pools/production"],
   "PUT /pools/{poolid}": ["PUT", "/pools/lab", { comment: "Lab" }],
-  "DELETE /pools/{poolid}": ["DELETE", "/pools/staging"]
+  "DELETE /pools/{poolid}": ["DELETE", "/pools/staging"],
+  "GET /nodes/{node}/qemu/{vmid}/migrate": ["GET", "/nodes/pve1/qemu/100/migrate"],
+  "GET /cluster/ha/rules": ["GET", "/cluster/ha/rules"],
+  "POST /cluster/ha/rules": [
+    "POST",
+    "/cluster/ha/rules",
+    { rule: "dns-on-pve1", type: "node-affinity", resources: "ct:105", nodes: "pve1" }
+  ],
+  "GET /cluster/ha/rules/{rule}": ["GET", "/cluster/ha/rules/db-on-pve1"],
+  "PUT /cluster/ha/rules/{rule}": ["PUT", "/cluster/ha/rules/db-on-pve1", { type: "node-affinity", comment: "db" }],
+  "DELETE /cluster/ha/rules/{rule}": ["DELETE", "/cluster/ha/rules/web-with-db"],
+  "GET /cluster/replication": ["GET", "/cluster/replication"],
+  "POST /cluster/replication": ["POST", "/cluster/replication", { id: "105-0", target: "pve2", type: "local" }],
+  "GET /cluster/replication/{id}": ["GET", "/cluster/replication/100-0"],
+  "PUT /cluster/replication/{id}": ["PUT", "/cluster/replication/100-0", { rate: 10 }],
+  "DELETE /cluster/replication/{id}": ["DELETE", "/cluster/replication/101-0"],
+  "GET /nodes/{node}/replication": ["GET", "/nodes/pve1/replication"],
+  "GET /nodes/{node}/replication/{id}/status": ["GET", "/nodes/pve1/replication/100-0/status"],
+  "POST /nodes/{node}/replication/{id}/schedule_now": ["POST", "/nodes/pve1/replication/100-0/schedule_now"]
 })
 
 /**
