@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { SIM_TOKEN_ID, SIM_TOKEN_SECRET } from "../../sim/Simulator.js"
 import { type RunningSimServer, startSimServer } from "../../sim/server.js"
-import { type Connection, connect, EXPECTED_PROTOCOL, GENERATIONS, type ToolResult, textOf } from "./harness.js"
+import {
+  type Connection,
+  connect,
+  EXPECTED_PROTOCOL,
+  GENERATIONS,
+  type ToolResult,
+  textOf
+} from "../support/mcpClient.js"
 
 const FIRST_TOOLS = [
   "pve_version",
@@ -234,7 +241,7 @@ describe("TLS to PVE", () => {
 describe("stdout hygiene", () => {
   it("writes nothing but JSON-RPC to stdout, even with debug logging and a bad config (live or --simulator)", async () => {
     const { spawn } = await import("node:child_process")
-    const { SERVER_BIN } = await import("./harness.js")
+    const { SERVER_BIN } = await import("../support/mcpClient.js")
     const run = (args: string[], env: Record<string, string>, input: string) =>
       new Promise<{ stdout: string; stderr: string; code: number | null }>((resolve) => {
         const child = spawn(process.execPath, [SERVER_BIN, ...args], { env: { PATH: process.env.PATH ?? "", ...env } })

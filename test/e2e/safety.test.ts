@@ -10,7 +10,6 @@ import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { SIM_TOKEN_ID, SIM_TOKEN_SECRET } from "../../sim/Simulator.js"
 import { type RunningSimServer, startSimServer } from "../../sim/server.js"
-import { TOUR_CI_PASSWORD, tour, tourProblems } from "../support/tour.js"
 import {
   type ClientGeneration,
   connect,
@@ -19,7 +18,8 @@ import {
   SERVER_BIN,
   type ToolResult,
   textOf
-} from "./harness.js"
+} from "../support/mcpClient.js"
+import { TOUR_CI_PASSWORD, tour, tourProblems } from "../support/tour.js"
 
 const WRITE_TOOLS = ["pve_guest_start", "pve_guest_shutdown", "pve_guest_stop", "pve_api_call"]
 const auditPath = () => join(mkdtempSync(join(tmpdir(), "pmcp-e2e-audit-")), "audit.jsonl")

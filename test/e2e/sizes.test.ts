@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { SIM_TOKEN_ID, SIM_TOKEN_SECRET } from "../../sim/Simulator.js"
 import { type RunningSimServer, startSimServer } from "../../sim/server.js"
 import { STDIO_MESSAGE_LIMIT_BYTES } from "../../src/mcp/stdioLimit.js"
-import { type Connection, connect, GENERATIONS, SERVER_BIN, textOf } from "./harness.js"
+import { type Connection, connect, GENERATIONS, SERVER_BIN, textOf } from "../support/mcpClient.js"
 
 const oversizeText = () => "A".repeat(STDIO_MESSAGE_LIMIT_BYTES + 1024)
 

@@ -9,7 +9,7 @@ import { listNodes } from "../../src/proxmox/nodes.js"
 import type { PvePath } from "../../src/proxmox/Path.js"
 import { pathProblem } from "../../src/proxmox/Path.js"
 import { type Params, ProxmoxClient, type PveRequest } from "../../src/proxmox/ProxmoxClient.js"
-import { withPolicies } from "./policyLayer.js"
+import { withPolicies } from "../support/policyLayer.js"
 
 const run = <A, E>(env: Record<string, string>, effect: Effect.Effect<A, E, ProxmoxClient | PveConfig>) => {
   const setup = withPolicies(env)

@@ -8,8 +8,8 @@ import { isNodeAllowed, isStorageAllowed, isVmidAllowed } from "../../src/policy
 import type { Allowlists } from "../../src/policy/PolicyConfig.js"
 import { parseVmidRange } from "../../src/policy/PolicyConfig.js"
 import { parseUpid } from "../../src/proxmox/Upid.js"
-import type { ToolResult } from "../e2e/harness.js"
-import { type InProcessServer, inProcess } from "./inProcess.js"
+import { type InProcessServer, inProcess } from "../support/inProcess.js"
+import type { ToolResult } from "../support/mcpClient.js"
 
 const errorTag = (r: ToolResult) => (r._meta?.["proxmox-mcp/error"] as { readonly _tag?: string } | undefined)?._tag
 const text = (r: ToolResult) => r.content.map((c) => c.text ?? "").join("\n")

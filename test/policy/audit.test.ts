@@ -3,7 +3,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import type { AuditEntry, TaskAuditEntry } from "../../src/policy/Audit.js"
-import { inProcess } from "./inProcess.js"
+import { inProcess } from "../support/inProcess.js"
 
 const auditFile = () => join(mkdtempSync(join(tmpdir(), "pmcp-audit-")), "audit.jsonl")
 const lines = (file: string) =>

@@ -5,7 +5,7 @@ import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Logger } from "effect"
 import { AuditLog, AuditLogLive } from "../../src/policy/Audit.js"
-import { inProcess } from "./inProcess.js"
+import { inProcess } from "../support/inProcess.js"
 
 const fresh = () => join(mkdtempSync(join(tmpdir(), "pmcp-auditmode-")), "audit.jsonl")
 const modeOf = (file: string) => statSync(file).mode & 0o777

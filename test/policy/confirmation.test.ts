@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import type { Client as ClientV2 } from "@modelcontextprotocol/client"
-import type { ClientGeneration, ElicitationAnswer, ToolResult } from "../e2e/harness.js"
-import { inProcess } from "./inProcess.js"
+import { inProcess } from "../support/inProcess.js"
+import type { ClientGeneration, ElicitationAnswer, ToolResult } from "../support/mcpClient.js"
 
 const text = (r: ToolResult) => r.content.map((c) => c.text ?? "").join("\n")
 const errorTag = (r: ToolResult) => (r._meta?.["proxmox-mcp/error"] as { readonly _tag?: string } | undefined)?._tag

@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { toJsonSchema } from "../../src/mcp/JsonSchema.js"
 import { effectiveInputSchema } from "../../src/policy/Confirmation.js"
 import { allTools } from "../../src/tools/index.js"
-import type { ClientGeneration, ToolResult } from "../e2e/harness.js"
-import { type InProcessServer, inProcess } from "./inProcess.js"
+import { type InProcessServer, inProcess } from "../support/inProcess.js"
+import type { ClientGeneration, ToolResult } from "../support/mcpClient.js"
 
 const UPID = "UPID:pve1:0006D77B:00548A83:6A4E2CB0:qmstart:100:root@pam:"
 

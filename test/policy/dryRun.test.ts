@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
-import type { ClientGeneration, ToolResult } from "../e2e/harness.js"
-import { inProcess } from "./inProcess.js"
+import { inProcess } from "../support/inProcess.js"
+import type { ClientGeneration, ToolResult } from "../support/mcpClient.js"
 
 const text = (r: ToolResult) => r.content.map((c) => c.text ?? "").join("\n")
 const writes = (sim: { readonly requests: ReadonlyArray<{ readonly method: string }> }) =>

@@ -4,8 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { describeParams, SHOWN_VALUE_CHARACTERS, showValue } from "../../src/policy/Display.js"
-import type { ClientGeneration, ToolResult } from "../e2e/harness.js"
-import { type InProcessServer, inProcess } from "./inProcess.js"
+import { type InProcessServer, inProcess } from "../support/inProcess.js"
+import type { ClientGeneration, ToolResult } from "../support/mcpClient.js"
 
 const text = (r: ToolResult) => r.content.map((c) => c.text ?? "").join("\n")
 

@@ -6,9 +6,9 @@
 import { readFileSync } from "node:fs"
 import { describe, expect, it } from "@effect/vitest"
 import type { Simulator } from "../../sim/Simulator.js"
-import type { ClientGeneration, ElicitationAnswer, ToolResult } from "../e2e/harness.js"
+import { type InProcessServer, inProcess } from "../support/inProcess.js"
+import type { ClientGeneration, ElicitationAnswer, ToolResult } from "../support/mcpClient.js"
 import { planTestTools } from "../support/planTools.js"
-import { type InProcessServer, inProcess } from "./inProcess.js"
 
 const text = (r: ToolResult) => r.content.map((c) => c.text ?? "").join("\n")
 const errorOf = (r: ToolResult) => r._meta?.["proxmox-mcp/error"] as Record<string, unknown> | undefined

@@ -9,8 +9,8 @@ import { Arbitrary, Effect, FastCheck as fc } from "effect"
 import type { Simulator } from "../../sim/Simulator.js"
 import { effectiveInputSchema } from "../../src/policy/Confirmation.js"
 import { allTools } from "../../src/tools/index.js"
-import type { ClientGeneration } from "../e2e/harness.js"
-import { type InProcessServer, inProcess } from "./inProcess.js"
+import { type InProcessServer, inProcess } from "../support/inProcess.js"
+import type { ClientGeneration } from "../support/mcpClient.js"
 
 const hostileValues = fc.constantFrom<unknown>(
   "../..",

@@ -5,8 +5,8 @@
  */
 import { readFileSync } from "node:fs"
 import { describe, expect, it } from "@effect/vitest"
-import type { ClientGeneration } from "../e2e/harness.js"
-import { inProcess } from "./inProcess.js"
+import { inProcess } from "../support/inProcess.js"
+import type { ClientGeneration } from "../support/mcpClient.js"
 
 const lines = (file: string) =>
   readFileSync(file, "utf8")

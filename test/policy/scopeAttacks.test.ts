@@ -6,8 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { SIM_TOKEN_ID, SIM_TOKEN_SECRET } from "../../sim/Simulator.js"
-import type { ToolResult } from "../e2e/harness.js"
-import { type InProcessServer, inProcess } from "./inProcess.js"
+import { type InProcessServer, inProcess } from "../support/inProcess.js"
+import type { ToolResult } from "../support/mcpClient.js"
 
 const errorTag = (r: ToolResult) => (r._meta?.["proxmox-mcp/error"] as { readonly _tag?: string } | undefined)?._tag
 const text = (r: ToolResult) => r.content.map((c) => c.text ?? "").join("\n")

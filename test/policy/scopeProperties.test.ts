@@ -12,7 +12,7 @@ import type { Allowlists } from "../../src/policy/PolicyConfig.js"
 import type { EndpointDef } from "../../src/proxmox/ApiSchema.js"
 import { apiSchemaData } from "../../src/proxmox/generated/apiSchemaData.js"
 import type { PveRequest } from "../../src/proxmox/ProxmoxClient.js"
-import { makeScopeClient, requestFor, type ScopeClient } from "./scopeClient.js"
+import { makeScopeClient, requestFor, type ScopeClient } from "../support/scopeClient.js"
 
 const NODES = ["pve1", "pve2", "pve3"] as const
 const VMIDS = [100, 101, 102, 103, 104, 105, 106, 107, 108, 9000] as const

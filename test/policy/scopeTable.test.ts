@@ -13,7 +13,7 @@ import { scopeOverrides } from "../../src/policy/scopeOverrides.js"
 import { endpointScopeRules } from "../../src/policy/scopeRules.js"
 import { apiSchemaData } from "../../src/proxmox/generated/apiSchemaData.js"
 import type { PveRequest } from "../../src/proxmox/ProxmoxClient.js"
-import { makeScopeClient, requestFor, type ScopeClient } from "./scopeClient.js"
+import { makeScopeClient, requestFor, type ScopeClient } from "../support/scopeClient.js"
 
 const allAllowlists = {
   nodes: ["pve1", "pve2"],

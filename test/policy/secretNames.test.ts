@@ -9,8 +9,8 @@ import { loadApiData, secretCandidates } from "../../scripts/secret-candidates.j
 import { MAX_ARGUMENT_NESTING, nestedDeeperThan } from "../../src/mcp/argumentNesting.js"
 import { isSecretName, REDACTED, redactFields, redactParams } from "../../src/policy/Secrets.js"
 import { NOT_SECRET_NAMES, SECRET_NAMES } from "../../src/proxmox/SecretNames.js"
-import type { ClientGeneration, ToolResult } from "../e2e/harness.js"
-import { type InProcessServer, inProcess } from "./inProcess.js"
+import { type InProcessServer, inProcess } from "../support/inProcess.js"
+import type { ClientGeneration, ToolResult } from "../support/mcpClient.js"
 
 const text = (r: ToolResult) => r.content.map((c) => c.text ?? "").join("\n")
 const errorTag = (r: ToolResult) => (r._meta?.["proxmox-mcp/error"] as { readonly _tag?: string } | undefined)?._tag

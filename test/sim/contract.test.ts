@@ -8,7 +8,7 @@ import { validateResult } from "../../src/proxmox/ApiSchema.js"
 import { endpointKey } from "../../src/proxmox/Endpoint.js"
 import { declaredEndpoints } from "../../src/proxmox/Tool.js"
 import { allTools } from "../../src/tools/index.js"
-import { call, simulator, steppedClock, upidPath } from "./fixture.js"
+import { call, simulator, steppedClock, upidPath } from "../support/rawSimulator.js"
 
 type Case = readonly [method: string, path: string, params?: Record<string, string | number>]
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { call, simulator, steppedClock, upidPath } from "./fixture.js"
+import { call, simulator, steppedClock, upidPath } from "../support/rawSimulator.js"
 
 describe("simulator: core endpoints", () => {
   it("answers /version with PVE 9 strings", () => {

@@ -12,7 +12,7 @@ import { GuestConfig, GuestStatus } from "../../src/proxmox/guests.js"
 import { NodeStatus, NodeSummary } from "../../src/proxmox/nodes.js"
 import { TaskListEntry, TaskLogLine, TaskStatus } from "../../src/proxmox/Tasks.js"
 import { PveInt } from "../../src/proxmox/WireSchemas.js"
-import { call, simulator, steppedClock, upidPath } from "./fixture.js"
+import { call, simulator, steppedClock, upidPath } from "../support/rawSimulator.js"
 
 const fixture = (name: string): unknown =>
   JSON.parse(readFileSync(join(import.meta.dirname, "../fixtures", name), "utf8"))

@@ -5,7 +5,7 @@ import { Duration, Effect, Either } from "effect"
 import { SIM_TOKEN_ID, SIM_TOKEN_SECRET } from "../../sim/Simulator.js"
 import { SimulatorLayer } from "../../sim/SimulatorLayer.js"
 import { startSimServer } from "../../sim/server.js"
-import { call, simulator, tokenHeader } from "./fixture.js"
+import { call, simulator, tokenHeader } from "../support/rawSimulator.js"
 
 const authorization = `PVEAPIToken=${SIM_TOKEN_ID}=${SIM_TOKEN_SECRET}`
 

@@ -1,6 +1,6 @@
 /** Task lifecycle: running → stopped, locks, failures, stop by request, never-ending tasks, list paging. */
 import { describe, expect, it } from "vitest"
-import { call, simulator, steppedClock, upidPath } from "./fixture.js"
+import { call, simulator, steppedClock, upidPath } from "../support/rawSimulator.js"
 
 const setup = () => {
   const clock = steppedClock()

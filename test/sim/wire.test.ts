@@ -1,6 +1,6 @@
 /** What real PVE answers to representative bad requests (WIRE.md), reproduced exactly; auth and 403s. */
 import { describe, expect, it } from "vitest"
-import { call, simulator, tokenHeader } from "./fixture.js"
+import { call, simulator, tokenHeader } from "../support/rawSimulator.js"
 
 const verification = "Parameter verification failed.\n"
 

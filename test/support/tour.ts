@@ -8,7 +8,7 @@ import { Either, Schema } from "effect"
 import { allTools } from "../../src/index.js"
 import { toJsonSchema } from "../../src/mcp/JsonSchema.js"
 import { effectiveInputSchema } from "../../src/policy/Confirmation.js"
-import type { ToolResult } from "../e2e/harness.js"
+import type { ToolResult } from "./mcpClient.js"
 
 /** A guest password the tour sends in parameters: it must never come back anywhere. */
 export const TOUR_CI_PASSWORD = "tour-ci-password-8841"

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import type { ListedTool } from "../e2e/harness.js"
-import { type InProcessServer, inProcess } from "../policy/inProcess.js"
+import { type InProcessServer, inProcess } from "../support/inProcess.js"
+import type { ListedTool } from "../support/mcpClient.js"
 
 // What the model sees of every tool (name, description, schemas, annotations) is reviewed on purpose: a change here
 // fails until the snapshot in test/__toolsnaps__ is updated (`npx vitest run -u test/unit/toolSnapshots.test.ts`).

@@ -25,7 +25,7 @@ import {
   type ElicitationAnswer,
   type ListedTool,
   type ToolResult
-} from "../e2e/harness.js"
+} from "./mcpClient.js"
 
 export interface InProcessOptions {
   /** policy variables (PVE_READONLY, PVE_*_ALLOWLIST, PVE_CONFIRM, PVE_AUDIT_LOG, …) */
