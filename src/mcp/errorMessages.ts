@@ -29,7 +29,7 @@ const policyHints: { readonly [P in PolicyName]: string } = {
   "read-only":
     "No request was sent. The server is read-only by its configuration (PVE_READONLY); only the person running it can change that.",
   allowlist:
-    "No request was sent. The target is outside the allowlists this server was started with; work only with the allowed nodes, guests and storages.",
+    "Nothing was changed and nothing outside the allowlists was shown (at most a read that proves a request's reach, or an answer withheld because it cannot be filtered). The target is outside the allowlists this server was started with; work only with the allowed nodes, guests and storages.",
   api: "No request was sent. Use the dedicated tool for this, or ask the person to do it in the Proxmox web interface.",
   confirmation: "No request was sent. Call the tool again to be asked for confirmation anew.",
   "api-schema": "No request was sent. This is a bug in proxmox-mcp; please report it.",
@@ -145,7 +145,7 @@ export const presentError = (e: ProxmoxError, auth: PveAuthConfig | undefined): 
       const done = e.steps.filter((s) => s.status === "done").length
       return {
         text: `${inner.text}\nSteps (${done} of ${e.steps.length} done):\n${describeSteps(e.steps)}`,
-        hint: `Steps marked done took effect and were not undone; steps not run were not sent. ${inner.hint.replace(/^No request was sent( to Proxmox)?\.\s*/, "")}`
+        hint: `Steps marked done took effect and were not undone; steps not run were not sent. ${inner.hint.replace(/^(No request was sent( to Proxmox)?\.|Nothing was changed[^.]*\.)\s*/, "")}`
       }
     }
   }

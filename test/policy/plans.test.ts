@@ -166,6 +166,9 @@ describe.each<ClientGeneration>(["v2", "v1"])("a tool that writes twice (%s clie
       expect(error.steps).toEqual([{ step: 1, method: "PUT", path: "/nodes/pve1/qemu/100/config", status: "done" }])
       expect(text(result)).toMatch(/1\. done PUT \/nodes\/pve1\/qemu\/100\/config/)
       expect(text(result)).toMatch(/is not the next step of the approved plan; it was not sent/)
+      // the hint must not claim that nothing was sent
+      expect(text(result)).toMatch(/Hint: Steps marked done took effect and were not undone/)
+      expect(text(result)).not.toMatch(/No request was sent/)
       expect(writes(server.sim)).toEqual([CONFIG_100])
       expect(server.sim.model.guest(100).config.description).toBe("planned")
       expect(server.sim.model.guest(100).config.tags).not.toBe("unplanned")
