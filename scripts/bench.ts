@@ -95,8 +95,8 @@ const peakRssMiB = (pid: number) => {
   return kib / 1024
 }
 
-/** The live server against the simulator over loopback HTTP: the product's own footprint, the cluster elsewhere. */
-const rssAfterCalls = async (nodeFlags: string[], calls: number) => {
+/** The live server against the simulator over loopback HTTP: the product's own cost, the cluster elsewhere. */
+const liveOnSimulator = async (nodeFlags: string[]) => {
   const sim = await startSimServer({ port: 0 })
   const session = start(nodeFlags, [], {
     PATH: process.env.PATH ?? "",
@@ -106,6 +106,11 @@ const rssAfterCalls = async (nodeFlags: string[], calls: number) => {
     PROXMOX_TOKEN_SECRET: SIM_TOKEN_SECRET
   })
   await initialize(session)
+  return { sim, session }
+}
+
+const rssAfterCalls = async (nodeFlags: string[], calls: number) => {
+  const { sim, session } = await liveOnSimulator(nodeFlags)
   const mix = [
     ["pve_list_guests", {}],
     ["pve_cluster_resources", {}],
@@ -138,15 +143,7 @@ const timedCalls = async (session: Session, calls: number, name: string, args: o
  * one-tool server on the same SDK answering a constant) and a direct GET of the same path (what Proxmox costs).
  */
 const perCallMs = async (calls: number) => {
-  const sim = await startSimServer({ port: 0 })
-  const session = start(recommendedNodeFlags, [], {
-    PATH: process.env.PATH ?? "",
-    PROXMOX_HOST: sim.url,
-    PVE_ALLOW_INSECURE_HTTP: "true",
-    PROXMOX_TOKEN_ID: SIM_TOKEN_ID,
-    PROXMOX_TOKEN_SECRET: SIM_TOKEN_SECRET
-  })
-  await initialize(session)
+  const { sim, session } = await liveOnSimulator(recommendedNodeFlags)
   await timedCalls(session, 20, "pve_guest_status", { vmid: 100, node: "pve1" })
   const status = await timedCalls(session, calls, "pve_guest_status", { vmid: 100, node: "pve1" })
   const byVmid = await timedCalls(session, calls, "pve_guest_status", { vmid: 100 })
