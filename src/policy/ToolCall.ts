@@ -219,6 +219,10 @@ const afterAnswer = (
     return yield* execute(tool, { steps, finish: again.finish }, call.progress)
   })
 
+/** The steps inline when there is one, else one numbered line each. */
+const wouldSend = (steps: ReadonlyArray<PlanStep>) =>
+  steps.length === 1 ? ` ${describePlan(steps, "")}` : `:\n${describePlan(steps)}\n`
+
 /** A destructive call: confirmed by parameter, by the person, or both, as the server's mode says. */
 const confirmed = (
   tool: DestructiveTool<unknown, unknown, unknown, unknown>,
@@ -240,7 +244,7 @@ const confirmed = (
         // what would be sent, after the policies: a refused step is reported as refused, not as unconfirmed
         yield* preview(toRun.steps, "confirmation")
         return yield* refused(
-          `${tool.name} is destructive and was not run: it would send${toRun.steps.length === 1 ? " " : `:\n`}${describePlan(toRun.steps, toRun.steps.length === 1 ? "" : "  ")}${toRun.steps.length === 1 ? "" : "\n"}. To confirm, ${problem}.`
+          `${tool.name} is destructive and was not run: it would send${wouldSend(toRun.steps)}. To confirm, ${problem}.`
         )
       }
       if (method._tag === "Param") return yield* execute(tool, toRun, call.progress)
