@@ -86,9 +86,20 @@ export type CallOutcome =
 
 type Requirements = ToolRequirements | AuditLog
 
+// once per tool, not per call
+const encoders = new WeakMap<AnyTool, (output: unknown) => unknown>()
+const encoderOf = (tool: AnyTool) => {
+  let encode = encoders.get(tool)
+  if (encode === undefined) {
+    encode = Schema.encodeUnknownSync(Schema.typeSchema(tool.output))
+    encoders.set(tool, encode)
+  }
+  return encode
+}
+
 const answer = (tool: AnyTool, output: unknown): CallOutcome => ({
   _tag: "Answer",
-  structured: Schema.encodeUnknownSync(Schema.typeSchema(tool.output))(output) as Record<string, unknown>,
+  structured: encoderOf(tool)(output) as Record<string, unknown>,
   text: tool.render(output)
 })
 

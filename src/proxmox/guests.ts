@@ -2,10 +2,10 @@ import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import { getClusterResources } from "./cluster.js"
 import { call, type Endpoint, endpoint, TaskUpid } from "./Endpoint.js"
-import { InvalidInput, PveNotFound } from "./errors.js"
+import { InvalidInput, type ProxmoxError, PveNotFound } from "./errors.js"
 import { validateSegment } from "./Path.js"
 import { executePlan, type Plan, plan, planStep } from "./Plan.js"
-import type { Params } from "./ProxmoxClient.js"
+import type { Params, ProxmoxClient } from "./ProxmoxClient.js"
 import { PveBoolean, PveInt, PveNumber } from "./WireSchemas.js"
 
 export const GuestType = Schema.Literal("qemu", "lxc")
@@ -17,6 +17,8 @@ export interface GuestRef {
   readonly node: string
   readonly type: GuestType
   readonly name: string | undefined
+  /** the live status, when finding the guest already read it (looked up on a given node) */
+  readonly current?: GuestStatus
 }
 
 export const GuestSummary = Schema.Struct({
@@ -127,14 +129,14 @@ export const guestStatusEndpoints = guestEndpoints("GET", "/status/current", Gue
  * Finds a guest's node and type. With `node`, /cluster/resources is skipped and the guest is looked up on that
  * node only, so a guest that is elsewhere is reported missing rather than silently addressed.
  */
-export const resolveGuest = (vmid: number, node?: string) =>
+export const resolveGuest = (vmid: number, node?: string): Effect.Effect<GuestRef, ProxmoxError, ProxmoxClient> =>
   Effect.gen(function* () {
     yield* validateSegment("vmid", vmid)
     if (node !== undefined) {
       yield* validateSegment("node", node)
       for (const type of ["qemu", "lxc"] as const) {
         const found = yield* call(guestStatusEndpoints[type], { node, vmid }).pipe(
-          Effect.map((s) => ({ vmid, node, type, name: s.name }) satisfies GuestRef),
+          Effect.map((s) => ({ vmid, node, type, name: s.name, current: s }) satisfies GuestRef),
           Effect.catchTag("PveNotFound", () => Effect.succeed(undefined))
         )
         if (found !== undefined) return found

@@ -70,7 +70,8 @@ export const pveGuestStatus = readTool({
   handler: ({ vmid, node }) =>
     Effect.gen(function* () {
       const guest = yield* resolveGuest(vmid, node)
-      const current = yield* getGuestStatus(guest)
+      // found on a given node, the guest's status was just read: one request, not two
+      const current = guest.current ?? (yield* getGuestStatus(guest))
       return { vmid: guest.vmid, node: guest.node, type: guest.type, current }
     }),
   render: ({ vmid, node, type, current }) =>
