@@ -7,7 +7,8 @@ import {
   inputRequired,
   inputResponse,
   McpServer,
-  type ServerContext
+  type ServerContext,
+  type StandardSchemaWithJSON
 } from "@modelcontextprotocol/server"
 import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/server/validators/cf-worker"
 import * as Cause from "effect/Cause"
@@ -23,7 +24,7 @@ import { type ConfirmationState, effectiveInputSchema, makeNonceLedger } from ".
 import type { SafetyOptions } from "../policy/index.js"
 import { type Allowlists, type ConfirmMode, noAllowlists } from "../policy/PolicyConfig.js"
 import { makeSecretScrubber, type SecretScrubber, scrubJson } from "../policy/Secrets.js"
-import { type CallOutcome, type ConfirmationAnswer, runToolCall } from "../policy/ToolCall.js"
+import { auditArgumentRefusal, type CallOutcome, type ConfirmationAnswer, runToolCall } from "../policy/ToolCall.js"
 import { ProxmoxError } from "../proxmox/errors.js"
 import type { TaskProgress } from "../proxmox/Tasks.js"
 import type { AnyTool, ToolRequirements } from "../proxmox/Tool.js"
@@ -95,6 +96,34 @@ const internal = errorResult(
     _tag: "InternalError"
   }
 )
+
+type Issues = ReadonlyArray<{ readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> | undefined }>
+
+/** Reports where the SDK's check of the arguments failed (the pipeline never sees those calls), for the audit log. */
+const auditingRefusals = <I, A>(
+  schema: StandardSchemaWithJSON<I, A>,
+  report: (at: ReadonlyArray<string>) => void
+): StandardSchemaWithJSON<I, A> => {
+  const seen = <R extends { readonly issues?: Issues | undefined }>(result: R): R => {
+    if (result.issues !== undefined) {
+      report(
+        result.issues.map((issue) =>
+          (issue.path ?? []).map((step) => String(typeof step === "object" ? step.key : step)).join(".")
+        )
+      )
+    }
+    return result
+  }
+  return {
+    "~standard": {
+      ...schema["~standard"],
+      validate: (value) => {
+        const result = schema["~standard"].validate(value)
+        return result instanceof Promise ? result.then(seen) : seen(result)
+      }
+    }
+  }
+}
 
 interface Session {
   readonly runtime: Runtime.Runtime<AdapterRequirements>
@@ -206,7 +235,9 @@ export const makeMcpServer = (
       {
         title: tool.title,
         description: tool.description,
-        inputSchema: withNestingLimit(toStandardSchema(effectiveInputSchema(tool), "input")),
+        inputSchema: auditingRefusals(withNestingLimit(toStandardSchema(effectiveInputSchema(tool), "input")), (at) =>
+          Runtime.runFork(runtime)(auditArgumentRefusal(tool.name, at))
+        ),
         outputSchema: toStandardSchema(effectiveOutputSchema(tool), "output"),
         annotations: { title: tool.title, ...tool.annotations }
       },

@@ -305,6 +305,23 @@ const auditRefusal = (tool: AnyTool, error: ProxmoxError) =>
     })
   })
 
+/**
+ * Arguments refused against the tool's input Schema, before a call reaches the pipeline (the MCP SDK checks them):
+ * one audit line naming where they were wrong, never their values, which may hold a secret.
+ */
+export const auditArgumentRefusal = (tool: string, at: ReadonlyArray<string>): Effect.Effect<void, never, AuditLog> =>
+  Effect.gen(function* () {
+    const audit = yield* AuditLog
+    const now = yield* Clock.currentTimeMillis
+    const where = [...new Set(at)].slice(0, 20).map((p) => (p === "" ? "(the arguments)" : p.slice(0, 100)))
+    yield* audit.record({
+      event: "pve_refusal",
+      time: new Date(now).toISOString(),
+      tool,
+      error: { tag: "InvalidInput", message: `the arguments do not match the input Schema at ${where.join(", ")}` }
+    })
+  })
+
 /** Runs one call to its outcome: failures become `Failed`, defects `Internal` (logged), never a thrown error. */
 export const runToolCall = (call: CallInput, policy: CallPolicy): Effect.Effect<CallOutcome, never, Requirements> =>
   run(call, policy).pipe(
