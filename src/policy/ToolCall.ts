@@ -249,6 +249,8 @@ const confirmed = (
       return yield* afterAnswer(tool, call, input, policy, call.answered.value)
     }
     const toRun = yield* planned(tool, input)
+    // nothing to write (the cluster is already as asked): nothing to confirm
+    if (toRun.steps.length === 0) return yield* execute(tool, toRun, call.progress)
     if (method._tag === "Param" || method.alsoParam) {
       const problem = paramConfirmationProblem(tool, input as Record<string, unknown>, control)
       if (problem !== undefined) {

@@ -156,6 +156,28 @@ describe.each<ClientGeneration>(["v2", "v1"])("a tool that writes twice (%s clie
     }
   })
 
+  it("a destructive tool with nothing to do asks nobody and sends nothing", async () => {
+    const { server, person } = await serve(generation, { answer: { action: "decline" } })
+    try {
+      const current = "already set"
+      server.sim.model.guest(100).config.description = current
+      const same = await server.callTool("pve_test_set_description", { vmid: 100, description: current })
+      expect(same.isError, text(same)).toBeFalsy()
+      expect(same.structuredContent).toEqual({ vmid: 100, changed: false })
+      expect(person.asked).toHaveLength(0)
+      const dry = await server.callTool("pve_test_set_description", { vmid: 100, description: current, dryRun: true })
+      expect((dry.structuredContent as { requests: unknown[] }).requests).toEqual([])
+      expect(text(dry)).toMatch(/would send nothing/)
+      // something to do: the person is asked (and declines)
+      const other = await server.callTool("pve_test_set_description", { vmid: 100, description: "new" })
+      expect(other.isError).toBe(true)
+      expect(person.asked).toHaveLength(1)
+      expect(writes(server.sim)).toEqual([])
+    } finally {
+      await server.close()
+    }
+  })
+
   it("a write outside the plan is refused, and the reply names exactly what was sent before it", async () => {
     const { server } = await serve(generation, {})
     try {

@@ -119,4 +119,31 @@ export const writesOutsidePlan = writeTool({
   render: (r) => `VM ${r.vmid}`
 })
 
-export const planTestTools: ReadonlyArray<AnyTool> = [twoConfigWrites, threeStarts, driftingPlan, writesOutsidePlan]
+/** Sets a VM's description, planning no step at all when it already has it. */
+export const setDescription = destructiveTool({
+  name: "pve_test_set_description",
+  title: "Test: set a description",
+  description: "Sets a VM's description; nothing to do when it already has that one.",
+  toolset: "provisioning",
+  input: Schema.Struct({ vmid: Vmid, description: Schema.String }),
+  output: Schema.Struct({ vmid: Schema.Number, changed: Schema.Boolean }),
+  endpoints: configEndpoints,
+  confirmTarget: { echo: "vmid", of: (input) => input.vmid },
+  plan: ({ vmid, description }) =>
+    Effect.gen(function* () {
+      const guest = yield* resolveGuest(vmid)
+      const config = yield* getGuestConfig(guest)
+      if (config.description === description) return plan([], () => Effect.succeed({ vmid, changed: false }))
+      const step = yield* planStep(configPut, { node: guest.node, vmid }, { description })
+      return plan([step], () => Effect.succeed({ vmid, changed: true }))
+    }),
+  render: (r) => `VM ${r.vmid}: ${r.changed ? "description set" : "already so"}`
+})
+
+export const planTestTools: ReadonlyArray<AnyTool> = [
+  twoConfigWrites,
+  threeStarts,
+  driftingPlan,
+  writesOutsidePlan,
+  setDescription
+]
