@@ -76,6 +76,8 @@ export const whenBodyDone = (response: Response, done: () => void): Response => 
 export class StreamableSessions {
   private readonly sessions = new Map<string, SessionEntry>()
   private readonly sweeper: ReturnType<typeof setInterval>
+  /** initialize requests being answered: counted against the limit before their session exists */
+  private opening = 0
 
   constructor(private readonly options: SessionOptions) {
     this.sweeper = setInterval(() => this.closeIdle(), Math.max(1000, Math.min(options.idleMs / 4, 60_000)))
@@ -96,7 +98,19 @@ export class StreamableSessions {
       return this.serve(entry, request, authInfo)
     }
     if (request.method !== "POST") return jsonRpcError(400, -32000, "Bad Request: Mcp-Session-Id header is required")
-    if (this.sessions.size >= this.options.maxSessions) return tooManySessions(this.options.maxSessions)
+    if (this.sessions.size + this.opening >= this.options.maxSessions) {
+      return tooManySessions(this.options.maxSessions)
+    }
+    this.opening++
+    try {
+      return await this.open(request, authInfo)
+    } finally {
+      this.opening--
+    }
+  }
+
+  private async open(request: Request, authInfo: AuthInfo | undefined): Promise<Response> {
+    const caller = authInfo?.clientId
     const server = this.options.makeServer()
     let entry: SessionEntry | undefined
     const transport: WebStandardStreamableHTTPServerTransport = new WebStandardStreamableHTTPServerTransport({
