@@ -22,8 +22,8 @@ export interface NamedToken {
 export interface OAuthResourceConfig {
   /** the `iss` of accepted tokens, e.g. https://auth.example.com/realms/pve */
   readonly issuer: string
-  /** the `aud` accepted tokens must carry: this server's public URL unless told otherwise */
-  readonly audience: string
+  /** the `aud` accepted tokens must carry; undefined: this server's public URL */
+  readonly audience: string | undefined
   /** where the signing keys are; undefined: from the issuer's metadata (`jwks_uri`) */
   readonly jwksUrl: string | undefined
   /** a scope every token must have; undefined: none required */
@@ -38,8 +38,11 @@ export interface McpServerConfigShape {
   readonly port: number
   /** the MCP endpoint's path (streamable HTTP), e.g. /mcp; the legacy SSE transport serves /sse and /messages */
   readonly path: string
-  /** the URL clients reach this server at (behind a reverse proxy: the proxy's); the OAuth resource identifier */
-  readonly publicUrl: string
+  /**
+   * the URL clients reach the MCP endpoint at (behind a reverse proxy: the proxy's), the OAuth resource identifier;
+   * undefined: the address it listens on
+   */
+  readonly publicUrl: string | undefined
   readonly tokens: ReadonlyArray<NamedToken>
   readonly oauth: OAuthResourceConfig | undefined
   readonly allowUnauthenticated: boolean
@@ -220,10 +223,10 @@ export const loadMcpServerConfig = (transportFlag?: string): Effect.Effect<McpSe
     const allowedOrigins = allowedOriginsRaw.length > 0 ? allowedOriginsRaw : allowedHosts.filter((h) => h !== "*")
 
     const publicRaw = yield* optionalString("MCP_PUBLIC_URL")
-    const urlHost = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host
     const publicUrl =
-      (publicRaw === undefined ? undefined : urlProblem("MCP_PUBLIC_URL", publicRaw.trim(), problems)) ??
-      `http://${host === "0.0.0.0" || host === "::" ? "localhost" : urlHost}:${port}${path}`
+      publicRaw === undefined || publicRaw.trim() === ""
+        ? undefined
+        : urlProblem("MCP_PUBLIC_URL", publicRaw.trim(), problems)
 
     const issuerRaw = yield* optionalString("MCP_OAUTH_ISSUER")
     let oauth: OAuthResourceConfig | undefined

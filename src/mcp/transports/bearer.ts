@@ -66,7 +66,7 @@ const scopesOf = (payload: JWTPayload): Array<string> => {
  * Verifies JWT access tokens with the issuer's keys (jose: fetched once, cached, fetched again when a token names an
  * unknown key, so a rotation needs no restart): signature, `iss`, `aud`, `exp` and `nbf`.
  */
-export const jwtVerifier = (oauth: OAuthResourceConfig) => {
+export const jwtVerifier = (oauth: OAuthResourceConfig, audience: string) => {
   let keys: ReturnType<typeof createRemoteJWKSet> | undefined
   const keySet = async () => {
     if (keys === undefined) {
@@ -80,7 +80,7 @@ export const jwtVerifier = (oauth: OAuthResourceConfig) => {
     try {
       ;({ payload } = await jwtVerify(token, await keySet(), {
         issuer: oauth.issuer,
-        audience: oauth.audience,
+        audience,
         requiredClaims: ["exp"]
       }))
     } catch (error) {
@@ -103,12 +103,13 @@ export const jwtVerifier = (oauth: OAuthResourceConfig) => {
 /** One verifier for the SDK's bearer check: a static token first, then (when configured) a JWT. */
 export const makeTokenVerifier = (
   tokens: ReadonlyArray<NamedToken>,
-  oauth: OAuthResourceConfig | undefined
+  oauth: OAuthResourceConfig | undefined,
+  resourceUrl: string
 ): OAuthTokenVerifier => {
   // a static token may do everything an OAuth token with every configured scope may
   const allScopes = [oauth?.readScope, oauth?.writeScope].filter((s): s is string => s !== undefined)
   const byStatic = staticTokenVerifier(tokens, allScopes)
-  const byJwt = oauth === undefined ? undefined : jwtVerifier(oauth)
+  const byJwt = oauth === undefined ? undefined : jwtVerifier(oauth, oauth.audience ?? resourceUrl)
   return {
     verifyAccessToken: async (token) => {
       const known = byStatic(token)

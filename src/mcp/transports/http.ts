@@ -9,8 +9,11 @@ import {
   hostHeaderValidationResponse,
   isLegacyRequest,
   type McpServer,
+  OAuthError,
+  OAuthErrorCode,
   type OAuthMetadata,
   originValidationResponse,
+  type ScopeChallengeHandler,
   verifyBearerToken
 } from "@modelcontextprotocol/server"
 import * as Data from "effect/Data"
@@ -72,10 +75,22 @@ export const startHttpServer = async (options: HttpServeOptions): Promise<Runnin
     writeScope: config.oauth?.writeScope
   }
   const makeServer = () => options.makeServer(serving)
+  const base = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}`
+  // listen first: with MCP_PORT=0 the address (and so the default resource URL) is known only then
+  const server = createServer()
+  // no limit of Node's own on a request that waits long for a person's answer; idle sockets go after 65 s
+  server.requestTimeout = 0
+  server.keepAliveTimeout = 65_000
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (error: NodeJS.ErrnoException) => reject(error))
+    server.listen(config.port, config.host, () => resolve())
+  })
+  const { port } = server.address() as AddressInfo
+  const url = new URL(config.path, `${base}:${port}`).href
   const onerror = (error: Error) => log(`transport error: ${error.message}`)
   const authenticated = config.tokens.length > 0 || config.oauth !== undefined
-  const verifier = makeTokenVerifier(config.tokens, config.oauth)
-  const resourceUrl = new URL(config.publicUrl)
+  const resourceUrl = new URL(config.publicUrl ?? url)
+  const verifier = makeTokenVerifier(config.tokens, config.oauth, resourceUrl.href)
   const resourceMetadataUrl = config.oauth === undefined ? undefined : getOAuthProtectedResourceMetadataUrl(resourceUrl)
   const resourceMetadata =
     config.oauth === undefined
@@ -113,7 +128,32 @@ export const startHttpServer = async (options: HttpServeOptions): Promise<Runnin
           idleMs: config.sessionIdleMs,
           maxBodyBytes: config.maxBodyBytes,
           makeServer,
-          onerror
+          onerror,
+          ...(serving.writeScope === undefined
+            ? {}
+            : {
+                scopeCheck: async (mcp, message, authInfo) => {
+                  // the same per-tool check the SDK's HTTP transports run (McpServer.resolveScopeChallenge)
+                  const resolve = (mcp as unknown as { resolveScopeChallenge?: ScopeChallengeHandler })
+                    .resolveScopeChallenge
+                  if (typeof resolve !== "function") {
+                    // fail closed: without the SDK's check no write scope could be enforced here
+                    return jsonRpcError(500, -32603, "The scope check is not available in this SDK version")
+                  }
+                  const challenge = await resolve({ request: message, ...(authInfo === undefined ? {} : { authInfo }) })
+                  if (challenge === undefined) return undefined
+                  return bearerAuthChallengeResponse(
+                    new OAuthError(
+                      OAuthErrorCode.InsufficientScope,
+                      challenge.errorDescription ?? "Insufficient scope"
+                    ),
+                    {
+                      requiredScopes: [...challenge.scopes],
+                      ...(resourceMetadataUrl === undefined ? {} : { resourceMetadataUrl })
+                    }
+                  )
+                }
+              })
         })
       : undefined
 
@@ -171,8 +211,7 @@ export const startHttpServer = async (options: HttpServeOptions): Promise<Runnin
     for (const wake of idleWaiters.splice(0)) wake()
   }
 
-  const base = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}`
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  server.on("request", (req: IncomingMessage, res: ServerResponse) => {
     if (draining) {
       res.writeHead(503, { "Content-Type": "application/json", Connection: "close", "Retry-After": "1" })
       res.end(JSON.stringify({ jsonrpc: "2.0", error: { code: -32000, message: "Server is shutting down" }, id: null }))
@@ -195,16 +234,6 @@ export const startHttpServer = async (options: HttpServeOptions): Promise<Runnin
         res.end(JSON.stringify({ jsonrpc: "2.0", error: { code: -32603, message: "Internal error" }, id: null }))
       })
   })
-  // no limit of Node's own on a request that waits long for a person's answer; idle sockets go after 65 s
-  server.requestTimeout = 0
-  server.keepAliveTimeout = 65_000
-
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", (error: NodeJS.ErrnoException) => reject(error))
-    server.listen(config.port, config.host, () => resolve())
-  })
-  const { port } = server.address() as AddressInfo
-  const url = new URL(config.path, `${base}:${port}`).href
 
   let shutting: Promise<void> | undefined
   const shutdown = () => {

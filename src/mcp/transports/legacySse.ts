@@ -1,7 +1,9 @@
 import { randomUUID } from "node:crypto"
 import {
   type AuthInfo,
+  isJSONRPCRequest,
   type JSONRPCMessage,
+  type JSONRPCRequest,
   type McpServer,
   parseJSONRPCMessage,
   readRequestBody,
@@ -86,6 +88,15 @@ export interface SseOptions {
   readonly maxBodyBytes: number
   readonly makeServer: () => McpServer
   readonly onerror: (error: Error) => void
+  /**
+   * The OAuth scope check of a request (step-up, 403 insufficient_scope): streamable HTTP gets it from the SDK's
+   * transports; here it runs before the message is delivered.
+   */
+  readonly scopeCheck?: (
+    server: McpServer,
+    request: JSONRPCRequest,
+    authInfo: AuthInfo | undefined
+  ) => Promise<Response | undefined>
 }
 
 export class SseSessions {
@@ -146,6 +157,10 @@ export class SseSessions {
       message = parseJSONRPCMessage(JSON.parse(body.text))
     } catch {
       return jsonRpcError(400, -32700, "Parse error: not a JSON-RPC message")
+    }
+    if (this.options.scopeCheck !== undefined && isJSONRPCRequest(message)) {
+      const refused = await this.options.scopeCheck(session.server, message, authInfo)
+      if (refused !== undefined) return refused
     }
     session.lastUsed = Date.now()
     session.transport.deliver(message, authInfo)
