@@ -259,6 +259,14 @@ export const loadMcpServerConfig = (transportFlag?: string): Effect.Effect<McpSe
       })
     }
 
+    if (overHttp && oauth !== undefined && publicUrl === undefined && (host === "0.0.0.0" || host === "::")) {
+      problems.push({
+        variable: "MCP_PUBLIC_URL",
+        problem: `not set: with MCP_HOST=${host} the OAuth resource URL (and the tokens' audience) cannot be known`,
+        fix: "set MCP_PUBLIC_URL to the URL clients use, e.g. https://mcp.example.com/mcp"
+      })
+    }
+
     if (problems.length > 0 || transport === undefined) return yield* new ConfigInvalid({ problems })
     return {
       transport,

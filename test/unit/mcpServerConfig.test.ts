@@ -34,9 +34,13 @@ describe("MCP server config", () => {
     expect(rest).toEqual([])
     expect(problem).toMatchObject({ variable: "MCP_HOST", fix: expect.stringContaining("MCP_AUTH_TOKEN") })
     expect(problemsOf({ ...network, MCP_AUTH_TOKEN: TOKEN })).toEqual([])
-    expect(problemsOf({ ...network, MCP_OAUTH_ISSUER: "https://auth.example.com" })).toEqual([])
+    const oauth = { MCP_OAUTH_ISSUER: "https://auth.example.com", MCP_PUBLIC_URL: "https://mcp.example.com/mcp" }
+    expect(problemsOf({ ...network, ...oauth })).toEqual([])
     expect(problemsOf({ ...network, MCP_ALLOW_UNAUTHENTICATED: "true" })).toEqual([])
-    // stdio never listens
+    // an OAuth resource listening on every address cannot know its own URL
+    expect(problemsOf({ ...network, MCP_OAUTH_ISSUER: oauth.MCP_OAUTH_ISSUER }).map((p) => p.variable)).toEqual([
+      "MCP_PUBLIC_URL"
+    ])
     expect(problemsOf({ MCP_HOST: "0.0.0.0" })).toEqual([])
   })
 

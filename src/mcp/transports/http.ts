@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
+import { createServer, type Server as HttpServer, type IncomingMessage, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
 import {
   type AuthInfo,
@@ -69,12 +69,7 @@ export interface RunningHttpServer {
 const wellKnownPrefix = "/.well-known/oauth-protected-resource"
 
 export const startHttpServer = async (options: HttpServeOptions): Promise<RunningHttpServer> => {
-  const { config, log } = options
-  const serving: ServingOptions = {
-    stateKey: config.stateKey === undefined ? undefined : Redacted.value(config.stateKey),
-    writeScope: config.oauth?.writeScope
-  }
-  const makeServer = () => options.makeServer(serving)
+  const { config } = options
   const base = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}`
   // listen first: with MCP_PORT=0 the address (and so the default resource URL) is known only then
   const server = createServer()
@@ -85,6 +80,22 @@ export const startHttpServer = async (options: HttpServeOptions): Promise<Runnin
     server.once("error", (error: NodeJS.ErrnoException) => reject(error))
     server.listen(config.port, config.host, () => resolve())
   })
+  try {
+    return serveOn(server, base, options)
+  } catch (error) {
+    server.close()
+    throw error
+  }
+}
+
+/** Everything in front of the SDK, on a server that listens already. */
+const serveOn = (server: HttpServer, base: string, options: HttpServeOptions): RunningHttpServer => {
+  const { config, log } = options
+  const serving: ServingOptions = {
+    stateKey: config.stateKey === undefined ? undefined : Redacted.value(config.stateKey),
+    writeScope: config.oauth?.writeScope
+  }
+  const makeServer = () => options.makeServer(serving)
   const { port } = server.address() as AddressInfo
   const url = new URL(config.path, `${base}:${port}`).href
   const onerror = (error: Error) => log(`transport error: ${error.message}`)
