@@ -155,8 +155,9 @@ describe("session expiry and rate limit", () => {
     const answers: Array<{ status: number; retryAfter: string | undefined }> = []
     for (let i = 0; i < 30; i++) answers.push(await post(server.url, {}, '{"jsonrpc":"2.0","id":3,"method":"ping"}'))
     const first = answers.findIndex((a) => a.status === 429)
-    // 20 a minute, a few of them spent by the test above
-    expect(first).toBeGreaterThanOrEqual(10)
+    // 20 a minute, some of them spent by the test above: never more than 20 admitted (plus what refilled meanwhile)
+    expect(first).toBeGreaterThan(0)
+    expect(answers.filter((a) => a.status === 200).length).toBeLessThanOrEqual(21)
     expect(Number(answers[first]!.retryAfter)).toBeGreaterThanOrEqual(1)
   })
 })
