@@ -65,7 +65,7 @@ export class ConfigInvalid extends Schema.TaggedError<ConfigInvalid>()("ConfigIn
 }
 
 // Config.option turns a missing variable into None; nothing else can fail a plain string read.
-const optionalString = (name: string): Effect.Effect<string | undefined> =>
+export const optionalString = (name: string): Effect.Effect<string | undefined> =>
   Effect.orDie(Config.option(Config.string(name))).pipe(Effect.map(Option.getOrUndefined))
 
 /** Reads a variable that two established Proxmox MCP servers spell differently; both spellings work. */
@@ -84,7 +84,7 @@ const eitherName = (names: readonly [string, string], problems: ConfigProblem[])
     return first ?? second
   })
 
-const booleanText = (value: string | undefined): boolean | undefined => {
+export const booleanText = (value: string | undefined): boolean | undefined => {
   if (value === undefined) return undefined
   const v = value.trim().toLowerCase()
   if (["1", "true", "yes", "on"].includes(v)) return true
@@ -92,7 +92,7 @@ const booleanText = (value: string | undefined): boolean | undefined => {
   return undefined
 }
 
-const readBoolean = (name: string, problems: ConfigProblem[]) =>
+export const readBoolean = (name: string, problems: ConfigProblem[]) =>
   Effect.map(optionalString(name), (raw) => {
     const value = booleanText(raw)
     if (raw !== undefined && value === undefined) {
@@ -101,7 +101,7 @@ const readBoolean = (name: string, problems: ConfigProblem[]) =>
     return value
   })
 
-const readMs = (name: string, fallback: number, problems: ConfigProblem[]) =>
+export const readMs = (name: string, fallback: number, problems: ConfigProblem[]) =>
   Effect.map(optionalString(name), (raw) => {
     if (raw === undefined) return fallback
     const n = Number(raw)

@@ -7,6 +7,7 @@ import {
   inputRequired,
   inputResponse,
   McpServer,
+  requireScopes,
   type ServerContext,
   type StandardSchemaWithJSON
 } from "@modelcontextprotocol/server"
@@ -19,7 +20,7 @@ import * as Runtime from "effect/Runtime"
 import * as Schema from "effect/Schema"
 import type { PveAuthConfig } from "../config/PveConfig.js"
 import { PveConfig } from "../config/PveConfig.js"
-import type { AuditLog } from "../policy/Audit.js"
+import { type AuditLog, CurrentCaller } from "../policy/Audit.js"
 import { type ConfirmationState, effectiveInputSchema, makeNonceLedger } from "../policy/Confirmation.js"
 import type { SafetyOptions } from "../policy/index.js"
 import { type Allowlists, type ConfirmMode, noAllowlists } from "../policy/PolicyConfig.js"
@@ -131,6 +132,7 @@ interface Session {
   readonly scrub: SecretScrubber
   readonly server: McpServer
   readonly policy: { readonly confirm: ConfirmMode; readonly allowlists: Allowlists }
+  readonly stateCodec: StateCodec
 }
 
 /** The MCP result of an outcome; every string that leaves the process goes through the scrubber. */
@@ -155,7 +157,7 @@ const toResult = async (
             requestedSchema: outcome.form
           })
         },
-        requestState: await stateCodec.mint(outcome.state, ctx)
+        requestState: await session.stateCodec.mint(outcome.state, ctx)
       })
     case "Failed": {
       const { text, hint } = presentError(outcome.error, session.auth)
@@ -181,7 +183,8 @@ const call = async (tool: AnyTool, args: unknown, ctx: ServerContext, session: S
         progress: progressReporter(ctx)
       },
       { ...session.policy, nonces }
-    ),
+      // over HTTP: the token's name or the OAuth subject, into every audit line of this call
+    ).pipe(Effect.locally(CurrentCaller, ctx.http?.authInfo?.clientId)),
     { signal: ctx.mcpReq.signal }
   )
   if (Exit.isSuccess(exit)) return toResult(exit.value, ctx, session)
@@ -194,21 +197,42 @@ export interface ServerIdentity {
   readonly instructions?: string
 }
 
-// One key per process: a confirmation can only come back to the process that asked (stdio: one per client).
-const stateCodec = createRequestStateCodec<ConfirmationState>({
-  key: randomBytes(32),
-  ttlSeconds: 600,
-  bind: (ctx) => ctx.mcpReq.method
-})
+const makeStateCodec = (key: Uint8Array) =>
+  createRequestStateCodec<ConfirmationState>({ key, ttlSeconds: 600, bind: (ctx) => ctx.mcpReq.method })
+type StateCodec = ReturnType<typeof makeStateCodec>
+
+// Without a configured key, one per process: a confirmation can only come back to the process that asked (stdio:
+// one per client). Replicas behind one URL share MCP_STATE_KEY, so any of them can verify the answer.
+const processStateCodec = makeStateCodec(randomBytes(32))
+const sharedStateCodecs = new WeakMap<Uint8Array, StateCodec>()
+const stateCodecFor = (key: Uint8Array | undefined): StateCodec => {
+  if (key === undefined) return processStateCodec
+  const known = sharedStateCodecs.get(key)
+  if (known !== undefined) return known
+  const codec = makeStateCodec(key)
+  sharedStateCodecs.set(key, codec)
+  return codec
+}
+// A nonce is single-use within this process only; across replicas a state is bounded by its 600 s lifetime.
 const nonces = makeNonceLedger(2 * 600 * 1000)
+
+/** How the server is reached, where it matters to the adapter (HTTP serving). */
+export interface ServingOptions {
+  /** the key of the signed confirmation state (MCP_STATE_KEY); undefined: one random key per process */
+  readonly stateKey?: Uint8Array | undefined
+  /** an OAuth scope without which write and destructive tools answer 403 insufficient_scope (step-up) */
+  readonly writeScope?: string | undefined
+}
 
 /** A fresh McpServer with every tool registered; the SDK calls this once per connection. */
 export const makeMcpServer = (
   tools: ReadonlyArray<AnyTool>,
   runtime: Runtime.Runtime<AdapterRequirements>,
   identity: ServerIdentity,
-  safety: SafetyOptions = {}
+  safety: SafetyOptions = {},
+  serving: ServingOptions = {}
 ): McpServer => {
+  const stateCodec = stateCodecFor(serving.stateKey)
   const auth = Runtime.runSync(runtime)(Effect.map(PveConfig, (c) => c.auth))
   const server = new McpServer(
     { name: identity.name, version: identity.version },
@@ -227,8 +251,12 @@ export const makeMcpServer = (
     auth,
     scrub: makeSecretScrubber(auth),
     server,
-    policy: { confirm: safety.confirm ?? "auto", allowlists: safety.allowlists ?? noAllowlists }
+    policy: { confirm: safety.confirm ?? "auto", allowlists: safety.allowlists ?? noAllowlists },
+    stateCodec
   }
+  const writeScope = serving.writeScope
+  const scopeFor = (tool: AnyTool) =>
+    writeScope !== undefined && tool.kind !== "read" ? { scopeChallenge: requireScopes(writeScope) } : {}
   for (const tool of tools) {
     server.registerTool(
       tool.name,
@@ -239,7 +267,8 @@ export const makeMcpServer = (
           Runtime.runFork(runtime)(auditArgumentRefusal(tool.name, at))
         ),
         outputSchema: toStandardSchema(effectiveOutputSchema(tool), "output"),
-        annotations: { title: tool.title, ...tool.annotations }
+        annotations: { title: tool.title, ...tool.annotations },
+        ...scopeFor(tool)
       },
       (args: unknown, ctx: ServerContext) => call(tool, args, ctx, session)
     )

@@ -1,6 +1,7 @@
 import { closeSync, fchmodSync, fstatSync, fsyncSync, openSync, writeSync } from "node:fs"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
 import * as Layer from "effect/Layer"
 import type { StepReport } from "../proxmox/errors.js"
 import type { ParamValue } from "../proxmox/ProxmoxClient.js"
@@ -70,6 +71,15 @@ export interface RefusalAuditEntry {
 /** Every kind of audit line. */
 export type AuditLine = AuditEntry | TaskAuditEntry | PlanAuditEntry | RefusalAuditEntry
 
+/**
+ * Who made the call being served: the bearer token's name or the OAuth subject, set by the adapter around each tool
+ * call over HTTP. Every audit line written inside the call carries it as `who`; undefined (stdio, embedding): none.
+ */
+export const CurrentCaller = FiberRef.unsafeMake<string | undefined>(undefined)
+
+const withCaller = (entry: AuditLine) =>
+  Effect.map(FiberRef.get(CurrentCaller), (who) => JSON.stringify(who === undefined ? entry : { ...entry, who }))
+
 export interface AuditLogShape {
   readonly record: (entry: AuditLine) => Effect.Effect<void>
 }
@@ -104,7 +114,8 @@ export const AuditLogLive = (file: string | undefined, scrub: (line: string) => 
     Effect.gen(function* () {
       if (file === undefined) {
         return {
-          record: (entry) => Effect.sync(() => process.stderr.write(`${scrub(JSON.stringify(entry))}\n`))
+          record: (entry) =>
+            Effect.flatMap(withCaller(entry), (line) => Effect.sync(() => process.stderr.write(`${scrub(line)}\n`)))
         } satisfies AuditLogShape
       }
       const fd = yield* Effect.acquireRelease(
@@ -114,10 +125,12 @@ export const AuditLogLive = (file: string | undefined, scrub: (line: string) => 
       yield* ownerOnly(fd, file)
       return {
         record: (entry) =>
-          Effect.try(() => {
-            writeSync(fd, `${scrub(JSON.stringify(entry))}\n`)
-            fsyncSync(fd)
-          }).pipe(
+          Effect.flatMap(withCaller(entry), (line) =>
+            Effect.try(() => {
+              writeSync(fd, `${scrub(line)}\n`)
+              fsyncSync(fd)
+            })
+          ).pipe(
             Effect.catchAll((e) => Effect.logError(`cannot write the audit log ${file}: ${String(e.error)}`)),
             Effect.uninterruptible
           )
