@@ -315,6 +315,8 @@ const confirmed = (
       return yield* afterAnswer(tool, call, input, policy, call.answered.value)
     }
     const toRun = yield* planned(tool, input)
+    // a plan of no steps sends nothing: there is nothing to confirm (a task already stopped, a guest already off)
+    if (toRun.steps.length === 0) return yield* execute(tool, toRun, call, control)
     if (method._tag === "Param" || method.alsoParam) {
       const problem = paramConfirmationProblem(tool, input as Record<string, unknown>, control)
       if (problem !== undefined) {

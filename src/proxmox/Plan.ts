@@ -11,6 +11,8 @@ import { parseUpid } from "./Upid.js"
 export interface PlanStep {
   readonly request: PveRequest
   readonly startsTask: boolean
+  /** the generic API tool's step: its task is waited for when PVE answers with a UPID */
+  readonly waitsIfTask?: boolean
 }
 
 /** A step that was sent: PVE's answer, and the task's outcome when it started one. */
@@ -103,7 +105,8 @@ export const executePlan = <O, R>(
       const outcome = yield* Effect.either(
         Effect.gen(function* () {
           const response = yield* client.execute(step.request)
-          if (!step.startsTask) return { data: response.data, task: undefined }
+          const answeredTask = step.waitsIfTask === true && parseUpid(String(response.data)) !== undefined
+          if (!step.startsTask && !answeredTask) return { data: response.data, task: undefined }
           const upid = yield* upidOf(step, response.data)
           reports[index] = { ...reports[index]!, upid }
           if (wait.waitForTasks === false) return { data: response.data, task: justStarted(upid) }
