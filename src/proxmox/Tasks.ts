@@ -88,18 +88,31 @@ const warningsPattern = /^WARNINGS: (\d+)$/
 /** pve-common UPID.pm status_is_error: anything but OK or WARNINGS: n is a failure. */
 export const isTaskSuccess = (exitStatus: string) => exitStatus === "OK" || warningsPattern.test(exitStatus)
 
-// `INFO:  45% (14.4 GiB of 32.0 GiB) in 1m 2s` (vzdump), `… transferred 1.2 GiB of 32.0 GiB (3.75%) in 2s`
-// (clone, move disk, migrate, restore), `  45%  12.3M 2s` (download-url's wget): a number before a % sign
-const percentPattern = /(?:^|[\s(])(\d{1,3}(?:\.\d+)?)%(?=[\s),]|$)/g
+/**
+ * The lines PVE prints its progress in, one pattern each (a generic "n%" would also take vzdump's closing
+ * "backup is sparse: 3.51 GiB (43%) total zero data" or a restore's "zeroes = 3%"):
+ */
+const percentPatterns: ReadonlyArray<RegExp> = [
+  // vzdump: `INFO:  45% (14.4 GiB of 32.0 GiB) in 1m 2s, read: …, write: …`
+  /^INFO:\s+(\d{1,3})% \(/,
+  // qmclone, move disk, storage migration, mirror: `drive-scsi0: transferred 1.2 GiB of 32.0 GiB (3.75%) in 2s`
+  /transferred .* \((\d{1,3}(?:\.\d+)?)%\)/,
+  // qmrestore / vma and PBS restores: `progress 45% (read 15461882880 bytes, duration 20 sec)`
+  /^progress (\d{1,3})% \(/,
+  // download-url (wget): `  524288K ........ ........ ........ ........ 13%  102M 27s`
+  /^\s*\d+[KMG]? [. ]+ (\d{1,3})%/
+]
 
-/** The percentage a PVE task log line prints, if it prints one (the last on the line). */
+/** The percentage a PVE task log line prints, if it is a progress line. */
 export const percentOf = (line: string): number | undefined => {
-  let found: number | undefined
-  for (const match of line.matchAll(percentPattern)) {
-    const value = Number(match[1])
-    if (value <= 100) found = value
+  for (const pattern of percentPatterns) {
+    const match = pattern.exec(line)
+    if (match !== null) {
+      const value = Number(match[1])
+      return value <= 100 ? value : undefined
+    }
   }
-  return found
+  return undefined
 }
 
 /**
