@@ -117,14 +117,16 @@ export const percentOf = (line: string): number | undefined => {
 
 /**
  * How often a running task's status is read: fast at first (120 ms, so a start or a config task is seen done at
- * once), then 1.5 times longer each poll with jitter (so waiters do not poll in step), never longer than a fifth
- * of the time waited so far plus 100 ms (an answer is at most about 20 % late) and never longer than 8 s. The
- * waiter resets it when the log shows progress: something is happening, the end may be near.
+ * once), then 1.5 times longer each poll with jitter (so waiters do not poll in step), but never longer than 30 %
+ * of the time waited so far plus 100 ms, nor than 8 s. So an answer comes at most about 30 % (typically 15 %)
+ * after the task's end, and a 60 s task takes about 24 status reads (a fixed 1.5 s poll: 40). A tighter bound
+ * costs reads: 20 % gives about 30 reads for 60 s (scripts/bench-tasks.ts measures both). The waiter resets the
+ * schedule when the log shows progress.
  */
 export const taskPollSchedule = Schedule.exponential("120 millis", 1.5).pipe(
   Schedule.intersect(Schedule.elapsed),
   Schedule.modifyDelay(([, elapsed], delay) =>
-    Duration.min(delay, Duration.millis(Math.min(8_000, 100 + Duration.toMillis(elapsed) / 5)))
+    Duration.min(delay, Duration.millis(Math.min(8_000, 100 + 0.3 * Duration.toMillis(elapsed))))
   ),
   Schedule.jitteredWith({ min: 0.8, max: 1 })
 )
