@@ -7,9 +7,10 @@
  */
 import { readFileSync } from "node:fs"
 import { describe, expect, it } from "@effect/vitest"
-import type { Simulator } from "../../sim/Simulator.js"
+import { SIM_TOKEN_ID, SIM_TOKEN_SECRET, type Simulator } from "../../sim/Simulator.js"
+import { startSimServer } from "../../sim/server.js"
 import { type InProcessServer, inProcess } from "../support/inProcess.js"
-import { type ClientGeneration, GENERATIONS, type ToolResult, textOf } from "../support/mcpClient.js"
+import { type ClientGeneration, connect, GENERATIONS, type ToolResult, textOf } from "../support/mcpClient.js"
 import { steppedClock } from "../support/rawSimulator.js"
 
 const FIVE_MINUTES = 5 * 60 * 1000
@@ -253,6 +254,74 @@ describe.each<ClientGeneration>(GENERATIONS)("long-running tasks (%s client)", (
       expect(server.sim.requests.filter((r) => r.method === "DELETE")).toHaveLength(1)
     } finally {
       await server.close()
+    }
+  })
+})
+
+/** The same through the built binary over stdio, its settings from the environment, the simulator over HTTP. */
+describe.each<ClientGeneration>(GENERATIONS)("long-running tasks, proxmox-mcp over stdio (%s client)", (generation) => {
+  const serve = async (env: Record<string, string>) => {
+    const clock = steppedClock()
+    const sim = await startSimServer({
+      port: 0,
+      simulator: { now: clock.now, taskDurations: { vzdump: FIVE_MINUTES } }
+    })
+    const conn = await connect(generation, {
+      env: {
+        PROXMOX_HOST: sim.url,
+        PVE_ALLOW_INSECURE_HTTP: "true",
+        PROXMOX_TOKEN_ID: SIM_TOKEN_ID,
+        PROXMOX_TOKEN_SECRET: SIM_TOKEN_SECRET,
+        PVE_READONLY: "false",
+        PVE_CONFIRM: "param",
+        LOG_LEVEL: "info",
+        ...env
+      }
+    })
+    return {
+      clock,
+      sim,
+      conn,
+      close: async () => {
+        await conn.close()
+        await sim.close()
+      }
+    }
+  }
+
+  it("PVE_WAIT_MAX_MS: a 5-minute backup answers running with its UPID; pve_task_wait gives its exit status", async () => {
+    const { clock, conn, close } = await serve({ PVE_WAIT_MAX_MS: "300" })
+    try {
+      const first = await conn.callTool("pve_api_call", backupArgs)
+      expect(first.isError, textOf(first)).toBeFalsy()
+      const upid = structured<Running>(first).upids[0]!
+      expect(structured<Running>(first).status).toBe("running")
+      clock.advance(FIVE_MINUTES)
+      const waited = await conn.callTool("pve_task_wait", { upids: [upid] })
+      expect(structured<Waited>(waited)).toMatchObject({ status: "done", tasks: [{ exitStatus: "OK" }] })
+    } finally {
+      await close()
+    }
+  })
+
+  it("PVE_CANCEL_STOPS_TASK=true: cancelling stops the polling and the task", async () => {
+    const { sim, conn, close } = await serve({ PVE_CANCEL_STOPS_TASK: "true" })
+    try {
+      const abort = new AbortController()
+      const call = conn.callTool("pve_api_call", backupArgs, { signal: abort.signal })
+      const task = () => [...sim.sim.model.tasks.values()].find((t) => t.type === "vzdump")
+      await eventually(() => task() !== undefined && statusRequests(sim.sim, task()!.upid) >= 2, "two polls")
+      const upid = task()!.upid
+      abort.abort()
+      await expect(call).rejects.toThrow()
+      await eventually(() => sim.sim.model.task(upid)?.finished === true, "the task stopped")
+      await eventually(() => conn.stderr().includes(`task ${upid} was stopped`), "the cancel log line")
+      const polled = statusRequests(sim.sim, upid)
+      await new Promise((r) => setTimeout(r, 1_000))
+      expect(statusRequests(sim.sim, upid)).toBe(polled)
+      expect(sim.sim.model.task(upid)?.exitstatus).toBe("interrupted by signal")
+    } finally {
+      await close()
     }
   })
 })
