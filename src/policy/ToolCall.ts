@@ -153,9 +153,9 @@ const auditPlan = (tool: AnyTool, steps: ReadonlyArray<StepReport>, outcome: "ok
       )
 
 /**
- * What a cancelled call does to the task it was waiting for: with PVE_CANCEL_STOPS_TASK=true it sends the stop
- * through the policy client (audited like any write, under a gate that admits exactly this request), otherwise it
- * leaves the task running; the log and a `pve_cancel` audit line say which.
+ * What a cancelled call does to the task it was waiting for: with PVE_CANCEL_STOPS_TASK=true a write tool sends
+ * the stop through the policy client (audited like any write, under a gate that admits exactly this request);
+ * otherwise, and always for a read tool, the task is left running. The log and a `pve_cancel` audit line say which.
  */
 const cancellation = (tool: AnyTool) =>
   Effect.gen(function* () {
@@ -180,9 +180,12 @@ const cancellation = (tool: AnyTool) =>
         const gate = yield* approvedGate([requestFingerprint(request)])
         yield* client.execute(request).pipe(Effect.provideService(WriteGate, gate))
       })
+    // a read tool (pve_task_wait) never writes, not even on cancel: its readOnlyHint stays true
+    const stops = config.cancelStopsTask && tool.kind !== "read"
+    const why = config.cancelStopsTask ? "a read-only tool never stops tasks" : "PVE_CANCEL_STOPS_TASK=false"
     return {
       cancelled: (upid: string) =>
-        config.cancelStopsTask
+        stops
           ? Effect.either(stop(upid)).pipe(
               Effect.flatMap((sent) =>
                 Either.isRight(sent)
@@ -194,9 +197,9 @@ const cancellation = (tool: AnyTool) =>
                     ).pipe(Effect.zipRight(record(upid, "stop failed", sent.left)))
               )
             )
-          : Effect.logInfo(
-              `${tool.name} cancelled: task ${upid} was left running in Proxmox (PVE_CANCEL_STOPS_TASK=false)`
-            ).pipe(Effect.zipRight(record(upid, "left running")))
+          : Effect.logInfo(`${tool.name} cancelled: task ${upid} was left running in Proxmox (${why})`).pipe(
+              Effect.zipRight(record(upid, "left running"))
+            )
     } satisfies TaskCancellation["Type"]
   })
 

@@ -109,7 +109,7 @@ export const pveTaskWait = readTool({
   name: "pve_task_wait",
   title: "Wait for tasks",
   description:
-    "Waits for one or more Proxmox tasks (UPIDs, e.g. from a write tool that answered status running) to stop, up to PVE_WAIT_MAX_MS (50 s), with progress notifications. Each task's exit status (OK, WARNINGS: n, or the error), warnings and log tail; a task still running is reported as running: call again. Only reads.",
+    "Waits for one or more Proxmox tasks (UPIDs, e.g. from a write tool that answered status running) to stop, up to PVE_WAIT_MAX_MS (50 s), with progress notifications. Each task's exit status (OK, WARNINGS: n, or the error), warnings and log tail; a task still running is reported as running: call again. Only reads: cancelling the wait leaves the tasks running (stop one with pve_task_stop).",
   toolset: "core",
   input: Schema.Struct({
     upids: Schema.Array(Upid).pipe(Schema.minItems(1), Schema.maxItems(20)).annotations({
@@ -123,8 +123,8 @@ export const pveTaskWait = readTool({
     tasks: Schema.Array(WaitedTask),
     next: Schema.optional(Schema.String)
   }),
-  // the stop only when the client cancels the wait and PVE_CANCEL_STOPS_TASK=true
-  endpoints: [...taskEndpoints, taskStopEndpoint],
+  // only reads: a cancelled wait leaves the task running, whatever PVE_CANCEL_STOPS_TASK says
+  endpoints: taskEndpoints,
   handler: ({ upids }) =>
     Effect.gen(function* () {
       const config = yield* PveConfig

@@ -226,6 +226,36 @@ describe.each<ClientGeneration>(GENERATIONS)("long-running tasks (%s client)", (
     }
   })
 
+  it("a cancelled pve_task_wait only stops waiting, even with PVE_CANCEL_STOPS_TASK=true: it is read-only", async () => {
+    const clock = steppedClock()
+    const server = await inProcess(generation, {
+      env: { PVE_READONLY: "false", PVE_CONFIRM: "param" },
+      sim: { now: clock.now, taskDurations: { vzdump: FIVE_MINUTES } },
+      config: { cancelStopsTask: true }
+    })
+    try {
+      const upid = structured<Running>(await server.callTool("pve_api_call", { ...backupArgs, wait: false })).upids[0]!
+      const abort = new AbortController()
+      const wait = server.callTool("pve_task_wait", { upids: [upid] }, { signal: abort.signal })
+      await eventually(() => statusRequests(server.sim, upid) >= 2, "two polls")
+      abort.abort()
+      await expect(wait).rejects.toThrow()
+      await eventually(
+        () => server.logs.some((l) => l.includes(`task ${upid} was left running in Proxmox (a read-only tool`)),
+        "the cancel log line"
+      )
+      expect(server.sim.requests.filter((r) => r.method === "DELETE")).toEqual([])
+      expect(server.sim.model.task(upid)?.finished).toBe(false)
+      expect(auditLines(server).find((l) => l.event === "pve_cancel")).toMatchObject({
+        tool: "pve_task_wait",
+        upid,
+        task: "left running"
+      })
+    } finally {
+      await server.close()
+    }
+  })
+
   it("pve_task_stop stops a running task once its UPID is repeated, and leaves a stopped one alone", async () => {
     const clock = steppedClock()
     const server = await inProcess(generation, {
