@@ -239,9 +239,11 @@ export const awaitTask = (upid: string, options: { readonly until?: number | und
       const now = yield* Clock.currentTimeMillis
       if (now >= capAt) {
         const logTail = yield* logTailOrNone(upid)
+        // without a listener the log was not read while polling: the tail still tells how far the task is
+        const lastPercent = percent ?? logTail.map(percentOf).findLast((p) => p !== undefined)
         return {
           _tag: "Running",
-          running: { upid, node: status.node, type: status.type, logTail, percent }
+          running: { upid, node: status.node, type: status.type, logTail, percent: lastPercent }
         } satisfies TaskWaited
       }
       if (now >= timeoutAt) return yield* new TaskTimeout({ upid, timeoutMs: config.taskTimeoutMs })

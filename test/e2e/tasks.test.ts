@@ -117,11 +117,15 @@ describe.each<ClientGeneration>(GENERATIONS)("long-running tasks (%s client)", (
       expect(textOf(first)).toMatch(/still running when this call stopped waiting/)
       expect(server.sim.model.task(upid)?.finished).toBe(false)
 
-      // not yet over: still running, and said so
+      // half-way: still running, and how far it is, from the log vzdump prints
+      clock.advance(FIVE_MINUTES / 2)
       const early = await server.callTool("pve_task_wait", { upids: [upid] })
       expect(structured<Waited>(early)).toMatchObject({ status: "running", tasks: [{ status: "running" }] })
+      const halfway = (structured<Waited>(early).tasks[0] as { percent?: number }).percent
+      expect(halfway).toBeGreaterThan(0)
+      expect(halfway).toBeLessThan(100)
 
-      clock.advance(FIVE_MINUTES)
+      clock.advance(FIVE_MINUTES / 2)
       const waited = await server.callTool("pve_task_wait", { upids: [upid] })
       expect(waited.isError, textOf(waited)).toBeFalsy()
       expect(structured<Waited>(waited)).toMatchObject({
