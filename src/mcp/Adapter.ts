@@ -42,7 +42,7 @@ export type AdapterRequirements = ToolRequirements | AuditLog
 
 /** At most four progress notifications a second; lines printed in between are carried by the next one. */
 const PROGRESS_GAP_MS = 250
-const LINES_PER_NOTIFICATION = 20
+const LINES_PER_NOTIFICATION = 50
 
 /**
  * Progress notifications for a call whose client sent a progressToken: the task's new log lines and, where PVE
