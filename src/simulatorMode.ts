@@ -3,7 +3,13 @@ import * as LogLevel from "effect/LogLevel"
 import * as Redacted from "effect/Redacted"
 import { makeSimulator, SIM_TOKEN_ID, SIM_TOKEN_SECRET, type SimulatorOptions } from "../sim/Simulator.js"
 import { SimulatorLayer } from "../sim/SimulatorLayer.js"
-import { DEFAULT_MAX_RESPONSE_BYTES, PveConfig, type PveConfigShape, TICKET_LIFETIME_MS } from "./config/PveConfig.js"
+import {
+  DEFAULT_MAX_RESPONSE_BYTES,
+  DEFAULT_WAIT_MAX_MS,
+  PveConfig,
+  type PveConfigShape,
+  TICKET_LIFETIME_MS
+} from "./config/PveConfig.js"
 import { ProxmoxClientLive } from "./proxmox/ProxmoxClientLive.js"
 
 /** The config `proxmox-mcp --simulator` runs with: the simulator's own token; settings may come from the environment. */
@@ -13,6 +19,8 @@ export const simulatorConfig = (overrides: Partial<PveConfigShape> = {}): PveCon
   tls: { verify: true, caFile: undefined },
   requestTimeoutMs: 30_000,
   taskTimeoutMs: 600_000,
+  waitMaxMs: DEFAULT_WAIT_MAX_MS,
+  cancelStopsTask: false,
   maxResponseBytes: DEFAULT_MAX_RESPONSE_BYTES,
   ticketRenewAfterMs: TICKET_LIFETIME_MS - 15 * 60 * 1000,
   logLevel: LogLevel.Info,

@@ -26,6 +26,13 @@ export interface PveConfigShape {
   readonly tls: PveTlsConfig
   readonly requestTimeoutMs: number
   readonly taskTimeoutMs: number
+  /**
+   * How long one tool call waits for its tasks before it answers "running" with the UPIDs (PVE_WAIT_MAX_MS):
+   * below the clients' own request timeouts, so a call never outlives its client.
+   */
+  readonly waitMaxMs: number
+  /** Whether a task being waited for is stopped in PVE when the client cancels the call (PVE_CANCEL_STOPS_TASK). */
+  readonly cancelStopsTask: boolean
   /** The largest Proxmox answer read; a longer body is refused while it streams in (PVE_MAX_RESPONSE_BYTES). */
   readonly maxResponseBytes: number
   /** A ticket is renewed once it is this old (PVE tickets live 2 h). */
@@ -301,12 +308,20 @@ export const loadPveConfig: Effect.Effect<PveConfigShape, ConfigInvalid> = Effec
 })
 
 /** The settings that apply to any cluster, the simulator too: timeouts, the response limit and log level. */
-export type PveSettings = Pick<PveConfigShape, "requestTimeoutMs" | "taskTimeoutMs" | "maxResponseBytes" | "logLevel">
+export type PveSettings = Pick<
+  PveConfigShape,
+  "requestTimeoutMs" | "taskTimeoutMs" | "waitMaxMs" | "cancelStopsTask" | "maxResponseBytes" | "logLevel"
+>
+
+/** 50 s: under the 60 s request timeout common MCP clients use. */
+export const DEFAULT_WAIT_MAX_MS = 50_000
 
 const readSettings = (problems: ConfigProblem[]): Effect.Effect<PveSettings> =>
   Effect.gen(function* () {
     const requestTimeoutMs = yield* readMs("PROXMOX_REQUEST_TIMEOUT_MS", 30_000, problems)
     const taskTimeoutMs = yield* readMs("PVE_TASK_TIMEOUT_MS", 600_000, problems)
+    const waitMaxMs = yield* readMs("PVE_WAIT_MAX_MS", DEFAULT_WAIT_MAX_MS, problems)
+    const cancelStopsTask = (yield* readBoolean("PVE_CANCEL_STOPS_TASK", problems)) ?? false
     const maxResponseBytes = yield* readBytes("PVE_MAX_RESPONSE_BYTES", DEFAULT_MAX_RESPONSE_BYTES, problems)
     const rawLevel = yield* optionalString("LOG_LEVEL")
     const logLevel = rawLevel === undefined ? LogLevel.Info : logLevels[rawLevel.trim().toLowerCase()]
@@ -317,7 +332,14 @@ const readSettings = (problems: ConfigProblem[]): Effect.Effect<PveSettings> =>
         fix: "use one of: debug, info, warn, error, none"
       })
     }
-    return { requestTimeoutMs, taskTimeoutMs, maxResponseBytes, logLevel: logLevel ?? LogLevel.Info }
+    return {
+      requestTimeoutMs,
+      taskTimeoutMs,
+      waitMaxMs,
+      cancelStopsTask,
+      maxResponseBytes,
+      logLevel: logLevel ?? LogLevel.Info
+    }
   })
 
 /** Only the settings (`proxmox-mcp --simulator` has no cluster address or credentials to read). */

@@ -13,6 +13,7 @@ import {
 } from "@modelcontextprotocol/server"
 import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/server/validators/cf-worker"
 import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
@@ -41,22 +42,50 @@ import { effectiveOutputSchema, toStandardSchema } from "./JsonSchema.js"
 
 export type AdapterRequirements = ToolRequirements | AuditLog
 
+/** At most four progress notifications a second; lines printed in between are carried by the next one. */
+const PROGRESS_GAP_MS = 250
+const LINES_PER_NOTIFICATION = 50
+
+/**
+ * Progress notifications for a call whose client sent a progressToken: the task's new log lines and, where PVE
+ * prints one, its percentage (`progress` of `total: 100`; otherwise `progress` counts the notifications). The
+ * last poll of a task (stopped) is always sent.
+ */
 const progressReporter = (ctx: ServerContext): Option.Option<TaskProgress["Type"]> => {
   const progressToken = ctx.mcpReq._meta?.progressToken
   if (progressToken === undefined) return Option.none()
-  let polls = 0
+  let lastSentAt = Number.NEGATIVE_INFINITY
+  let lastProgress = 0
+  const pending: string[] = []
   return Option.some({
-    report: (status, elapsedMs) =>
-      Effect.tryPromise(() =>
-        ctx.mcpReq.notify({
-          method: "notifications/progress",
-          params: {
-            progressToken,
-            progress: ++polls,
-            message: `task ${status.type} ${status.status} (${Math.round(elapsedMs / 100) / 10} s)`
-          }
-        })
-      ).pipe(Effect.ignore)
+    report: (update) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        pending.push(...update.newLines)
+        const final = update.status.status !== "running"
+        if (!final && now - lastSentAt < PROGRESS_GAP_MS) return Effect.void
+        lastSentAt = now
+        const lines = pending.splice(0)
+        const shown = lines.slice(-LINES_PER_NOTIFICATION)
+        // progress must grow with every notification, even when the percentage does not
+        const progress =
+          update.percent === undefined
+            ? lastProgress + 1
+            : Math.round(Math.max(update.percent, lastProgress + 0.01) * 100) / 100
+        lastProgress = progress
+        const head = `task ${update.status.type} ${update.status.id} ${update.status.status} (${Math.round(update.elapsedMs / 100) / 10} s${update.percent === undefined ? "" : `, ${update.percent}%`})`
+        const skipped = lines.length > shown.length ? [`(${lines.length - shown.length} earlier lines)`] : []
+        return Effect.tryPromise(() =>
+          ctx.mcpReq.notify({
+            method: "notifications/progress",
+            params: {
+              progressToken,
+              progress,
+              ...(update.percent !== undefined && progress <= 100 ? { total: 100 } : {}),
+              message: [head, ...skipped, ...shown].join("\n")
+            }
+          })
+        ).pipe(Effect.ignore)
+      })
   })
 }
 
@@ -144,6 +173,7 @@ const toResult = async (
   switch (outcome._tag) {
     case "Answer":
     case "DryRun":
+    case "Running":
       return scrubJson(
         { content: [{ type: "text", text: outcome.text }], structuredContent: outcome.structured },
         session.scrub

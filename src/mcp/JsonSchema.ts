@@ -2,6 +2,7 @@ import type { StandardSchemaWithJSON } from "@modelcontextprotocol/server"
 import * as JSONSchema from "effect/JSONSchema"
 import * as Schema from "effect/Schema"
 import { DryRunResult } from "../policy/Confirmation.js"
+import { RunningResult } from "../policy/Running.js"
 import type { AnyTool } from "../proxmox/Tool.js"
 import { boundIssues, type Issue } from "./boundedIssues.js"
 
@@ -82,6 +83,9 @@ export const toStandardSchema = <A, I>(
   } as StandardSchemaWithJSON<I, A>
 }
 
-/** The result Schema the client sees: a write tool may also answer with its dry-run. */
+/**
+ * The result Schema the client sees: a write tool may also answer with its dry-run, or with "running" when its
+ * task outlasted the wait (PVE_WAIT_MAX_MS) or the call asked `wait: false`.
+ */
 export const effectiveOutputSchema = (tool: AnyTool): Schema.Schema.AnyNoContext =>
-  tool.kind === "read" ? tool.output : Schema.Union(tool.output, DryRunResult)
+  tool.kind === "read" ? tool.output : Schema.Union(tool.output, DryRunResult, RunningResult)

@@ -56,8 +56,20 @@ export interface PlanAuditEntry {
   readonly event: "pve_plan"
   readonly time: string
   readonly tool: string
-  readonly outcome: "ok" | "failed"
+  /** running: the call stopped waiting while a step's task still ran (PVE_WAIT_MAX_MS, or `wait: false`) */
+  readonly outcome: "ok" | "failed" | "running"
   readonly steps: ReadonlyArray<StepReport>
+}
+
+/** One JSON line when a call was cancelled while it waited for a task: whether the task was stopped. */
+export interface CancelAuditEntry {
+  readonly event: "pve_cancel"
+  readonly time: string
+  readonly tool: string | null
+  readonly upid: string
+  /** stopped: PVE_CANCEL_STOPS_TASK=true and the stop was sent; left running: the task goes on in PVE */
+  readonly task: "stopped" | "left running" | "stop failed"
+  readonly error?: { readonly tag: string; readonly message: string }
 }
 
 /** One JSON line when a tool call is refused before any request was sent (arguments, policy, path, schema). */
@@ -69,7 +81,7 @@ export interface RefusalAuditEntry {
 }
 
 /** Every kind of audit line. */
-export type AuditLine = AuditEntry | TaskAuditEntry | PlanAuditEntry | RefusalAuditEntry
+export type AuditLine = AuditEntry | TaskAuditEntry | PlanAuditEntry | RefusalAuditEntry | CancelAuditEntry
 
 /**
  * Who made the call being served: the bearer token's name or the OAuth subject, set by the adapter around each tool

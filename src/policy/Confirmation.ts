@@ -7,20 +7,28 @@ import { describeParams, showValue } from "./Display.js"
 import type { ConfirmMode } from "./PolicyConfig.js"
 import { redactParams } from "./Secrets.js"
 
-/** Arguments the policies add to tools: `dryRun` to every write tool, `confirm*` to destructive ones. */
+/** Arguments the policies add to tools: `dryRun` and `wait` to every write tool, `confirm*` to destructive ones. */
 export interface ControlArguments {
   readonly dryRun?: boolean | undefined
+  readonly wait?: boolean | undefined
   readonly confirm?: boolean | undefined
   readonly confirmVmid?: number | undefined
   readonly confirmName?: string | undefined
 }
 
-export const CONTROL_ARGUMENTS = ["dryRun", "confirm", "confirmVmid", "confirmName"] as const
+export const CONTROL_ARGUMENTS = ["dryRun", "wait", "confirm", "confirmVmid", "confirmName"] as const
 
 const DryRunField = Schema.optional(
   Schema.Boolean.annotations({
     description:
       "true: send nothing, return the exact request (method, path, parameters) this call would send after every policy"
+  })
+)
+
+const WaitField = Schema.optional(
+  Schema.Boolean.annotations({
+    description:
+      "false: answer as soon as the first Proxmox task is started, with its UPID (follow it with pve_task_wait). Default: wait for the tasks; a task still running after PVE_WAIT_MAX_MS (50 s) is answered as status running with its UPID"
   })
 )
 
@@ -34,20 +42,26 @@ const ConfirmField = Schema.optional(
 /** The input Schema the client sees: the tool's own arguments plus the control arguments its kind takes. */
 export const effectiveInputSchema = (tool: AnyTool): Schema.Schema.AnyNoContext => {
   if (tool.kind === "read") return tool.input
-  if (tool.kind === "write") return Schema.extend(tool.input, Schema.Struct({ dryRun: DryRunField }))
+  if (tool.kind === "write") return Schema.extend(tool.input, Schema.Struct({ dryRun: DryRunField, wait: WaitField }))
   const target = tool.confirmTarget
   if (target.echo === "vmid") {
     const confirmVmid = Schema.optional(
       Schema.Int.annotations({ description: "With confirm: repeat the VM id of the guest this acts on" })
     )
-    return Schema.extend(tool.input, Schema.Struct({ dryRun: DryRunField, confirm: ConfirmField, confirmVmid }))
+    return Schema.extend(
+      tool.input,
+      Schema.Struct({ dryRun: DryRunField, wait: WaitField, confirm: ConfirmField, confirmVmid })
+    )
   }
   const confirmName = Schema.optional(
     Schema.String.pipe(Schema.maxLength(1024)).annotations({
       description: `With confirm: repeat the ${target.what} this acts on`
     })
   )
-  return Schema.extend(tool.input, Schema.Struct({ dryRun: DryRunField, confirm: ConfirmField, confirmName }))
+  return Schema.extend(
+    tool.input,
+    Schema.Struct({ dryRun: DryRunField, wait: WaitField, confirm: ConfirmField, confirmName })
+  )
 }
 
 /** Splits decoded arguments into the tool's own input and the control arguments. */

@@ -6,6 +6,8 @@ import * as Either from "effect/Either"
 import * as FiberRef from "effect/FiberRef"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import { PveConfig } from "../config/PveConfig.js"
+import { requestFor } from "../proxmox/Endpoint.js"
 import {
   ConfirmationRequired,
   InvalidInput,
@@ -15,7 +17,7 @@ import {
 } from "../proxmox/errors.js"
 import { executePlan, type Plan, type PlanStep } from "../proxmox/Plan.js"
 import { ProxmoxClient, type PveRequest } from "../proxmox/ProxmoxClient.js"
-import { TaskProgress } from "../proxmox/Tasks.js"
+import { TaskCancellation, TaskProgress, taskStopEndpoint } from "../proxmox/Tasks.js"
 import {
   type AnyPlanningTool,
   type AnyTool,
@@ -24,11 +26,13 @@ import {
   type ToolRequirements,
   toolMayCall
 } from "../proxmox/Tool.js"
+import { parseUpid } from "../proxmox/Upid.js"
 import { argumentsViolation } from "./Allowlist.js"
 import { AuditLog } from "./Audit.js"
 import {
   argumentsDigest,
   ConfirmationState,
+  type ControlArguments,
   confirmationForm,
   confirmationMessage,
   confirmationMethod,
@@ -40,6 +44,7 @@ import {
   splitArguments
 } from "./Confirmation.js"
 import type { Allowlists, ConfirmMode } from "./PolicyConfig.js"
+import { RunningResult, runningResult } from "./Running.js"
 import { approvedGate, currentTool, refusalAudited, requestFingerprint, WriteGate } from "./WriteGate.js"
 
 /**
@@ -75,6 +80,7 @@ export interface CallPolicy {
 export type CallOutcome =
   | { readonly _tag: "Answer"; readonly structured: Record<string, unknown>; readonly text: string }
   | { readonly _tag: "DryRun"; readonly structured: Record<string, unknown>; readonly text: string }
+  | { readonly _tag: "Running"; readonly structured: Record<string, unknown>; readonly text: string }
   | {
       readonly _tag: "AskPerson"
       readonly message: string
@@ -147,8 +153,8 @@ const withDigest = (step: PlanStep, digest: string | null): PlanStep =>
     ? step
     : { ...step, request: { ...step.request, params: { ...step.request.params, digest } } satisfies PveRequest }
 
-/** Audits a plan of several steps as one line: what was done, what failed, what was not run. */
-const auditPlan = (tool: AnyTool, steps: ReadonlyArray<StepReport>, outcome: "ok" | "failed") =>
+/** Audits a plan of several steps as one line: what was done, what failed or still runs, what was not run. */
+const auditPlan = (tool: AnyTool, steps: ReadonlyArray<StepReport>, outcome: "ok" | "failed" | "running") =>
   steps.length < 2
     ? Effect.void
     : Effect.flatMap(AuditLog, (audit) =>
@@ -158,27 +164,105 @@ const auditPlan = (tool: AnyTool, steps: ReadonlyArray<StepReport>, outcome: "ok
       )
 
 /**
- * Sends exactly the approved steps, in order, waiting for each task; the answer is the tool's own. A failure is
- * reported step by step, unless the plan was one step that was not done: then it is that step's own error.
+ * What a cancelled call does to the task it was waiting for: with PVE_CANCEL_STOPS_TASK=true a write tool sends
+ * the stop through the policy client (audited like any write, under a gate that admits exactly this request);
+ * otherwise, and always for a read tool, the task is left running. The log and a `pve_cancel` audit line say which.
+ */
+const cancellation = (tool: AnyTool) =>
+  Effect.gen(function* () {
+    const client = yield* ProxmoxClient
+    const audit = yield* AuditLog
+    const config = yield* PveConfig
+    const record = (upid: string, task: "stopped" | "left running" | "stop failed", error?: ProxmoxError) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        audit.record({
+          event: "pve_cancel",
+          time: new Date(now).toISOString(),
+          tool: tool.name,
+          upid,
+          task,
+          ...(error === undefined ? {} : { error: { tag: error._tag, message: error.message } })
+        })
+      )
+    const stop = (upid: string) =>
+      Effect.gen(function* () {
+        const node = parseUpid(upid)?.node ?? ""
+        const request = yield* requestFor(taskStopEndpoint, { node, upid })
+        const gate = yield* approvedGate([requestFingerprint(request)])
+        yield* client.execute(request).pipe(Effect.provideService(WriteGate, gate))
+      })
+    // a read tool (pve_task_wait) never writes, not even on cancel: its readOnlyHint stays true
+    const stops = config.cancelStopsTask && tool.kind !== "read"
+    const why = config.cancelStopsTask ? "a read-only tool never stops tasks" : "PVE_CANCEL_STOPS_TASK=false"
+    return {
+      cancelled: (upid: string) =>
+        stops
+          ? Effect.either(stop(upid)).pipe(
+              Effect.flatMap((sent) =>
+                Either.isRight(sent)
+                  ? Effect.logInfo(
+                      `${tool.name} cancelled: task ${upid} was stopped (PVE_CANCEL_STOPS_TASK=true)`
+                    ).pipe(Effect.zipRight(record(upid, "stopped")))
+                  : Effect.logWarning(
+                      `${tool.name} cancelled: stopping task ${upid} failed, it may still run: ${sent.left.message}`
+                    ).pipe(Effect.zipRight(record(upid, "stop failed", sent.left)))
+              )
+            )
+          : Effect.logInfo(`${tool.name} cancelled: task ${upid} was left running in Proxmox (${why})`).pipe(
+              Effect.zipRight(record(upid, "left running"))
+            )
+    } satisfies TaskCancellation["Type"]
+  })
+
+/** What every waiting call gets: the progress listener, when the client asked for one, and the cancellation. */
+const withWaiting = <A, E, R>(
+  tool: AnyTool,
+  effect: Effect.Effect<A, E, R>,
+  progress: Option.Option<TaskProgress["Type"]>
+): Effect.Effect<A, E, Exclude<R, TaskProgress | TaskCancellation> | Requirements> =>
+  Effect.flatMap(cancellation(tool), (onCancel) => {
+    const cancellable = Effect.provideService(effect, TaskCancellation, onCancel)
+    return Option.match(progress, {
+      onNone: () => cancellable,
+      onSome: (p) => Effect.provideService(cancellable, TaskProgress, p)
+    }) as Effect.Effect<A, E, Exclude<R, TaskProgress | TaskCancellation>>
+  })
+
+/**
+ * Sends exactly the approved steps, in order, waiting for each task up to PVE_WAIT_MAX_MS (or only until the first
+ * task is started, with `wait: false`); the answer is the tool's own, or "running" with the steps done so far. A
+ * failure is reported step by step, unless the plan was one step that was not done: then it is that step's own
+ * error.
  */
 const execute = <O>(
   tool: AnyPlanningTool,
   toRun: Plan<O, ToolRequirements>,
-  progress: Option.Option<TaskProgress["Type"]>
+  call: Pick<CallInput, "progress">,
+  control: ControlArguments
 ) =>
   Effect.gen(function* () {
     const gate = yield* approvedGate(toRun.steps.map((s) => requestFingerprint(s.request)))
-    const run = executePlan(toRun).pipe(
+    const config = yield* PveConfig
+    const until = (yield* Clock.currentTimeMillis) + config.waitMaxMs
+    const waitForTasks = control.wait !== false
+    const run = executePlan(toRun, { until, waitForTasks }).pipe(
       Effect.provideService(WriteGate, gate),
-      (e) => Option.match(progress, { onNone: () => e, onSome: (p) => Effect.provideService(e, TaskProgress, p) }),
+      (e) => withWaiting(tool, e, call.progress),
       Effect.tapError((e) => auditPlan(tool, e.steps, "failed")),
-      Effect.tap((r) => auditPlan(tool, r.steps, "ok")),
+      Effect.tap((r) => auditPlan(tool, r.steps, r.status === "done" ? "ok" : "running")),
       // a single step that was not done fails with its own error; otherwise the steps tell what was done
       Effect.mapError(
         (e): ProxmoxError => (toRun.steps.length < 2 && !e.steps.some((s) => s.status === "done") ? e.failure : e)
       )
     )
-    return answer(tool, (yield* run).output)
+    const result = yield* run
+    if (result.status === "done") return answer(tool, result.output)
+    const running = runningResult(tool.name, result.steps, result.running, waitForTasks ? "cap" : "not waited")
+    return {
+      _tag: "Running",
+      structured: Schema.encodeSync(RunningResult)(running.result) as Record<string, unknown>,
+      text: running.text
+    } satisfies CallOutcome
   })
 
 /** The retried call after the person answered: only a verified state and an accepted, ticked form run the plan. */
@@ -227,7 +311,7 @@ const afterAnswer = (
         message: `the plan changed since it was approved (${where}); nothing was sent, call the tool again to be asked anew`
       })
     }
-    return yield* execute(tool, { steps, finish: again.finish }, call.progress)
+    return yield* execute(tool, { steps, finish: again.finish }, call, splitArguments(call.args).control)
   })
 
 /** The steps inline when there is one, else one numbered line each. */
@@ -249,8 +333,8 @@ const confirmed = (
       return yield* afterAnswer(tool, call, input, policy, call.answered.value)
     }
     const toRun = yield* planned(tool, input)
-    // nothing to write (the cluster is already as asked): nothing to confirm
-    if (toRun.steps.length === 0) return yield* execute(tool, toRun, call.progress)
+    // a plan of no steps sends nothing: there is nothing to confirm (a task already stopped, a guest already off)
+    if (toRun.steps.length === 0) return yield* execute(tool, toRun, call, control)
     if (method._tag === "Param" || method.alsoParam) {
       const problem = paramConfirmationProblem(tool, input as Record<string, unknown>, control)
       if (problem !== undefined) {
@@ -260,7 +344,7 @@ const confirmed = (
           `${tool.name} is destructive and was not run: it would send${wouldSend(toRun.steps)}. To confirm, ${problem}.`
         )
       }
-      if (method._tag === "Param") return yield* execute(tool, toRun, call.progress)
+      if (method._tag === "Param") return yield* execute(tool, toRun, call, control)
     }
     yield* preview(toRun.steps, "confirmation")
     return {
@@ -285,10 +369,14 @@ const run = (call: CallInput, policy: CallPolicy): Effect.Effect<CallOutcome, Pr
     if (violation !== undefined) return yield* new PolicyDenied({ policy: "allowlist", message: violation })
     if (tool.kind === "read") {
       const read = (tool as ReadTool<unknown, unknown, unknown, unknown>).handler(input)
-      return answer(tool, yield* Effect.provideService(read, WriteGate, { _tag: "Planning" }))
+      // a read tool may wait for tasks too (pve_task_wait): with progress, and cancellable like a write
+      return answer(
+        tool,
+        yield* withWaiting(tool, Effect.provideService(read, WriteGate, { _tag: "Planning" }), call.progress)
+      )
     }
     if (control.dryRun === true) return yield* dryRun(tool, (yield* planned(tool, input)).steps)
-    if (tool.kind === "write") return yield* execute(tool, yield* planned(tool, input), call.progress)
+    if (tool.kind === "write") return yield* execute(tool, yield* planned(tool, input), call, control)
     return yield* confirmed(tool, call, input, control, policy)
   })
 

@@ -4,12 +4,15 @@ import type { PveConfig } from "../config/PveConfig.js"
 import { type Endpoint, requestFor, type Segments } from "./Endpoint.js"
 import { PlanFailed, type ProxmoxError, PveDecodeError, type StepReport, TaskFailed } from "./errors.js"
 import { type Params, ProxmoxClient, type PveRequest } from "./ProxmoxClient.js"
-import { type TaskOutcome, waitForTask } from "./Tasks.js"
+import { awaitTask, type TaskOutcome, type TaskStillRunning } from "./Tasks.js"
+import { parseUpid } from "./Upid.js"
 
 /** One write of a plan: exactly the request that will be sent, and whether its task is waited for. */
 export interface PlanStep {
   readonly request: PveRequest
   readonly startsTask: boolean
+  /** the generic API tool's step: its task is waited for when PVE answers with a UPID */
+  readonly waitsIfTask?: boolean
 }
 
 /** A step that was sent: PVE's answer, and the task's outcome when it started one. */
@@ -43,10 +46,21 @@ export const plan = <O, R = never>(
   finish: (done: ReadonlyArray<StepDone>) => Effect.Effect<O, ProxmoxError, R>
 ): Plan<O, R> => ({ steps, finish })
 
-/** What a plan's run did, in the plan's order. */
-export interface PlanRun<O> {
-  readonly output: O
-  readonly steps: ReadonlyArray<StepReport>
+/**
+ * What a plan's run did, in the plan's order: all steps done and the tool's answer, or stopped at the cap while
+ * one step's task still runs (the steps before it done, the rest not run). Running is not a failure: the task
+ * goes on in PVE, and the steps done stay done.
+ */
+export type PlanRun<O> =
+  | { readonly status: "done"; readonly output: O; readonly steps: ReadonlyArray<StepReport> }
+  | { readonly status: "running"; readonly steps: ReadonlyArray<StepReport>; readonly running: TaskStillRunning }
+
+/** How long a run may wait for its tasks. */
+export interface PlanWait {
+  /** the moment (epoch ms) after which a task still running ends the run as running; none: wait to the end */
+  readonly until?: number | undefined
+  /** false: end the run as running as soon as the first task is started (the caller follows the UPID) */
+  readonly waitForTasks?: boolean | undefined
 }
 
 const reportOf = (index: number, request: PveRequest, status: StepReport["status"]): StepReport => ({
@@ -66,12 +80,21 @@ const upidOf = (step: PlanStep, data: unknown): Effect.Effect<string, PveDecodeE
         })
       )
 
+/** A task just started, not waited for. */
+const justStarted = (upid: string): TaskStillRunning => {
+  const fields = parseUpid(upid)
+  return { upid, node: fields?.node ?? "", type: fields?.type ?? "", logTail: [], percent: undefined }
+}
+
 /**
  * Runs the steps in order through the ProxmoxClient (and so through its policies), waits for each task, and
  * stops at the first failure. On failure every step is reported as done, failed or not run; nothing is retried.
+ * With `wait.until`, a task still running then ends the run as running; with `wait.waitForTasks: false`, the
+ * first task started does.
  */
 export const executePlan = <O, R>(
-  toRun: Plan<O, R>
+  toRun: Plan<O, R>,
+  wait: PlanWait = {}
 ): Effect.Effect<PlanRun<O>, PlanFailed, R | ProxmoxClient | PveConfig> =>
   Effect.gen(function* () {
     const client = yield* ProxmoxClient
@@ -82,11 +105,19 @@ export const executePlan = <O, R>(
       const outcome = yield* Effect.either(
         Effect.gen(function* () {
           const response = yield* client.execute(step.request)
-          if (!step.startsTask) return { data: response.data, task: undefined }
+          const answeredTask = step.waitsIfTask === true && parseUpid(String(response.data)) !== undefined
+          if (!step.startsTask && !answeredTask) return { data: response.data, task: undefined }
           const upid = yield* upidOf(step, response.data)
           reports[index] = { ...reports[index]!, upid }
-          const task = yield* waitForTask(upid)
-          return { data: response.data, task }
+          if (wait.waitForTasks === false) return { data: response.data, task: justStarted(upid) }
+          const waiting = awaitTask(upid, { until: wait.until })
+          // the generic API tool's task may be one whose status the allowlists do not show (a vzdump of several
+          // guests names none): then its answer is PVE's own, the UPID, as if it had not been waited for
+          const waited = answeredTask
+            ? yield* Effect.catchTag(waiting, "PolicyDenied", () => Effect.succeed(undefined))
+            : yield* waiting
+          if (waited === undefined) return { data: response.data, task: undefined }
+          return { data: response.data, task: waited._tag === "Stopped" ? waited.outcome : waited.running }
         })
       )
       if (Either.isLeft(outcome)) {
@@ -100,6 +131,10 @@ export const executePlan = <O, R>(
         return yield* stop(failure)
       }
       const { data, task } = outcome.right
+      if (task !== undefined && !("exitStatus" in task)) {
+        reports[index] = { ...reports[index]!, status: "running" }
+        return { status: "running", steps: reports, running: task } satisfies PlanRun<O>
+      }
       reports[index] = {
         ...reports[index]!,
         status: "done",
@@ -108,5 +143,11 @@ export const executePlan = <O, R>(
       done.push({ request: step.request, data, task })
     }
     const output = yield* Effect.catchAll(toRun.finish(done), stop)
-    return { output, steps: reports }
+    return { status: "done", output, steps: reports } satisfies PlanRun<O>
   })
+
+/** Runs a plan to its end, however long its tasks take (up to PVE_TASK_TIMEOUT_MS): embedding, no cap. */
+export const executePlanToEnd = <O, R>(toRun: Plan<O, R>) =>
+  Effect.flatMap(executePlan(toRun), (run) =>
+    run.status === "done" ? Effect.succeed(run.output) : Effect.dieMessage("a plan without a cap ended running")
+  )

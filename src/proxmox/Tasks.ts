@@ -7,7 +7,8 @@ import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import { PveConfig } from "../config/PveConfig.js"
 import { call, callWithTotal, endpoint } from "./Endpoint.js"
-import { InvalidInput, TaskFailed, TaskTimeout } from "./errors.js"
+import { InvalidInput, type ProxmoxError, TaskFailed, TaskTimeout } from "./errors.js"
+import type { ProxmoxClient } from "./ProxmoxClient.js"
 import { parseUpid } from "./Upid.js"
 import { PveInt, PveNumber } from "./WireSchemas.js"
 
@@ -56,10 +57,30 @@ export interface TaskOutcome {
   readonly durationSeconds: number | undefined
 }
 
+/** What one poll of a waited task found: the status, the log lines new since the last poll, and a percentage. */
+export interface TaskProgressUpdate {
+  readonly status: TaskStatus
+  readonly elapsedMs: number
+  /** log lines printed since the previous update (read only while someone listens) */
+  readonly newLines: ReadonlyArray<string>
+  /** the last percentage the log printed (vzdump, clone, migrate, move disk, download, restore) */
+  readonly percent: number | undefined
+}
+
 /** Optional listener for polling progress; the MCP adapter turns it into progress notifications. */
 export class TaskProgress extends Context.Tag("proxmox-mcp/TaskProgress")<
   TaskProgress,
-  { readonly report: (status: TaskStatus, elapsedMs: number) => Effect.Effect<void> }
+  { readonly report: (update: TaskProgressUpdate) => Effect.Effect<void> }
+>() {}
+
+/**
+ * What happens to a task whose waiter is interrupted (the client cancelled): the pipeline provides it, to stop
+ * the task through the policies when PVE_CANCEL_STOPS_TASK=true and to audit either way. Without it the task is
+ * left running and the log says so.
+ */
+export class TaskCancellation extends Context.Tag("proxmox-mcp/TaskCancellation")<
+  TaskCancellation,
+  { readonly cancelled: (upid: string) => Effect.Effect<void> }
 >() {}
 
 const warningsPattern = /^WARNINGS: (\d+)$/
@@ -67,18 +88,64 @@ const warningsPattern = /^WARNINGS: (\d+)$/
 /** pve-common UPID.pm status_is_error: anything but OK or WARNINGS: n is a failure. */
 export const isTaskSuccess = (exitStatus: string) => exitStatus === "OK" || warningsPattern.test(exitStatus)
 
-/** Polls fast at first (150 ms) and backs off to every 2 s. */
-export const taskPollSchedule = Schedule.exponential("150 millis", 1.5).pipe(
-  Schedule.union(Schedule.spaced("2 seconds"))
+/**
+ * The lines PVE prints its progress in, one pattern each (a generic "n%" would also take vzdump's closing
+ * "backup is sparse: 3.51 GiB (43%) total zero data" or a restore's "zeroes = 3%"):
+ */
+const percentPatterns: ReadonlyArray<RegExp> = [
+  // vzdump: `INFO:  45% (14.4 GiB of 32.0 GiB) in 1m 2s, read: …, write: …`
+  /^INFO:\s+(\d{1,3})% \(/,
+  // qmclone, move disk, storage migration, mirror: `drive-scsi0: transferred 1.2 GiB of 32.0 GiB (3.75%) in 2s`
+  /transferred .* \((\d{1,3}(?:\.\d+)?)%\)/,
+  // qmrestore / vma and PBS restores: `progress 45% (read 15461882880 bytes, duration 20 sec)`
+  /^progress (\d{1,3})% \(/,
+  // download-url (wget): `  524288K ........ ........ ........ ........ 13%  102M 27s`
+  /^\s*\d+[KMG]? [. ]+ (\d{1,3})%/
+]
+
+/** The percentage a PVE task log line prints, if it is a progress line. */
+export const percentOf = (line: string): number | undefined => {
+  for (const pattern of percentPatterns) {
+    const match = pattern.exec(line)
+    if (match !== null) {
+      const value = Number(match[1])
+      return value <= 100 ? value : undefined
+    }
+  }
+  return undefined
+}
+
+/**
+ * How often a running task's status is read: fast at first (120 ms, so a start or a config task is seen done at
+ * once), then 1.5 times longer each poll with jitter (so waiters do not poll in step), but never longer than 30 %
+ * of the time waited so far plus 100 ms, nor than 8 s. So an answer comes at most about 30 % (typically 15 %)
+ * after the task's end, and a 60 s task takes about 24 status reads (a fixed 1.5 s poll: 40). A tighter bound
+ * costs reads: 20 % gives about 30 reads for 60 s (scripts/bench-tasks.ts measures both). The waiter resets the
+ * schedule when the log shows progress.
+ */
+export const taskPollSchedule = Schedule.exponential("120 millis", 1.5).pipe(
+  Schedule.intersect(Schedule.elapsed),
+  Schedule.modifyDelay(([, elapsed], delay) =>
+    Duration.min(delay, Duration.millis(Math.min(8_000, 100 + 0.3 * Duration.toMillis(elapsed))))
+  ),
+  Schedule.jitteredWith({ min: 0.8, max: 1 })
 )
 
 const LOG_TAIL = 20
+const RESET_AT_MOST_EVERY_MS = 5_000
 
 /** Where a task's status is read; the policy client also watches it, to audit how tasks end. */
 export const taskStatusEndpoint = endpoint("GET", "/nodes/{node}/tasks/{upid}/status", TaskStatus)
 export const taskLogEndpoint = endpoint("GET", "/nodes/{node}/tasks/{upid}/log", Schema.Array(TaskLogLine))
-/** What waiting for a task reads: every plan with a task step may use these. */
+/** What reading a task uses. */
 export const taskEndpoints = [taskStatusEndpoint, taskLogEndpoint] as const
+/** Stops a running task (the worker gets SIGTERM); answers null. */
+export const taskStopEndpoint = endpoint("DELETE", "/nodes/{node}/tasks/{upid}", Schema.Null)
+/**
+ * What waiting for a task uses: every plan with a task step may use these (the stop only when the client cancels
+ * and PVE_CANCEL_STOPS_TASK=true).
+ */
+export const taskWaitEndpoints = [...taskEndpoints, taskStopEndpoint] as const
 
 export const getTaskStatus = (upid: string) =>
   Effect.gen(function* () {
@@ -104,54 +171,116 @@ export const getTaskLogTail = (upid: string, lines = LOG_TAIL) =>
     return tail.data.map((l) => l.t)
   })
 
+/** A task that was still running when the wait ended at its cap. */
+export interface TaskStillRunning {
+  readonly upid: string
+  readonly node: string
+  readonly type: string
+  readonly logTail: ReadonlyArray<string>
+  readonly percent: number | undefined
+}
+
+export type TaskWaited =
+  | { readonly _tag: "Stopped"; readonly outcome: TaskOutcome }
+  | { readonly _tag: "Running"; readonly running: TaskStillRunning }
+
+const logTailOrNone = (upid: string, lines?: number) =>
+  getTaskLogTail(upid, lines).pipe(Effect.orElseSucceed(() => [] as string[]))
+
+/** The log lines after the first `seen`, for progress; a failed read only means no lines this time. */
+const newLogLines = (upid: string, node: string, seen: number) =>
+  callWithTotal(taskLogEndpoint, { node, upid }, { start: seen, limit: 500 }).pipe(
+    Effect.map((page) => {
+      // PVE answers an empty log with one line "no content" (n = 1): not a line of the task
+      const lines = page.data.filter((l) => l.n > seen && !(l.n === 1 && l.t === "no content" && page.total === 1))
+      return lines.map((l) => l.t)
+    }),
+    Effect.orElseSucceed(() => [] as string[])
+  )
+
 /**
- * Waits for a task to stop, bounded by the task timeout. A failed task is `TaskFailed` with its exit status and
- * log tail; `WARNINGS: n` counts as success but the warnings are returned, not hidden.
+ * Waits for a task to stop, bounded by the task timeout and, when `until` is given, by that moment (epoch ms):
+ * then the answer is `Running` with the log tail, not an error. A failed task is `TaskFailed` with its exit
+ * status and log tail; `WARNINGS: n` counts as success but the warnings are returned, not hidden. While someone
+ * listens (TaskProgress), each poll also reads the new log lines and their percentage. When the waiter is
+ * interrupted (the client cancelled), polling stops at once and TaskCancellation decides about the task.
  */
-export const waitForTask = (upid: string) =>
+export const awaitTask = (upid: string, options: { readonly until?: number | undefined } = {}) =>
   Effect.gen(function* () {
     const config = yield* PveConfig
+    const fields = parseUpid(upid)
+    if (fields === undefined) {
+      return yield* new InvalidInput({ field: "upid", message: `"${upid}" is not a Proxmox task id` })
+    }
     const progress = yield* Effect.serviceOption(TaskProgress)
     const started = yield* Clock.currentTimeMillis
-    const poll = getTaskStatus(upid).pipe(
-      Effect.tap((status) =>
-        Option.match(progress, {
-          onNone: () => Effect.void,
-          onSome: (p) => Effect.flatMap(Clock.currentTimeMillis, (now) => p.report(status, now - started))
-        })
-      )
-    )
-    const stopped = yield* poll.pipe(
-      Effect.repeat(
-        taskPollSchedule.pipe(
-          Schedule.whileInput((s: TaskStatus) => s.status === "running"),
-          Schedule.passthrough
-        )
-      ),
-      Effect.timeoutFail({
-        duration: Duration.millis(config.taskTimeoutMs),
-        onTimeout: () => new TaskTimeout({ upid, timeoutMs: config.taskTimeoutMs })
-      })
-    )
-    const exitStatus = stopped.exitstatus ?? "unexpected status"
+    const timeoutAt = started + config.taskTimeoutMs
+    const capAt = options.until ?? Number.POSITIVE_INFINITY
+    const driver = yield* Schedule.driver(taskPollSchedule)
+    let seenLines = 0
+    let lastReset = started
+    let percent: number | undefined
+    let status = yield* getTaskStatus(upid)
+    while (true) {
+      if (Option.isSome(progress)) {
+        const lines = yield* newLogLines(upid, fields.node, seenLines)
+        seenLines += lines.length
+        for (const line of lines) percent = percentOf(line) ?? percent
+        const now = yield* Clock.currentTimeMillis
+        // the log moved: the end may be near, so look again soon (at most every few seconds: a chatty log must
+        // not turn into fast polling)
+        if (lines.length > 0 && status.status === "running" && now - lastReset >= RESET_AT_MOST_EVERY_MS) {
+          lastReset = now
+          yield* driver.reset
+        }
+        yield* progress.value.report({ status, elapsedMs: now - started, newLines: lines, percent })
+      }
+      if (status.status !== "running") break
+      const now = yield* Clock.currentTimeMillis
+      if (now >= capAt) {
+        const logTail = yield* logTailOrNone(upid)
+        // without a listener the log was not read while polling: the tail still tells how far the task is
+        const lastPercent = percent ?? logTail.map(percentOf).findLast((p) => p !== undefined)
+        return {
+          _tag: "Running",
+          running: { upid, node: status.node, type: status.type, logTail, percent: lastPercent }
+        } satisfies TaskWaited
+      }
+      if (now >= timeoutAt) return yield* new TaskTimeout({ upid, timeoutMs: config.taskTimeoutMs })
+      // the next poll, but never past the cap or the timeout (the driver keeps its state when the sleep is cut)
+      yield* driver.next(status).pipe(Effect.timeout(Duration.millis(Math.min(capAt, timeoutAt) - now)), Effect.ignore)
+      status = yield* getTaskStatus(upid)
+    }
+    const exitStatus = status.exitstatus ?? "unexpected status"
     if (!isTaskSuccess(exitStatus)) {
-      const logTail = yield* getTaskLogTail(upid).pipe(Effect.orElseSucceed(() => [] as string[]))
-      return yield* new TaskFailed({ upid, exitStatus, logTail })
+      return yield* new TaskFailed({ upid, exitStatus, logTail: yield* logTailOrNone(upid) })
     }
     const warnings = Number(warningsPattern.exec(exitStatus)?.[1] ?? 0)
-    const warningLines =
-      warnings > 0
-        ? (yield* getTaskLogTail(upid, 50).pipe(Effect.orElseSucceed(() => [] as string[]))).filter((l) =>
-            /warn/i.test(l)
-          )
-        : []
-    return {
+    const warningLines = warnings > 0 ? (yield* logTailOrNone(upid, 50)).filter((l) => /warn/i.test(l)) : []
+    const outcome: TaskOutcome = {
       upid,
-      node: stopped.node,
-      type: stopped.type,
+      node: status.node,
+      type: status.type,
       exitStatus,
       warnings,
       warningLines,
       durationSeconds: Math.round(((yield* Clock.currentTimeMillis) - started) / 100) / 10
-    } satisfies TaskOutcome
-  }).pipe(Effect.withSpan("Tasks.waitForTask", { attributes: { upid } }))
+    }
+    return { _tag: "Stopped", outcome } satisfies TaskWaited
+  }).pipe(
+    Effect.onInterrupt(() =>
+      Effect.flatMap(Effect.serviceOption(TaskCancellation), (cancellation) =>
+        Option.match(cancellation, {
+          onNone: () => Effect.logInfo(`cancelled while waiting for ${upid}: the task was left running`),
+          onSome: (c) => c.cancelled(upid)
+        })
+      )
+    ),
+    Effect.withSpan("Tasks.awaitTask", { attributes: { upid } })
+  )
+
+/** Waits for a task to stop, bounded only by the task timeout (PVE_TASK_TIMEOUT_MS). */
+export const waitForTask = (upid: string): Effect.Effect<TaskOutcome, ProxmoxError, ProxmoxClient | PveConfig> =>
+  Effect.flatMap(awaitTask(upid), (waited) =>
+    waited._tag === "Stopped" ? Effect.succeed(waited.outcome) : Effect.dieMessage("a wait without a cap ended early")
+  )

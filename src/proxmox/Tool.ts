@@ -5,7 +5,7 @@ import { type AnyEndpoint, endpointKey } from "./Endpoint.js"
 import type { ProxmoxError } from "./errors.js"
 import type { Plan } from "./Plan.js"
 import type { ProxmoxClient } from "./ProxmoxClient.js"
-import { taskEndpoints } from "./Tasks.js"
+import { taskWaitEndpoints } from "./Tasks.js"
 
 /**
  * A tool as a value, neutral of MCP: the MCP adapter registers it, the policies run it. Below `policy/`, so the
@@ -140,7 +140,7 @@ const mayCallByTool = new WeakMap<AnyTool, (method: string, template: string) =>
 export const declaredEndpoints = (tool: AnyTool): ReadonlyArray<AnyEndpoint> | undefined => {
   if (!Array.isArray(tool.endpoints)) return undefined
   const listed = tool.endpoints as ReadonlyArray<AnyEndpoint>
-  return listed.some((e) => e.startsTask) ? [...listed, ...taskEndpoints] : listed
+  return listed.some((e) => e.startsTask) ? [...listed, ...taskWaitEndpoints] : listed
 }
 
 const makeMayCall = (tool: AnyTool): ((method: string, template: string) => boolean) => {

@@ -118,12 +118,15 @@ export class InvalidInput extends Schema.TaggedError<InvalidInput>()("InvalidInp
   message: Schema.String
 }) {}
 
-/** How one step of a plan went: done (with its task's UPID and exit status), failed, or not run. */
+/**
+ * How one step of a plan went: done (with its task's UPID and exit status), failed, running (its task still ran
+ * when the wait reached its cap, or was not waited for), or not run.
+ */
 export const StepReport = Schema.Struct({
   step: Schema.Int,
   method: Schema.String,
   path: Schema.String,
-  status: Schema.Literal("done", "failed", "not run"),
+  status: Schema.Literal("done", "failed", "running", "not run"),
   upid: Schema.optional(Schema.String),
   exitStatus: Schema.optional(Schema.String),
   error: Schema.optional(Schema.String),

@@ -4,7 +4,7 @@ import { getClusterResources } from "./cluster.js"
 import { call, type Endpoint, endpoint, TaskUpid } from "./Endpoint.js"
 import { InvalidInput, type ProxmoxError, PveNotFound } from "./errors.js"
 import { validateSegment } from "./Path.js"
-import { executePlan, type Plan, plan, planStep } from "./Plan.js"
+import { executePlanToEnd, type Plan, plan, planStep } from "./Plan.js"
 import type { Params, ProxmoxClient } from "./ProxmoxClient.js"
 import { PveBoolean, PveInt, PveNumber } from "./WireSchemas.js"
 
@@ -223,8 +223,7 @@ export type PowerOutcome = PowerPlan extends Plan<infer O, infer _R> ? O : never
 /** Runs a power action as a PVE task, waits for it, and reads the guest's status afterwards (no policies: embedding). */
 export const changePowerState = (guest: GuestRef, action: PowerAction, params: Params = {}) =>
   powerPlan(guest, action, params).pipe(
-    Effect.flatMap(executePlan),
-    Effect.map((run) => run.output),
+    Effect.flatMap(executePlanToEnd),
     Effect.catchTag("PlanFailed", (e) => Effect.fail(e.failure)),
     Effect.withSpan("guests.changePowerState", { attributes: { vmid: guest.vmid, action } })
   )

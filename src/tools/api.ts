@@ -30,6 +30,19 @@ const ApiAnswer = Schema.Struct({
   total: Schema.optional(Schema.Number)
 })
 
+/** pve_api_call's answer: PVE's own, and how its task ended when it answered with one (a UPID). */
+const ApiCallAnswer = Schema.Struct({
+  ...ApiAnswer.fields,
+  task: Schema.optional(
+    Schema.Struct({
+      upid: Schema.String,
+      exitStatus: Schema.String,
+      warnings: Schema.Number,
+      warningLines: Schema.Array(Schema.String)
+    })
+  )
+})
+
 const TEXT_LIMIT = 20_000
 
 const renderAnswer = (a: typeof ApiAnswer.Type) => {
@@ -64,22 +77,40 @@ export const pveApiCall = destructiveTool({
   name: "pve_api_call",
   title: "Change anything through the API",
   description:
-    "POST, PUT or DELETE any endpoint of the Proxmox VE API that no other tool covers. Destructive: it must be confirmed. Endpoints that start tasks answer with the task id (UPID); follow it with pve_task_status.",
+    "POST, PUT or DELETE any endpoint of the Proxmox VE API that no other tool covers. Destructive: it must be confirmed. When the endpoint starts a task (answers a UPID), the call waits for it like other write tools, up to PVE_WAIT_MAX_MS (50 s), with progress, and gives its exit status; a longer task is answered as status running with its UPID (follow it with pve_task_wait), and wait: false answers with the UPID at once.",
   toolset: "api",
   input: Schema.Struct({
     method: Schema.Literal("POST", "PUT", "DELETE").annotations({ description: "HTTP method of the endpoint" }),
     path: ApiPath,
     params: ApiParams
   }),
-  output: ApiAnswer,
+  output: ApiCallAnswer,
   endpoints: { any: "any method" },
   confirmTarget: { echo: "name", what: "API path", of: (input: { readonly path: string }) => input.path },
-  // one step, not waited for: the answer is PVE's own (a UPID for endpoints that start a task)
+  // one step: the answer is PVE's own, and when it is a UPID its task is waited for
   plan: ({ method, path, params }) =>
     Effect.map(apiRequest(method, path, params ?? {}), (request) =>
-      plan([{ request, startsTask: false }], (done) => Effect.succeed({ method, path, data: done[0]!.data ?? null }))
+      plan([{ request, startsTask: false, waitsIfTask: true }], (done) => {
+        const task = done[0]!.task
+        return Effect.succeed<typeof ApiCallAnswer.Type>({
+          method,
+          path,
+          data: done[0]!.data ?? null,
+          ...(task === undefined
+            ? {}
+            : {
+                task: {
+                  upid: task.upid,
+                  exitStatus: task.exitStatus,
+                  warnings: task.warnings,
+                  warningLines: [...task.warningLines]
+                }
+              })
+        })
+      })
     ),
-  render: renderAnswer
+  render: (a) =>
+    `${renderAnswer(a)}${a.task === undefined ? "" : `\ntask ${a.task.upid}: ${a.task.exitStatus}${a.task.warningLines.length ? `\n${a.task.warningLines.join("\n")}` : ""}`}`
 })
 
 export const apiTools: ReadonlyArray<AnyTool> = [pveApiGet, pveApiCall]

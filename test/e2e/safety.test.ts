@@ -68,7 +68,8 @@ describe.each(GENERATIONS)("safety, end to end (%s client)", (generation: Client
         "pve_api_call",
         "pve_guest_shutdown",
         "pve_guest_start",
-        "pve_guest_stop"
+        "pve_guest_stop",
+        "pve_task_stop"
       ])
     } finally {
       await conn.close()
@@ -299,7 +300,8 @@ describe("configuration problems", () => {
       expect((await conn.listTools()).map((t) => t.name).sort()).toEqual([
         "pve_guest_shutdown",
         "pve_guest_start",
-        "pve_guest_stop"
+        "pve_guest_stop",
+        "pve_task_stop"
       ])
     } finally {
       await conn.close()

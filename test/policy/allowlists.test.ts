@@ -100,6 +100,12 @@ const allowlistSuites: ReadonlyArray<{
       },
       { tool: "pve_guest_stop", args: { vmid: 103, confirm: true, confirmVmid: 103 }, expect: "refused" },
       { tool: "pve_task_status", args: { upid: UPID_ON("pve2", 102) }, expect: "denied" },
+      { tool: "pve_task_wait", args: { upids: [UPID_ON("pve2", 102)] }, expect: "denied" },
+      {
+        tool: "pve_task_stop",
+        args: { upid: UPID_ON("pve2", 102), confirm: true, confirmName: UPID_ON("pve2", 102) },
+        expect: "denied"
+      },
       { tool: "pve_api_get", args: { path: "/nodes/pve2/status" }, expect: "denied" },
       {
         tool: "pve_api_get",
@@ -148,6 +154,12 @@ const allowlistSuites: ReadonlyArray<{
       { tool: "pve_guest_shutdown", args: { vmid: 103, confirm: true, confirmVmid: 103 }, expect: "denied" },
       { tool: "pve_guest_stop", args: { vmid: 102, confirm: true, confirmVmid: 102 }, expect: "denied" },
       { tool: "pve_task_status", args: { upid: UPID_ON("pve3", 104) }, expect: "denied" },
+      { tool: "pve_task_wait", args: { upids: [UPID_ON("pve3", 104)] }, expect: "denied" },
+      {
+        tool: "pve_task_stop",
+        args: { upid: UPID_ON("pve3", 104), confirm: true, confirmName: UPID_ON("pve3", 104) },
+        expect: "denied"
+      },
       { tool: "pve_api_get", args: { path: "/nodes/pve2/qemu/102/config" }, expect: "denied" },
       {
         tool: "pve_api_get",

@@ -19,6 +19,7 @@ import type { AnyTool } from "../../src/proxmox/Tool.js"
 import { ProxmoxSimulated, simulatorConfig } from "../../src/simulatorMode.js"
 import { allTools } from "../../src/tools/index.js"
 import {
+  type CallOptions,
   type ClientGeneration,
   type ConnectedClient,
   connectClient,
@@ -42,7 +43,7 @@ export interface InProcessServer {
   readonly sim: Simulator
   readonly generation: ClientGeneration
   readonly listTools: () => Promise<ReadonlyArray<ListedTool>>
-  readonly callTool: (name: string, args: Record<string, unknown>) => Promise<ToolResult>
+  readonly callTool: (name: string, args: Record<string, unknown>, options?: CallOptions) => Promise<ToolResult>
   /** the audit file (PVE_AUDIT_LOG, or a fresh temporary file) */
   readonly auditFile: string
   /** every line the server logged */
@@ -93,7 +94,7 @@ export const inProcess = async (
     logs,
     client: connected.client,
     listTools: connected.listTools,
-    callTool: (name, args) => connected.callTool(name, args),
+    callTool: (name, args, call) => connected.callTool(name, args, call),
     close: () => finish(() => connected.client.close())
   }
 }

@@ -7,6 +7,7 @@ import { clusterResourcesEndpoint } from "../../src/proxmox/cluster.js"
 import { endpoint } from "../../src/proxmox/Endpoint.js"
 import {
   getGuestConfig,
+  getGuestStatus,
   guestConfigEndpoints,
   guestStatusEndpoints,
   powerActionEndpoints,
@@ -140,10 +141,40 @@ export const setDescription = destructiveTool({
   render: (r) => `VM ${r.vmid}: ${r.changed ? "description set" : "already so"}`
 })
 
+/**
+ * Starts guest A, stops guest B, starts guest C: three tasks, each step planned only if still needed (the guest's
+ * status is read while planning), so the call made again after a wait does not repeat what was done.
+ */
+export const startStopStart = writeTool({
+  name: "pve_test_start_stop_start",
+  title: "Test: start, stop, start",
+  description: "Starts guest a, stops guest b, starts guest c; a guest already in its state gets no step.",
+  toolset: "lifecycle",
+  input: Schema.Struct({ a: Vmid, b: Vmid, c: Vmid }),
+  output: Schema.Struct({ steps: Schema.Number }),
+  endpoints: [...resolveEndpoints, ...powerActionEndpoints("start"), ...powerActionEndpoints("stop")],
+  plan: ({ a, b, c }) =>
+    Effect.gen(function* () {
+      const steps = []
+      for (const [vmid, action, already] of [
+        [a, "start", "running"],
+        [b, "stop", "stopped"],
+        [c, "start", "running"]
+      ] as const) {
+        const guest = yield* resolveGuest(vmid)
+        if ((yield* getGuestStatus(guest)).status === already) continue
+        steps.push(...(yield* powerPlan(guest, action)).steps)
+      }
+      return plan(steps, (done) => Effect.succeed({ steps: done.length }))
+    }),
+  render: (r) => `${r.steps} steps done`
+})
+
 export const planTestTools: ReadonlyArray<AnyTool> = [
   twoConfigWrites,
   threeStarts,
   driftingPlan,
   writesOutsidePlan,
-  setDescription
+  setDescription,
+  startStopStart
 ]

@@ -50,6 +50,9 @@ export const TOUR: Readonly<Record<string, ReadonlyArray<TourArguments>>> = {
   ],
   pve_guest_stop: [{ vmid: 100, node: "pve1", dryRun: true }, { vmid: 100 }],
   pve_task_status: [(earlier) => ({ upid: lastUpid(earlier), logLines: 50 })],
+  pve_task_wait: [(earlier) => ({ upids: [lastUpid(earlier)] })],
+  // the task is over by now: nothing is sent
+  pve_task_stop: [(earlier) => ({ upid: lastUpid(earlier), dryRun: true }), (earlier) => ({ upid: lastUpid(earlier) })],
   pve_api_get: [
     { path: "/nodes/pve1/qemu/101/config", params: { current: 1 } },
     // refused: it hands out credentials

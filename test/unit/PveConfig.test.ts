@@ -56,6 +56,22 @@ describe("PveConfig", () => {
     expect(config.maxResponseBytes).toBe(16 * 1024 * 1024)
   })
 
+  it("waits up to 50 s and leaves cancelled tasks running by default; PVE_WAIT_MAX_MS and PVE_CANCEL_STOPS_TASK change it", async () => {
+    expect(await load({ PROXMOX_HOST: "pve", ...token })).toMatchObject({ waitMaxMs: 50_000, cancelStopsTask: false })
+    expect(
+      await load({ PROXMOX_HOST: "pve", ...token, PVE_WAIT_MAX_MS: "25000", PVE_CANCEL_STOPS_TASK: "true" })
+    ).toMatchObject({ waitMaxMs: 25_000, cancelStopsTask: true })
+    expect(
+      await problems({ PROXMOX_HOST: "pve", ...token, PVE_WAIT_MAX_MS: "soon", PVE_CANCEL_STOPS_TASK: "maybe" })
+    ).toEqual([
+      expect.objectContaining({ variable: "PVE_WAIT_MAX_MS", fix: expect.stringContaining("e.g. 50000") }),
+      expect.objectContaining({
+        variable: "PVE_CANCEL_STOPS_TASK",
+        fix: "set PVE_CANCEL_STOPS_TASK=true or PVE_CANCEL_STOPS_TASK=false"
+      })
+    ])
+  })
+
   it("reads PVE_MAX_RESPONSE_BYTES as a whole number of bytes, at least 64 KiB", async () => {
     expect((await load({ PROXMOX_HOST: "pve", ...token, PVE_MAX_RESPONSE_BYTES: "67108864" })).maxResponseBytes).toBe(
       64 * 1024 * 1024
