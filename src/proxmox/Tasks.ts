@@ -116,17 +116,16 @@ export const percentOf = (line: string): number | undefined => {
 }
 
 /**
- * How often a running task's status is read: fast at first (120 ms, so a start or a config task is seen done at
- * once), then 1.5 times longer each poll with jitter (so waiters do not poll in step), but never longer than 30 %
- * of the time waited so far plus 100 ms, nor than 8 s. So an answer comes at most about 30 % (typically 15 %)
- * after the task's end, and a 60 s task takes about 24 status reads (a fixed 1.5 s poll: 40). A tighter bound
- * costs reads: 20 % gives about 30 reads for 60 s (scripts/bench-tasks.ts measures both). The waiter resets the
- * schedule when the log shows progress.
+ * How often a running task's status is read: fast at first (a start or a config task is seen done at once), then
+ * 1.5 times longer each poll with jitter (so waiters do not poll in step), but never longer than 120 ms plus 28 % of
+ * the time waited so far, nor than 8 s. So an answer comes on average about 15 % (at most about 30 %) after the
+ * task's end, and a 60 s task takes about 24 status reads (a fixed 1.5 s poll: 40); scripts/bench-tasks.ts measures
+ * 1 s, 10 s and 60 s tasks. The waiter resets the schedule when the log shows progress.
  */
 export const taskPollSchedule = Schedule.exponential("120 millis", 1.5).pipe(
   Schedule.intersect(Schedule.elapsed),
   Schedule.modifyDelay(([, elapsed], delay) =>
-    Duration.min(delay, Duration.millis(Math.min(8_000, 100 + 0.3 * Duration.toMillis(elapsed))))
+    Duration.min(delay, Duration.millis(Math.min(8_000, 120 + 0.28 * Duration.toMillis(elapsed))))
   ),
   Schedule.jitteredWith({ min: 0.8, max: 1 })
 )
@@ -220,10 +219,14 @@ export const awaitTask = (upid: string, options: { readonly until?: number | und
     let seenLines = 0
     let lastReset = started
     let percent: number | undefined
-    let status = yield* getTaskStatus(upid)
+    // with a listener, the new log lines are read beside each status read, not after it: no poll costs two round trips
+    const poll = (): Effect.Effect<readonly [TaskStatus, ReadonlyArray<string>], ProxmoxError, ProxmoxClient> =>
+      Option.isSome(progress)
+        ? Effect.all([getTaskStatus(upid), newLogLines(upid, fields.node, seenLines)], { concurrency: 2 })
+        : Effect.map(getTaskStatus(upid), (s) => [s, []] as const)
+    let [status, lines] = yield* poll()
     while (true) {
       if (Option.isSome(progress)) {
-        const lines = yield* newLogLines(upid, fields.node, seenLines)
         seenLines += lines.length
         for (const line of lines) percent = percentOf(line) ?? percent
         const now = yield* Clock.currentTimeMillis
@@ -249,7 +252,7 @@ export const awaitTask = (upid: string, options: { readonly until?: number | und
       if (now >= timeoutAt) return yield* new TaskTimeout({ upid, timeoutMs: config.taskTimeoutMs })
       // the next poll, but never past the cap or the timeout (the driver keeps its state when the sleep is cut)
       yield* driver.next(status).pipe(Effect.timeout(Duration.millis(Math.min(capAt, timeoutAt) - now)), Effect.ignore)
-      status = yield* getTaskStatus(upid)
+      ;[status, lines] = yield* poll()
     }
     const exitStatus = status.exitstatus ?? "unexpected status"
     if (!isTaskSuccess(exitStatus)) {
