@@ -126,7 +126,7 @@ export const presentError = (e: ProxmoxError, auth: PveAuthConfig | undefined): 
     case "TaskTimeout":
       return {
         text: `${e.message}; it may still finish on the node.`,
-        hint: "Follow it with pve_task_status; raise PVE_TASK_TIMEOUT_MS for long tasks."
+        hint: "Follow it with pve_task_wait (or pve_task_status); raise PVE_TASK_TIMEOUT_MS for long tasks."
       }
     case "PolicyDenied":
       return {
