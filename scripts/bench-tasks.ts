@@ -7,11 +7,11 @@
  *
  * Run: npm run build && npx tsx scripts/bench-tasks.ts [--runs 3]
  */
-import { spawn } from "node:child_process"
 import { join } from "node:path"
 import { parseArgs } from "node:util"
 import { SIM_TOKEN_ID, SIM_TOKEN_SECRET } from "../sim/Simulator.js"
 import { type RunningSimServer, startSimServer } from "../sim/server.js"
+import { type JsonRpcChild, spawnJsonRpc } from "./jsonRpcChild.js"
 
 const { values } = parseArgs({ options: { runs: { type: "string", default: "3" } } })
 const runs = Number(values.runs)
@@ -19,55 +19,21 @@ const bin = join(import.meta.dirname, "../dist/proxmox-mcp.js")
 const authorization = `PVEAPIToken=${SIM_TOKEN_ID}=${SIM_TOKEN_SECRET}`
 const FIXED_POLL_MS = 1_500
 
-interface Session {
-  readonly request: (method: string, params?: unknown) => Promise<unknown>
-  readonly close: () => Promise<void>
-}
+type Session = JsonRpcChild
 
-/** A bare JSON-RPC client over the child's stdio: nothing on the measuring side to slow it down. */
-const startServer = (sim: RunningSimServer): Session => {
-  const child = spawn(process.execPath, [bin], {
-    env: {
-      PATH: process.env.PATH ?? "",
-      PROXMOX_HOST: sim.url,
-      PVE_ALLOW_INSECURE_HTTP: "true",
-      PROXMOX_TOKEN_ID: SIM_TOKEN_ID,
-      PROXMOX_TOKEN_SECRET: SIM_TOKEN_SECRET,
-      PVE_READONLY: "false",
-      PVE_CONFIRM: "param",
-      // the 60 s task must be waited for to its end here, not answered as running at the 50 s cap
-      PVE_WAIT_MAX_MS: "120000"
-    },
-    stdio: ["pipe", "pipe", "ignore"]
+/** The built server as a child process, measured with a bare JSON-RPC client. */
+const startServer = (sim: RunningSimServer): Session =>
+  spawnJsonRpc([bin], {
+    PATH: process.env.PATH ?? "",
+    PROXMOX_HOST: sim.url,
+    PVE_ALLOW_INSECURE_HTTP: "true",
+    PROXMOX_TOKEN_ID: SIM_TOKEN_ID,
+    PROXMOX_TOKEN_SECRET: SIM_TOKEN_SECRET,
+    PVE_READONLY: "false",
+    PVE_CONFIRM: "param",
+    // the 60 s task must be waited for to its end here, not answered as running at the 50 s cap
+    PVE_WAIT_MAX_MS: "120000"
   })
-  let buffer = ""
-  let nextId = 1
-  const pending = new Map<number, (value: unknown) => void>()
-  child.stdout.on("data", (chunk: Buffer) => {
-    buffer += chunk.toString("utf8")
-    let newline = buffer.indexOf("\n")
-    while (newline >= 0) {
-      const message = JSON.parse(buffer.slice(0, newline)) as { id?: number; result?: unknown; error?: unknown }
-      buffer = buffer.slice(newline + 1)
-      if (message.id !== undefined) pending.get(message.id)?.(message.result ?? message.error)
-      newline = buffer.indexOf("\n")
-    }
-  })
-  const send = (message: object) => child.stdin.write(`${JSON.stringify({ jsonrpc: "2.0", ...message })}\n`)
-  return {
-    request: (method, params) =>
-      new Promise((resolve) => {
-        const id = nextId++
-        pending.set(id, resolve)
-        send({ id, method, params })
-      }),
-    close: () =>
-      new Promise((resolve) => {
-        child.once("exit", () => resolve())
-        child.stdin.end()
-      })
-  }
-}
 
 const initialize = async (session: Session) => {
   await session.request("initialize", {

@@ -5,6 +5,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs"
 import { join } from "node:path"
 import { SIM_TOKEN_ID, SIM_TOKEN_SECRET } from "../sim/Simulator.js"
 import { startSimServer } from "../sim/server.js"
+import { type JsonRpcChild, spawnJsonRpc } from "./jsonRpcChild.js"
 import { recommendedNodeFlags } from "./launchFlags.js"
 
 const root = join(import.meta.dirname, "..")
@@ -19,47 +20,11 @@ const liveEnv = {
   PROXMOX_TOKEN_SECRET: "00000000-0000-0000-0000-000000000000"
 }
 
-interface Session {
-  readonly request: (method: string, params?: unknown) => Promise<unknown>
-  readonly notify: (method: string, params?: unknown) => void
-  readonly pid: number
-  readonly close: () => Promise<void>
-}
+type Session = JsonRpcChild
 
-/** A bare JSON-RPC client over the child's stdio: no SDK on the measuring side, so it costs nothing. */
-const start = (nodeFlags: string[], args: string[], env: Record<string, string>, script = bin): Session => {
-  const child = spawn(process.execPath, [...nodeFlags, script, ...args], { env, stdio: ["pipe", "pipe", "ignore"] })
-  let buffer = ""
-  let nextId = 1
-  const pending = new Map<number, (value: unknown) => void>()
-  child.stdout.on("data", (chunk: Buffer) => {
-    buffer += chunk.toString("utf8")
-    let newline = buffer.indexOf("\n")
-    while (newline >= 0) {
-      const line = buffer.slice(0, newline)
-      buffer = buffer.slice(newline + 1)
-      const message = JSON.parse(line) as { id?: number; result?: unknown; error?: unknown }
-      if (message.id !== undefined) pending.get(message.id)?.(message.result ?? message.error)
-      newline = buffer.indexOf("\n")
-    }
-  })
-  const send = (message: object) => child.stdin.write(`${JSON.stringify({ jsonrpc: "2.0", ...message })}\n`)
-  return {
-    pid: child.pid!,
-    request: (method, params) =>
-      new Promise((resolve) => {
-        const id = nextId++
-        pending.set(id, resolve)
-        send({ id, method, params })
-      }),
-    notify: (method, params) => send({ method, params }),
-    close: () =>
-      new Promise((resolve) => {
-        child.once("exit", () => resolve())
-        child.stdin.end()
-      })
-  }
-}
+/** The server (or the floor) as a child process, measured with a bare JSON-RPC client. */
+const start = (nodeFlags: string[], args: string[], env: Record<string, string>, script = bin): Session =>
+  spawnJsonRpc([...nodeFlags, script, ...args], env)
 
 const initialize = async (session: Session) => {
   await session.request("initialize", {

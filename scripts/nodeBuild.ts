@@ -1,5 +1,5 @@
 // A Node build of a given major, fetched from the npm registry (node-<platform>-<arch>, the packages behind the
-// `node` package) and unpacked once into node_modules/.cache/node-versions; the way test-node-versions.ts does it.
+// `node` package) and unpacked once into node_modules/.cache/node-versions (test-node-versions.ts and conformance.ts use it).
 import { execFileSync } from "node:child_process"
 import { existsSync, mkdirSync, readdirSync } from "node:fs"
 import { join } from "node:path"

@@ -4,37 +4,17 @@
 //
 //   npm run test:node-versions            # 22 and 24
 //   npm run test:node-versions -- 22      # one major
-import { execFileSync, spawnSync } from "node:child_process"
-import { existsSync, mkdirSync, readdirSync } from "node:fs"
+import { spawnSync } from "node:child_process"
 import { delimiter, join } from "node:path"
+import { nodeOfMajor } from "./nodeBuild.js"
 
 const root = join(import.meta.dirname, "..")
-const cache = join(root, "node_modules/.cache/node-versions")
 const majors = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ["22", "24"]
-const npm = process.platform === "win32" ? "npm.cmd" : "npm"
-const packageName = `node-${process.platform}-${process.arch}`
-
-/** The newest release of a major, downloaded and unpacked once; returns its bin directory. */
-const nodeBin = (major: string) => {
-  const versions = JSON.parse(
-    execFileSync(npm, ["view", `${packageName}@${major}`, "version", "--json"], { encoding: "utf8" })
-  ) as string | string[]
-  const version = [versions].flat().at(-1)!
-  const dir = join(cache, version)
-  const bin = join(dir, "package/bin")
-  if (!existsSync(join(bin, "node"))) {
-    mkdirSync(dir, { recursive: true })
-    execFileSync(npm, ["pack", `${packageName}@${version}`, "--pack-destination", dir], { stdio: "ignore" })
-    const tarball = readdirSync(dir).find((f) => f.endsWith(".tgz"))!
-    execFileSync("tar", ["-xzf", tarball], { cwd: dir })
-  }
-  return { version, bin }
-}
 
 const results: string[] = []
 let failed = false
 for (const major of majors) {
-  const { version, bin } = nodeBin(major)
+  const { version, bin } = nodeOfMajor(major)
   console.error(`\n=== Node ${version}`)
   const run = spawnSync(join(bin, "node"), [join(root, "node_modules/vitest/vitest.mjs"), "run"], {
     cwd: root,
