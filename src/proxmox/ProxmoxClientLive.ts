@@ -178,6 +178,9 @@ export const readBoundedBody = (
     new PveResponseTooLarge({ method: label.method, path: label.path, limitBytes, declaredBytes })
   const declared = Number(response.headers["content-length"] ?? Number.NaN)
   if (Number.isSafeInteger(declared) && declared > limitBytes) return Effect.fail(tooLarge(declared))
+  // An announced length within the limit is all the HTTP parser will read: one read, no per-chunk stream (the
+  // common case, pveproxy sends Content-Length); only an unannounced body is counted as it arrives.
+  if (Number.isSafeInteger(declared)) return declared === 0 ? Effect.succeed("") : response.text
   const chunks: Array<Uint8Array> = []
   let bytes = 0
   return response.stream.pipe(
