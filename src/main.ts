@@ -8,7 +8,6 @@ import { loadPveConfig, loadPveSettings, PveConfig } from "./config/PveConfig.js
 import { stderrLogger } from "./logging.js"
 import { makeMcpServer } from "./mcp/Adapter.js"
 import { limitMessageSize, STDIO_MESSAGE_LIMIT_BYTES, tooLargeError } from "./mcp/stdioLimit.js"
-import { serveHttp } from "./mcp/transports/http.js"
 import { trackRequests } from "./mcp/transports/pending.js"
 import { loadBoth } from "./policy/index.js"
 import { scrubbingLogger } from "./policy/Secrets.js"
@@ -82,6 +81,8 @@ const serve = Effect.gen(function* () {
   const identity = { name: "proxmox-mcp", version: VERSION, instructions }
   const where = `${simulator ? " on the simulator" : ""}${policy.readOnly ? ", read-only (PVE_READONLY=false enables write tools)" : ""}`
   if (serving.transport !== "stdio") {
+    // loaded only for HTTP: a stdio start does not pay for the HTTP server, sessions and the JOSE library
+    const { serveHttp } = yield* Effect.promise(() => import("./mcp/transports/http.js"))
     const running = yield* serveHttp({
       config: serving,
       makeServer: (options) => makeMcpServer(policies.tools, runtime, identity, policies.safety, options),
