@@ -23,7 +23,12 @@ import {
 import { readTool } from "../proxmox/Tool.js"
 import { Node } from "./fields.js"
 
-const NoArguments = Schema.Struct({})
+/** No arguments at all: Effect's `Struct({})` alone would accept any object, so any key is refused here. */
+const NoArguments = Schema.Struct({}).pipe(
+  Schema.filter((args) => Object.keys(args).length === 0 || "this tool takes no arguments", {
+    jsonSchema: { type: "object", properties: {}, additionalProperties: false }
+  })
+)
 
 const gib = (bytes: number | undefined) => (bytes === undefined ? "?" : `${(bytes / 1024 ** 3).toFixed(1)} GiB`)
 const percent = (fraction: number | undefined) => (fraction === undefined ? "?" : `${(fraction * 100).toFixed(1)}%`)

@@ -100,19 +100,21 @@ describe.each<ClientGeneration>(["v2", "v1"])("refusals are audited (%s client)"
 
   it.each<[string, Record<string, unknown>, string]>([
     ["a wrong type", { vmid: "hunter2-not-a-vmid" }, "vmid"],
-    ["an unknown argument", { vmid: 100, bogus: "hunter2-value" }, "bogus"]
+    ["an unknown argument", { vmid: 100, bogus: "hunter2-value" }, "bogus"],
+    ["an argument to a tool that takes none", { tool: "pve_version", extra: "hunter2-value" }, "(the arguments)"]
   ])(
     "arguments the input Schema refuses (%s): one pve_refusal line naming where, never the value",
-    async (_, args, at) => {
+    async (_, given, at) => {
       const server = await inProcess(generation, { env })
+      const { tool = "pve_guest_status", ...args } = given as { readonly tool?: string }
       try {
-        const result = await server.callTool("pve_guest_status", args)
+        const result = await server.callTool(tool, args)
         expect(result.isError).toBe(true)
         expect(server.sim.requests).toEqual([])
         // the line is written by a forked fiber: wait until it is there
         await expect.poll(() => lines(server.auditFile).length).toBe(1)
         const [line] = lines(server.auditFile)
-        expect(line).toMatchObject({ event: "pve_refusal", tool: "pve_guest_status", error: { tag: "InvalidInput" } })
+        expect(line).toMatchObject({ event: "pve_refusal", tool, error: { tag: "InvalidInput" } })
         expect((line!.error as { message: string }).message).toContain(`at ${at}`)
         expect(readFileSync(server.auditFile, "utf8")).not.toContain("hunter2")
       } finally {
