@@ -4,23 +4,17 @@
  * and step 3 not started, audits that; pve_task_wait finishes step 2, and the same call made again plans only what
  * is still needed, so step 1 is not repeated. The simulator's clock stands still until the test moves it.
  */
-import { readFileSync } from "node:fs"
 import { describe, expect, it } from "@effect/vitest"
-import type { Simulator } from "../../sim/Simulator.js"
 import { type InProcessServer, inProcess } from "../support/inProcess.js"
 import { type ClientGeneration, GENERATIONS, textOf } from "../support/mcpClient.js"
+import { auditLinesIn, writesSeen } from "../support/observed.js"
 import { planTestTools } from "../support/planTools.js"
 import { steppedClock } from "../support/rawSimulator.js"
 
 const FIVE_MINUTES = 5 * 60 * 1000
 
-const writes = (sim: Simulator) =>
-  sim.requests.filter((r) => r.method !== "GET").map((r) => `${r.method} ${decodeURIComponent(r.path)}`)
-const auditLines = (server: InProcessServer) =>
-  readFileSync(server.auditFile, "utf8")
-    .split("\n")
-    .filter((l) => l !== "")
-    .map((l) => JSON.parse(l) as Record<string, unknown>)
+const writes = writesSeen
+const auditLines = (server: InProcessServer) => auditLinesIn(server.auditFile)
 
 interface Running {
   readonly status: "running"

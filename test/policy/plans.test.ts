@@ -3,22 +3,16 @@
  * generations: a tool that writes twice is shown, confirmed and run as one plan; a plan that fails half-way says
  * what was done; a configuration changed after approval is refused by PVE's own digest check.
  */
-import { readFileSync } from "node:fs"
 import { describe, expect, it } from "@effect/vitest"
 import type { Simulator } from "../../sim/Simulator.js"
 import { type InProcessServer, inProcess } from "../support/inProcess.js"
-import type { ClientGeneration, ElicitationAnswer, ToolResult } from "../support/mcpClient.js"
+import { type ClientGeneration, type ElicitationAnswer, textOf } from "../support/mcpClient.js"
+import { auditLinesIn, errorOf, writesSeen } from "../support/observed.js"
 import { planTestTools } from "../support/planTools.js"
 
-const text = (r: ToolResult) => r.content.map((c) => c.text ?? "").join("\n")
-const errorOf = (r: ToolResult) => r._meta?.["proxmox-mcp/error"] as Record<string, unknown> | undefined
-const writes = (sim: Simulator) =>
-  sim.requests.filter((r) => r.method !== "GET").map((r) => `${r.method} ${decodeURIComponent(r.path)}`)
-const auditLines = (server: InProcessServer) =>
-  readFileSync(server.auditFile, "utf8")
-    .split("\n")
-    .filter((l) => l !== "")
-    .map((l) => JSON.parse(l) as Record<string, unknown>)
+const text = textOf
+const writes = writesSeen
+const auditLines = (server: InProcessServer) => auditLinesIn(server.auditFile)
 
 const CONFIG_100 = "PUT /nodes/pve1/qemu/100/config"
 const twoWrites = { vmid: 100, description: "nightly note", tags: "nightly;web" }

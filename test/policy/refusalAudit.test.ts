@@ -7,12 +7,9 @@ import { readFileSync } from "node:fs"
 import { describe, expect, it } from "@effect/vitest"
 import { inProcess } from "../support/inProcess.js"
 import type { ClientGeneration } from "../support/mcpClient.js"
+import { auditLinesIn } from "../support/observed.js"
 
-const lines = (file: string) =>
-  readFileSync(file, "utf8")
-    .split("\n")
-    .filter((l) => l !== "")
-    .map((l) => JSON.parse(l) as Record<string, unknown>)
+const lines = auditLinesIn
 
 const env = {
   PVE_READONLY: "false",
