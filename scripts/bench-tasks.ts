@@ -25,10 +25,7 @@ type Session = JsonRpcChild
 const startServer = (sim: RunningSimServer): Session =>
   spawnJsonRpc([bin], {
     PATH: process.env.PATH ?? "",
-    PROXMOX_HOST: sim.url,
-    PVE_ALLOW_INSECURE_HTTP: "true",
-    PROXMOX_TOKEN_ID: SIM_TOKEN_ID,
-    PROXMOX_TOKEN_SECRET: SIM_TOKEN_SECRET,
+    ...sim.serverEnv,
     PVE_READONLY: "false",
     PVE_CONFIRM: "param",
     // the 60 s task must be waited for to its end here, not answered as running at the 50 s cap

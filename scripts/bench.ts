@@ -65,10 +65,7 @@ const liveOnSimulator = async (nodeFlags: string[]) => {
   const sim = await startSimServer({ port: 0 })
   const session = start(nodeFlags, [], {
     PATH: process.env.PATH ?? "",
-    PROXMOX_HOST: sim.url,
-    PVE_ALLOW_INSECURE_HTTP: "true",
-    PROXMOX_TOKEN_ID: SIM_TOKEN_ID,
-    PROXMOX_TOKEN_SECRET: SIM_TOKEN_SECRET
+    ...sim.serverEnv
   })
   await initialize(session)
   return { sim, session }

@@ -55,7 +55,9 @@ export interface RunningSimServer {
   readonly port: number
   /** The certificate to trust (PROXMOX_CA_FILE), with --tls. */
   readonly caFile: string | undefined
-  /** The line to paste into the MCP server's environment. */
+  /** the environment that points the server at this simulator, with its token (and its CA when on TLS) */
+  readonly serverEnv: Readonly<Record<string, string>>
+  /** the same as the line to paste into the MCP server's environment, as `npm run sim` prints it */
   readonly envLine: string
   close(): Promise<void>
 }
@@ -210,12 +212,15 @@ export const startSimServer = async (options: SimServerOptions = {}): Promise<Ru
   const port = typeof address === "object" && address !== null ? address.port : (options.port ?? 0)
   const shownHost = host.includes(":") ? `[${host}]` : host
   const url = `${certificate ? "https" : "http"}://${shownHost}:${port}`
-  const envLine = [
-    `PROXMOX_HOST=${url}`,
-    `PROXMOX_TOKEN_ID=${SIM_TOKEN_ID}`,
-    `PROXMOX_TOKEN_SECRET=${SIM_TOKEN_SECRET}`,
-    certificate ? `PROXMOX_CA_FILE=${certificate.certFile}` : "PVE_ALLOW_INSECURE_HTTP=true"
-  ].join(" ")
+  const serverEnv: Record<string, string> = {
+    PROXMOX_HOST: url,
+    PROXMOX_TOKEN_ID: SIM_TOKEN_ID,
+    PROXMOX_TOKEN_SECRET: SIM_TOKEN_SECRET,
+    ...(certificate ? { PROXMOX_CA_FILE: certificate.certFile } : { PVE_ALLOW_INSECURE_HTTP: "true" })
+  }
+  const envLine = Object.entries(serverEnv)
+    .map(([name, value]) => `${name}=${value}`)
+    .join(" ")
   return {
     sim,
     hugeBodies: { add: hugeBodyFaults.add, served },
@@ -223,6 +228,7 @@ export const startSimServer = async (options: SimServerOptions = {}): Promise<Ru
     url,
     port,
     caFile: certificate?.certFile,
+    serverEnv,
     envLine,
     close: () =>
       new Promise<void>((resolve) => {

@@ -6,7 +6,6 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { SIM_TOKEN_ID, SIM_TOKEN_SECRET } from "../../sim/Simulator.js"
 import { type RunningSimServer, startSimServer } from "../../sim/server.js"
 import {
   connectHttp,
@@ -33,10 +32,7 @@ const tokensFile = () => {
 }
 
 const serverEnv = (sim: RunningSimServer, extra: Record<string, string> = {}) => ({
-  PROXMOX_HOST: sim.url,
-  PVE_ALLOW_INSECURE_HTTP: "true",
-  PROXMOX_TOKEN_ID: SIM_TOKEN_ID,
-  PROXMOX_TOKEN_SECRET: SIM_TOKEN_SECRET,
+  ...sim.serverEnv,
   PVE_READONLY: "false",
   PROXMOX_REQUEST_TIMEOUT_MS: "3000",
   PVE_TASK_TIMEOUT_MS: "20000",

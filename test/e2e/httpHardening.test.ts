@@ -6,7 +6,6 @@
 import { spawn } from "node:child_process"
 import { request as httpRequest } from "node:http"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { SIM_TOKEN_ID, SIM_TOKEN_SECRET } from "../../sim/Simulator.js"
 import { type RunningSimServer, startSimServer } from "../../sim/server.js"
 import { connectHttp, type HttpServerProcess, startHttpServerProcess } from "../support/httpServer.js"
 import { type ClientGeneration, SERVER_BIN, type ToolResult, textOf } from "../support/mcpClient.js"
@@ -14,10 +13,7 @@ import { type ClientGeneration, SERVER_BIN, type ToolResult, textOf } from "../s
 const TOKEN = "carol-0123456789abcdef0123456789"
 
 const serverEnv = (sim: RunningSimServer, extra: Record<string, string> = {}) => ({
-  PROXMOX_HOST: sim.url,
-  PVE_ALLOW_INSECURE_HTTP: "true",
-  PROXMOX_TOKEN_ID: SIM_TOKEN_ID,
-  PROXMOX_TOKEN_SECRET: SIM_TOKEN_SECRET,
+  ...sim.serverEnv,
   PVE_READONLY: "false",
   PROXMOX_REQUEST_TIMEOUT_MS: "5000",
   PVE_TASK_TIMEOUT_MS: "20000",

@@ -7,7 +7,6 @@ import { mkdtempSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { SIM_TOKEN_ID, SIM_TOKEN_SECRET } from "../../sim/Simulator.js"
 import { type RunningSimServer, startSimServer } from "../../sim/server.js"
 import { connectHttp, type HttpFlavour, type HttpServerProcess, startHttpServerProcess } from "../support/httpServer.js"
 import type { ClientGeneration } from "../support/mcpClient.js"
@@ -28,10 +27,7 @@ describe("OAuth access tokens", () => {
     issuer = await startTestIssuer(() => server.url)
     auditFile = join(mkdtempSync(join(tmpdir(), "pmcp-oauth-")), "audit.jsonl")
     const env = {
-      PROXMOX_HOST: sim.url,
-      PVE_ALLOW_INSECURE_HTTP: "true",
-      PROXMOX_TOKEN_ID: SIM_TOKEN_ID,
-      PROXMOX_TOKEN_SECRET: SIM_TOKEN_SECRET,
+      ...sim.serverEnv,
       PVE_READONLY: "false",
       PVE_CONFIRM: "param",
       PVE_AUDIT_LOG: auditFile,

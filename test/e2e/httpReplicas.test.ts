@@ -6,7 +6,6 @@
 import { createServer, request as httpRequest, type Server } from "node:http"
 import type { AddressInfo } from "node:net"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { SIM_TOKEN_ID, SIM_TOKEN_SECRET } from "../../sim/Simulator.js"
 import { type RunningSimServer, startSimServer } from "../../sim/server.js"
 import { connectHttp, type HttpServerProcess, startHttpServerProcess } from "../support/httpServer.js"
 import { textOf } from "../support/mcpClient.js"
@@ -51,10 +50,7 @@ describe.each([
   beforeAll(async () => {
     sim = await startSimServer({ port: 0 })
     const env = (key: string) => ({
-      PROXMOX_HOST: sim.url,
-      PVE_ALLOW_INSECURE_HTTP: "true",
-      PROXMOX_TOKEN_ID: SIM_TOKEN_ID,
-      PROXMOX_TOKEN_SECRET: SIM_TOKEN_SECRET,
+      ...sim.serverEnv,
       PVE_READONLY: "false",
       MCP_AUTH_TOKEN: TOKEN,
       MCP_STATE_KEY: key

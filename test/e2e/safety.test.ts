@@ -26,10 +26,7 @@ const auditPath = () => join(mkdtempSync(join(tmpdir(), "pmcp-e2e-audit-")), "au
 const errorTag = (r: ToolResult) => (r._meta?.["proxmox-mcp/error"] as { readonly _tag?: string } | undefined)?._tag
 
 const liveEnv = (sim: RunningSimServer, extra: Record<string, string> = {}) => ({
-  PROXMOX_HOST: sim.url,
-  PVE_ALLOW_INSECURE_HTTP: "true",
-  PROXMOX_TOKEN_ID: SIM_TOKEN_ID,
-  PROXMOX_TOKEN_SECRET: SIM_TOKEN_SECRET,
+  ...sim.serverEnv,
   PROXMOX_REQUEST_TIMEOUT_MS: "2000",
   PVE_TASK_TIMEOUT_MS: "20000",
   LOG_LEVEL: "debug",

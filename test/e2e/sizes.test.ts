@@ -5,7 +5,6 @@
  */
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { SIM_TOKEN_ID, SIM_TOKEN_SECRET } from "../../sim/Simulator.js"
 import { type RunningSimServer, startSimServer } from "../../sim/server.js"
 import { STDIO_MESSAGE_LIMIT_BYTES } from "../../src/mcp/stdioLimit.js"
 import { type Connection, connect, GENERATIONS, SERVER_BIN, textOf } from "../support/mcpClient.js"
@@ -136,10 +135,7 @@ describe.each(GENERATIONS)("a Proxmox answer over PVE_MAX_RESPONSE_BYTES with th
     sim = await startSimServer({ port: 0 })
     conn = await connect(generation, {
       env: {
-        PROXMOX_HOST: sim.url,
-        PVE_ALLOW_INSECURE_HTTP: "true",
-        PROXMOX_TOKEN_ID: SIM_TOKEN_ID,
-        PROXMOX_TOKEN_SECRET: SIM_TOKEN_SECRET,
+        ...sim.serverEnv,
         PVE_MAX_RESPONSE_BYTES: String(1024 * 1024)
       }
     })

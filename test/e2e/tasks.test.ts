@@ -5,12 +5,12 @@
  * polling (and, when configured, the task). The simulator's clock is stepped by hand, or runs fast, so a
  * 5-minute backup takes no 5 real minutes; nothing here measures time.
  */
-import { readFileSync } from "node:fs"
 import { describe, expect, it } from "@effect/vitest"
-import { SIM_TOKEN_ID, SIM_TOKEN_SECRET, type Simulator } from "../../sim/Simulator.js"
+import type { Simulator } from "../../sim/Simulator.js"
 import { startSimServer } from "../../sim/server.js"
 import { type InProcessServer, inProcess } from "../support/inProcess.js"
 import { type ClientGeneration, connect, GENERATIONS, type ToolResult, textOf } from "../support/mcpClient.js"
+import { auditLinesIn } from "../support/observed.js"
 import { steppedClock } from "../support/rawSimulator.js"
 
 const FIVE_MINUTES = 5 * 60 * 1000
@@ -32,11 +32,7 @@ interface Progress {
 const statusRequests = (sim: Simulator, upid: string) =>
   sim.requests.filter((r) => r.method === "GET" && decodeURIComponent(r.path).endsWith(`${upid}/status`)).length
 
-const auditLines = (server: InProcessServer) =>
-  readFileSync(server.auditFile, "utf8")
-    .split("\n")
-    .filter((l) => l !== "")
-    .map((l) => JSON.parse(l) as Record<string, unknown>)
+const auditLines = (server: InProcessServer) => auditLinesIn(server.auditFile)
 
 /** Waits for something the server does on its own (a request, a log line); fails after a generous bound. */
 const eventually = async (check: () => boolean, what: string) => {
@@ -302,10 +298,7 @@ describe.each<ClientGeneration>(GENERATIONS)("long-running tasks, proxmox-mcp ov
     })
     const conn = await connect(generation, {
       env: {
-        PROXMOX_HOST: sim.url,
-        PVE_ALLOW_INSECURE_HTTP: "true",
-        PROXMOX_TOKEN_ID: SIM_TOKEN_ID,
-        PROXMOX_TOKEN_SECRET: SIM_TOKEN_SECRET,
+        ...sim.serverEnv,
         PVE_READONLY: "false",
         PVE_CONFIRM: "param",
         LOG_LEVEL: "info",
