@@ -72,3 +72,13 @@ export const getClusterStatus = call(clusterStatusEndpoint, {})
 export const getClusterResources = (type?: ResourceType) => call(clusterResourcesEndpoint, {}, { type })
 
 export const getNextVmid = call(nextVmidEndpoint, {})
+
+/**
+ * Nodes that /cluster/resources reports not online: PVE still lists their guests (status "unknown", no figures),
+ * while any call to the node itself fails (595 "No route to host" / "Connection refused").
+ */
+export const unreachableNodes = (resources: ReadonlyArray<ClusterResource>): ReadonlyArray<string> =>
+  resources
+    .filter((r) => r.type === "node" && r.status !== undefined && r.status !== "online")
+    .map((r) => r.node ?? r.id.replace(/^node\//, ""))
+    .sort()

@@ -1,6 +1,6 @@
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
-import { getClusterResources } from "./cluster.js"
+import { type ClusterResource, getClusterResources } from "./cluster.js"
 import { call, type Endpoint, endpoint, TaskUpid } from "./Endpoint.js"
 import { InvalidInput, type ProxmoxError, PveNotFound } from "./errors.js"
 import { validateSegment } from "./Path.js"
@@ -31,11 +31,17 @@ export const GuestSummary = Schema.Struct({
   tags: Schema.Array(Schema.String),
   pool: Schema.optional(Schema.String),
   lock: Schema.optional(Schema.String),
+  hastate: Schema.optional(Schema.String),
   cpu: Schema.optional(Schema.Number),
   maxcpu: Schema.optional(Schema.Number),
   mem: Schema.optional(Schema.Number),
   maxmem: Schema.optional(Schema.Number),
+  disk: Schema.optional(Schema.Number),
   maxdisk: Schema.optional(Schema.Number),
+  netin: Schema.optional(Schema.Number),
+  netout: Schema.optional(Schema.Number),
+  diskread: Schema.optional(Schema.Number),
+  diskwrite: Schema.optional(Schema.Number),
   uptime: Schema.optional(Schema.Number)
 })
 export type GuestSummary = typeof GuestSummary.Type
@@ -44,47 +50,67 @@ export interface GuestFilter {
   readonly type?: GuestType | undefined
   readonly node?: string | undefined
   readonly status?: string | undefined
+  /** guests carrying this tag */
+  readonly tag?: string | undefined
+  readonly pool?: string | undefined
+  /** a name test (a glob or substring, decided by the caller) */
+  readonly name?: ((name: string | undefined) => boolean) | undefined
 }
 
 /** PVE separates tags with ';' (also ',' and spaces in older configs). */
 export const splitTags = (tags: string | undefined) => (tags ?? "").split(/[;, ]+/).filter((t) => t !== "")
 
+/** The guests among /cluster/resources rows, filtered, by vmid. */
+export const guestsOfResources = (
+  resources: ReadonlyArray<ClusterResource>,
+  filter: GuestFilter = {}
+): ReadonlyArray<GuestSummary> =>
+  resources
+    .filter(
+      (r): r is typeof r & { vmid: number; node: string } =>
+        (r.type === "qemu" || r.type === "lxc") && r.vmid !== undefined && r.node !== undefined
+    )
+    .map(
+      (r): GuestSummary => ({
+        vmid: r.vmid,
+        name: r.name,
+        type: r.type as GuestType,
+        node: r.node,
+        status: r.status ?? "unknown",
+        template: r.template ?? false,
+        tags: splitTags(r.tags),
+        pool: r.pool,
+        lock: r.lock,
+        hastate: r.hastate,
+        cpu: r.cpu,
+        maxcpu: r.maxcpu,
+        mem: r.mem,
+        maxmem: r.maxmem,
+        disk: r.disk,
+        maxdisk: r.maxdisk,
+        netin: r.netin,
+        netout: r.netout,
+        diskread: r.diskread,
+        diskwrite: r.diskwrite,
+        uptime: r.uptime
+      })
+    )
+    .filter(
+      (g) =>
+        (filter.type === undefined || g.type === filter.type) &&
+        (filter.node === undefined || g.node === filter.node) &&
+        (filter.status === undefined || g.status === filter.status) &&
+        (filter.tag === undefined || g.tags.includes(filter.tag)) &&
+        (filter.pool === undefined || g.pool === filter.pool) &&
+        (filter.name === undefined || filter.name(g.name))
+    )
+    .sort((a, b) => a.vmid - b.vmid)
+
 /** VMs and containers of the whole cluster from /cluster/resources, filtered. */
 export const listGuests = (filter: GuestFilter = {}) =>
   Effect.gen(function* () {
     if (filter.node !== undefined) yield* validateSegment("node", filter.node)
-    const resources = yield* getClusterResources("vm")
-    return resources
-      .filter(
-        (r): r is typeof r & { vmid: number; node: string } =>
-          (r.type === "qemu" || r.type === "lxc") && r.vmid !== undefined && r.node !== undefined
-      )
-      .filter(
-        (r) =>
-          (filter.type === undefined || r.type === filter.type) &&
-          (filter.node === undefined || r.node === filter.node) &&
-          (filter.status === undefined || r.status === filter.status)
-      )
-      .map(
-        (r): GuestSummary => ({
-          vmid: r.vmid,
-          name: r.name,
-          type: r.type as GuestType,
-          node: r.node,
-          status: r.status ?? "unknown",
-          template: r.template ?? false,
-          tags: splitTags(r.tags),
-          pool: r.pool,
-          lock: r.lock,
-          cpu: r.cpu,
-          maxcpu: r.maxcpu,
-          mem: r.mem,
-          maxmem: r.maxmem,
-          maxdisk: r.maxdisk,
-          uptime: r.uptime
-        })
-      )
-      .sort((a, b) => a.vmid - b.vmid)
+    return guestsOfResources(yield* getClusterResources("vm"), filter)
   })
 
 export const GuestStatus = Schema.Struct({

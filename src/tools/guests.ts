@@ -1,25 +1,28 @@
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
-import { clusterResourcesEndpoint } from "../proxmox/cluster.js"
+import { clusterResourcesEndpoint, getClusterResources, unreachableNodes } from "../proxmox/cluster.js"
 import {
   GuestConfig,
   GuestStatus,
-  GuestSummary,
   GuestType,
   getGuestConfig,
   getGuestStatus,
   guestConfigEndpoints,
   guestStatusEndpoints,
-  listGuests,
+  guestsOfResources,
   type PowerAction,
   powerActionEndpoints,
   powerPlan,
   resolveGuest
 } from "../proxmox/guests.js"
+import { validateSegment } from "../proxmox/Path.js"
 import { plan } from "../proxmox/Plan.js"
 import type { Params } from "../proxmox/ProxmoxClient.js"
 import { type AnyTool, type ConfirmTarget, destructiveTool, readTool, writeTool } from "../proxmox/Tool.js"
 import { GuestNode, GuestTypeFilter, Node, SnapshotName, Vmid } from "./fields.js"
+import { bytes, duration, percent, usage } from "./format.js"
+import { GuestFields, GuestRow, GuestSort, guestLine, guestRow, guestSortValue, parseSort } from "./guestRows.js"
+import { Cursor, Limit, NamePattern, nameMatcher, PageFields, pageFooter, pageSummary, paginate } from "./paging.js"
 
 const GuestAddress = { vmid: Vmid, node: Schema.optional(GuestNode) }
 
@@ -28,33 +31,84 @@ const resolveEndpoints = [clusterResourcesEndpoint, ...Object.values(guestStatus
 
 const label = (g: { vmid: number; name?: string | undefined }) => `${g.vmid}${g.name ? ` (${g.name})` : ""}`
 
+const GuestStatusFilter = Schema.Literal(
+  "running",
+  "stopped",
+  "paused",
+  "suspended",
+  "prelaunch",
+  "unknown"
+).annotations({ description: "Only guests in this state (unknown: node unreachable)" })
+
 export const pveListGuests = readTool({
   name: "pve_list_guests",
   title: "List VMs and containers",
   description:
-    "All QEMU VMs and LXC containers of the cluster in one list, with node, status, tags and usage. Filter by type (qemu/lxc), node or status (running/stopped/paused).",
+    "VMs and containers of the cluster, a page at a time, with cpu, memory, disk and uptime. Filter, sort (e.g. -mem), and follow nextCursor for more.",
   toolset: "core",
   input: Schema.Struct({
     type: Schema.optional(GuestTypeFilter),
     node: Schema.optional(Node),
-    status: Schema.optional(
-      Schema.Literal("running", "stopped", "paused", "suspended", "prelaunch", "unknown").annotations({
-        description: "Only guests in this state"
-      })
-    )
+    status: Schema.optional(GuestStatusFilter),
+    tag: Schema.optional(
+      Schema.String.pipe(Schema.maxLength(128)).annotations({ description: "Only guests with this tag" })
+    ),
+    pool: Schema.optional(
+      Schema.String.pipe(Schema.maxLength(128)).annotations({ description: "Only guests in this pool" })
+    ),
+    name: Schema.optional(NamePattern),
+    sort: Schema.optional(GuestSort),
+    fields: Schema.optional(GuestFields),
+    limit: Schema.optional(Limit),
+    cursor: Schema.optional(Cursor)
   }),
-  output: Schema.Struct({ guests: Schema.Array(GuestSummary), count: Schema.Number }),
+  output: Schema.Struct({
+    guests: Schema.Array(GuestRow),
+    sort: Schema.String,
+    ...PageFields,
+    unreachableNodes: Schema.Array(Schema.String).annotations({
+      description: "offline nodes: their guests show status unknown, without figures"
+    })
+  }),
   endpoints: [clusterResourcesEndpoint],
-  handler: (filter) => Effect.map(listGuests(filter), (guests) => ({ guests, count: guests.length })),
-  render: ({ guests }) =>
-    guests.length === 0
-      ? "no guests match"
-      : guests
-          .map(
-            (g) =>
-              `${g.type} ${label(g)} on ${g.node}: ${g.status}${g.template ? ", template" : ""}${g.lock ? `, locked (${g.lock})` : ""}${g.tags.length ? ` [${g.tags.join(", ")}]` : ""}`
-          )
-          .join("\n")
+  handler: (input) =>
+    Effect.gen(function* () {
+      if (input.node !== undefined) yield* validateSegment("node", input.node)
+      const resources = yield* getClusterResources()
+      const { type, node, status, tag, pool, name } = input
+      const guests = guestsOfResources(resources, { type, node, status, tag, pool, name: nameMatcher(name) })
+      const sort = parseSort(input.sort, "vmid")
+      const fields = input.fields ?? []
+      const page = yield* paginate(guests, {
+        query: { type, node, status, tag, pool, name, sort: sort.label },
+        key: (g) => guestSortValue(sort.key, g),
+        descending: sort.descending,
+        tiebreak: (g) => g.vmid,
+        limit: input.limit,
+        cursor: input.cursor,
+        sizeOf: (g) => {
+          const row = guestRow(g, fields)
+          return JSON.stringify(row).length + guestLine(row).length + 4
+        }
+      })
+      const rows = page.rows.map((g) => guestRow(g, fields))
+      return {
+        guests: rows,
+        ...pageSummary(page, rows.length),
+        sort: sort.label,
+        unreachableNodes: unreachableNodes(resources)
+      }
+    }),
+  render: (out) =>
+    [
+      ...(out.unreachableNodes.length
+        ? [`unreachable nodes (offline): ${out.unreachableNodes.join(", ")}; their guests show status unknown`]
+        : []),
+      ...(out.total === 0 ? ["no guests match"] : out.guests.map(guestLine)),
+      pageFooter(out)
+    ]
+      .filter((l) => l !== "")
+      .join("\n")
 })
 
 const ResolvedGuest = { vmid: Schema.Number, node: Schema.String, type: GuestType }
@@ -74,8 +128,22 @@ export const pveGuestStatus = readTool({
       const current = guest.current ?? (yield* getGuestStatus(guest))
       return { vmid: guest.vmid, node: guest.node, type: guest.type, current }
     }),
-  render: ({ vmid, node, type, current }) =>
-    `${type} ${label({ vmid, name: current.name })} on ${node}: ${current.status}${current.qmpstatus && current.qmpstatus !== current.status ? ` (${current.qmpstatus})` : ""}${current.lock ? `, locked (${current.lock})` : ""}${current.uptime ? `, up ${Math.round(current.uptime / 60)} min` : ""}`
+  render: ({ vmid, node, type, current: c }) => {
+    const running = c.status === "running"
+    const figures = [
+      running ? `cpu ${percent(c.cpu)}${c.cpus === undefined ? "" : ` of ${c.cpus}`}` : undefined,
+      running ? `mem ${usage(c.mem, c.maxmem)}` : c.maxmem === undefined ? undefined : `mem ${bytes(c.maxmem)}`,
+      c.maxdisk === undefined ? undefined : `disk ${c.disk ? usage(c.disk, c.maxdisk) : bytes(c.maxdisk)}`,
+      running && c.uptime !== undefined ? `up ${duration(c.uptime)}` : undefined,
+      running && (c.netin !== undefined || c.netout !== undefined)
+        ? `net in ${bytes(c.netin)} out ${bytes(c.netout)}`
+        : undefined,
+      c.lock ? `locked (${c.lock})` : undefined,
+      c.ha?.managed ? `ha ${c.ha.state ?? "managed"}` : undefined
+    ].filter((f) => f !== undefined)
+    const qmp = c.qmpstatus && c.qmpstatus !== c.status ? ` (${c.qmpstatus})` : ""
+    return `${type} ${label({ vmid, name: c.name })} on ${node}: ${c.status}${qmp}${figures.length ? `, ${figures.join(", ")}` : ""}`
+  }
 })
 
 export const pveGuestConfig = readTool({
