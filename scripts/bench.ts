@@ -168,6 +168,25 @@ const simStartMs = async () => {
   return median(times)
 }
 
+/**
+ * What tools/list puts in the model's context with every tool enabled: name + description + inputSchema of each
+ * tool, as JSON (test/unit/toolSchemas.test.ts holds it to 20 KB).
+ */
+const toolsListBytes = async () => {
+  const session = start([], ["--simulator"], { PATH: process.env.PATH ?? "", PVE_READONLY: "false" })
+  await initialize(session)
+  const { tools } = (await session.request("tools/list")) as {
+    tools: ReadonlyArray<{ name: string; description?: string; inputSchema: unknown }>
+  }
+  await session.close()
+  const bytes = tools.reduce(
+    (sum, t) =>
+      sum + Buffer.byteLength(JSON.stringify({ name: t.name, description: t.description, inputSchema: t.inputSchema })),
+    0
+  )
+  return { tools: tools.length, bytes }
+}
+
 const nodeMs = await baselineNodeMs()
 const floorStart = await startupMs([], [], { PATH: process.env.PATH ?? "" }, floorBin)
 const live = await startupMs(recommendedNodeFlags, [], liveEnv)
@@ -184,6 +203,7 @@ for (let i = 0; i < rssRuns; i++) {
 const simMs = await simStartMs()
 const callRuns = Number(process.env.BENCH_CALLS ?? 200)
 const perCall = await perCallMs(callRuns)
+const listed = await toolsListBytes()
 
 const launch = `node ${recommendedNodeFlags.join(" ")} dist/proxmox-mcp.js`
 console.log(`node itself (spawn of an empty script): median ${nodeMs.toFixed(0)} ms`)
@@ -195,6 +215,9 @@ console.log(
   `  floor, a one-tool server on the same SDK: median ${median(floorStart).toFixed(0)} ms (this server: ${(median(live) / median(floorStart)).toFixed(2)}x the floor)`
 )
 console.log(`spawn -> tools/list answered, --simulator: median ${median(simulated).toFixed(0)} ms of ${runs}`)
+console.log(
+  `tools/list, every tool enabled: ${listed.tools} tools, ${(listed.bytes / 1024).toFixed(1)} KiB of name + description + inputSchema (target <= 20 KiB)`
+)
 console.log(
   `bundle: ${size.files} JS files, ${size.kib.toFixed(0)} KiB in all; the server's own chunk (main-*.js) ${size.mainKib.toFixed(0)} KiB`
 )

@@ -37,21 +37,73 @@ const inlineRefs = (root: JsonObject): JsonObject => {
   return visit(root, []) as JsonObject
 }
 
-/** A union of objects (a write tool's result or its dry-run) is still an object: say so at the root. */
-const stampObjectRoot = (schema: JsonObject): JsonObject => {
+/**
+ * A union of objects (a write tool's result, its dry-run, or "running") as ONE object schema: MCP clients and the
+ * Inspector expect `type: "object"` with `properties` at the root, not `anyOf`. Every branch's properties are
+ * listed (a name with different schemas in different branches takes their anyOf); required are those all branches
+ * require.
+ */
+const mergeObjectUnion = (schema: JsonObject): JsonObject => {
   const branches = schema.anyOf
   if (
-    schema.type === undefined &&
-    Array.isArray(branches) &&
-    branches.every((b) => (b as JsonObject).type === "object")
+    !Array.isArray(branches) ||
+    branches.length === 0 ||
+    !branches.every((b) => (b as JsonObject).type === "object" && (b as JsonObject).anyOf === undefined)
   ) {
-    return { type: "object", ...schema }
+    return schema
   }
-  return schema
+  const objects = branches as ReadonlyArray<JsonObject>
+  const properties: Record<string, unknown[]> = {}
+  for (const branch of objects) {
+    for (const [name, property] of Object.entries((branch.properties ?? {}) as JsonObject)) {
+      const known = properties[name] ?? []
+      if (!known.some((p) => JSON.stringify(p) === JSON.stringify(property))) known.push(property)
+      properties[name] = known
+    }
+  }
+  const requiredBy = objects.map((b) => new Set((b.required ?? []) as ReadonlyArray<string>))
+  const required = [...requiredBy[0]!].filter((name) => requiredBy.every((r) => r.has(name)))
+  const { anyOf: _branches, type: _type, ...rest } = schema
+  return {
+    type: "object",
+    ...rest,
+    required,
+    properties: Object.fromEntries(
+      Object.entries(properties).map(([name, variants]) => [
+        name,
+        variants.length === 1 ? variants[0] : { anyOf: variants }
+      ])
+    ),
+    ...(objects.every((b) => b.additionalProperties === false) ? { additionalProperties: false } : {})
+  }
+}
+
+/**
+ * The arguments' schema as advertised in tools/list, which every client puts in the model's context on every
+ * turn: string length bounds and empty `required` lists are left out (the server still checks every bound, with
+ * an error that says what to fix); types, enums, patterns, number bounds and descriptions stay.
+ */
+export const leanInputSchema = (schema: JsonObject): JsonObject => {
+  const visit = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(visit)
+    if (node === null || typeof node !== "object") return node
+    const out: JsonObject = {}
+    for (const [k, v] of Object.entries(node as JsonObject)) {
+      if (k === "maxLength" || k === "minLength") continue
+      if (k === "required" && Array.isArray(v) && v.length === 0) continue
+      // property names are data here, not keywords: only their schemas are visited
+      out[k] =
+        k === "properties" || k === "patternProperties"
+          ? Object.fromEntries(Object.entries(v as JsonObject).map(([name, sub]) => [name, visit(sub)]))
+          : visit(v)
+    }
+    return out
+  }
+  return visit(schema) as JsonObject
 }
 
 export const toJsonSchema = (schema: Schema.Schema.Any): JsonObject =>
-  stampObjectRoot(inlineRefs(JSONSchema.make(schema, { target: "jsonSchema2020-12" }) as unknown as JsonObject))
+  mergeObjectUnion(inlineRefs(JSONSchema.make(schema, { target: "jsonSchema2020-12" }) as unknown as JsonObject))
 
 /**
  * An Effect Schema as the Standard Schema (with JSON Schema) the SDK takes. Input: unknown keys are an error,
@@ -66,7 +118,7 @@ export const toStandardSchema = <A, I>(
     errors: "all",
     onExcessProperty: side === "input" ? "error" : "ignore"
   })
-  const json = toJsonSchema(validated)
+  const json = side === "input" ? leanInputSchema(toJsonSchema(validated)) : toJsonSchema(validated)
   const validate = standard["~standard"].validate
   const bounded = <R extends { readonly issues?: ReadonlyArray<Issue> | undefined }>(result: R, value: unknown): R =>
     result.issues === undefined ? result : { ...result, issues: boundIssues(result.issues, value) }

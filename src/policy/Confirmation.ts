@@ -20,22 +20,21 @@ export const CONTROL_ARGUMENTS = ["dryRun", "wait", "confirm", "confirmVmid", "c
 
 const DryRunField = Schema.optional(
   Schema.Boolean.annotations({
-    description:
-      "true: send nothing, return the exact request (method, path, parameters) this call would send after every policy"
+    description: "true: send nothing; show the exact requests this call would send"
   })
 )
 
 const WaitField = Schema.optional(
   Schema.Boolean.annotations({
     description:
-      "false: answer as soon as the first Proxmox task is started, with its UPID (follow it with pve_task_wait). Default: wait for the tasks; a task still running after PVE_WAIT_MAX_MS (50 s) is answered as status running with its UPID"
+      "false: answer once the task started, with its UPID for pve_task_wait. Default: wait (a longer task answers running)"
   })
 )
 
 const ConfirmField = Schema.optional(
   Schema.Boolean.annotations({
     description:
-      "Destructive operation: set true, and repeat the target, to confirm it. When the client can show a confirmation dialog, the person is asked there instead"
+      "Destructive: true, with the target repeated, confirms it (a client with a dialog asks the person instead)"
   })
 )
 
@@ -45,9 +44,7 @@ export const effectiveInputSchema = (tool: AnyTool): Schema.Schema.AnyNoContext 
   if (tool.kind === "write") return Schema.extend(tool.input, Schema.Struct({ dryRun: DryRunField, wait: WaitField }))
   const target = tool.confirmTarget
   if (target.echo === "vmid") {
-    const confirmVmid = Schema.optional(
-      Schema.Int.annotations({ description: "With confirm: repeat the VM id of the guest this acts on" })
-    )
+    const confirmVmid = Schema.optional(Schema.Int.annotations({ description: "With confirm: the VM id again" }))
     return Schema.extend(
       tool.input,
       Schema.Struct({ dryRun: DryRunField, wait: WaitField, confirm: ConfirmField, confirmVmid })

@@ -25,8 +25,17 @@ import { validateSegment } from "../proxmox/Path.js"
 import { readTool } from "../proxmox/Tool.js"
 import { Node } from "./fields.js"
 import { duration, percent, usage } from "./format.js"
-import { parseSort } from "./guestRows.js"
-import { Cursor, Limit, NamePattern, nameMatcher, PageFields, pageFooter, pageSummary, paginate } from "./paging.js"
+import {
+  Cursor,
+  Limit,
+  NamePattern,
+  nameMatcher,
+  PageFields,
+  pageFooter,
+  pageSummary,
+  paginate,
+  parseSort
+} from "./paging.js"
 import {
   nodeFigures,
   ResourceFields,
@@ -121,13 +130,13 @@ export const pveClusterResources = readTool({
   name: "pve_cluster_resources",
   title: "Cluster resources",
   description:
-    "Nodes, guests, storages, pools and SDN zones with their usage (/cluster/resources), a page at a time, with counts by type. Filter, sort, follow nextCursor.",
+    "Nodes, guests, storages, pools, SDN with usage and counts by type; paged (nextCursor), filtered, sorted.",
   toolset: "core",
   input: Schema.Struct({
-    type: Schema.optional(ResourceType.annotations({ description: "Only this kind (vm: VMs and containers)" })),
+    type: Schema.optional(ResourceType.annotations({ description: "Only this kind (vm: guests)" })),
     node: Schema.optional(Node),
     status: Schema.optional(
-      Schema.String.pipe(Schema.maxLength(32)).annotations({ description: "Only this status, e.g. running, offline" })
+      Schema.String.pipe(Schema.maxLength(32)).annotations({ description: "Only this status, e.g. running" })
     ),
     tag: Schema.optional(
       Schema.String.pipe(Schema.maxLength(128)).annotations({ description: "Only guests with this tag" })

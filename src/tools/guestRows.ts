@@ -5,6 +5,7 @@
 import * as Schema from "effect/Schema"
 import type { GuestSummary } from "../proxmox/guests.js"
 import { bytes, duration, percent, usage } from "./format.js"
+import { sortSchema } from "./paging.js"
 
 const n = (description: string) => Schema.optional(Schema.Number.annotations({ description }))
 
@@ -22,7 +23,7 @@ export const GUEST_EXTRA_FIELDS = [
 export type GuestExtraField = (typeof GUEST_EXTRA_FIELDS)[number]
 
 export const GuestFields = Schema.Array(Schema.Literal(...GUEST_EXTRA_FIELDS)).annotations({
-  description: "Extra columns: disk (bytes used, containers), netin, netout, diskread, diskwrite, hastate, tags, pool"
+  description: "Extra columns"
 })
 
 export const GuestRow = Schema.Struct({
@@ -100,9 +101,7 @@ export const guestLine = (r: GuestRow): string => {
 export const GUEST_SORT_KEYS = ["vmid", "name", "node", "status", "cpu", "mem", "maxmem", "maxdisk", "uptime"] as const
 type GuestSortKey = (typeof GUEST_SORT_KEYS)[number]
 
-export const GuestSort = Schema.Literal(...GUEST_SORT_KEYS.flatMap((k) => [k, `-${k}`] as const)).annotations({
-  description: "Sort key, - for descending (-mem: most memory first); ties by vmid. Default vmid"
-})
+export const GuestSort = sortSchema(GUEST_SORT_KEYS, "-mem: most memory first; ties by vmid. Default vmid")
 
 export const guestSortValue = (key: GuestSortKey, g: GuestSummary): number | string | null => {
   switch (key) {
@@ -116,10 +115,4 @@ export const guestSortValue = (key: GuestSortKey, g: GuestSummary): number | str
     default:
       return g[key] ?? null
   }
-}
-
-export const parseSort = <K extends string>(sort: string | undefined, fallback: K) => {
-  const raw = sort ?? fallback
-  const descending = raw.startsWith("-")
-  return { key: (descending ? raw.slice(1) : raw) as K, descending, label: raw }
 }

@@ -21,8 +21,18 @@ import type { Params } from "../proxmox/ProxmoxClient.js"
 import { type AnyTool, type ConfirmTarget, destructiveTool, readTool, writeTool } from "../proxmox/Tool.js"
 import { GuestNode, GuestTypeFilter, Node, SnapshotName, Vmid } from "./fields.js"
 import { bytes, duration, percent, usage } from "./format.js"
-import { GuestFields, GuestRow, GuestSort, guestLine, guestRow, guestSortValue, parseSort } from "./guestRows.js"
-import { Cursor, Limit, NamePattern, nameMatcher, PageFields, pageFooter, pageSummary, paginate } from "./paging.js"
+import { GuestFields, GuestRow, GuestSort, guestLine, guestRow, guestSortValue } from "./guestRows.js"
+import {
+  Cursor,
+  Limit,
+  NamePattern,
+  nameMatcher,
+  PageFields,
+  pageFooter,
+  pageSummary,
+  paginate,
+  parseSort
+} from "./paging.js"
 
 const GuestAddress = { vmid: Vmid, node: Schema.optional(GuestNode) }
 
@@ -38,13 +48,12 @@ const GuestStatusFilter = Schema.Literal(
   "suspended",
   "prelaunch",
   "unknown"
-).annotations({ description: "Only guests in this state (unknown: node unreachable)" })
+).annotations({ description: "Only guests in this state" })
 
 export const pveListGuests = readTool({
   name: "pve_list_guests",
   title: "List VMs and containers",
-  description:
-    "VMs and containers of the cluster, a page at a time, with cpu, memory, disk and uptime. Filter, sort (e.g. -mem), and follow nextCursor for more.",
+  description: "VMs and containers with cpu, memory, disk, uptime; paged (nextCursor), filtered, sorted.",
   toolset: "core",
   input: Schema.Struct({
     type: Schema.optional(GuestTypeFilter),

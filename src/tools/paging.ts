@@ -18,11 +18,11 @@ export const MAX_LIMIT = 500
 export const PAGE_BUDGET_BYTES = 80_000
 
 export const Limit = Schema.Int.pipe(Schema.between(1, MAX_LIMIT)).annotations({
-  description: `Rows per page, 1-${MAX_LIMIT} (default ${DEFAULT_LIMIT})`
+  description: `Rows per page (default ${DEFAULT_LIMIT})`
 })
 
 export const Cursor = Schema.String.pipe(Schema.maxLength(512)).annotations({
-  description: "nextCursor of the previous answer, with the same filters and sort"
+  description: "nextCursor of the previous page (same filters and sort)"
 })
 
 const Position = Schema.Struct({
@@ -157,7 +157,7 @@ export const nameMatcher = (pattern: string | undefined): ((name: string | undef
 }
 
 export const NamePattern = Schema.String.pipe(Schema.minLength(1), Schema.maxLength(128)).annotations({
-  description: "Name glob (web-*, db?) or, without * or ?, a substring; case-insensitive"
+  description: "Name glob (web-*) or substring, any case"
 })
 
 /** What every paginated answer says about its page. */
@@ -174,3 +174,21 @@ export const pageSummary = (page: Page<unknown>, count: number) => ({
   ...(page.nextCursor === undefined ? {} : { nextCursor: page.nextCursor }),
   ...(page.cutBySize ? { cutShort: true as const } : {})
 })
+
+/**
+ * A sort key, "-" in front for descending. Advertised as one pattern rather than an enum of every key twice, to
+ * keep tools/list small; the Literal still checks it.
+ */
+export const sortSchema = <const K extends string>(keys: ReadonlyArray<K>, example: string) => {
+  const description = `Sort key, - for descending (${example})`
+  return Schema.Literal(...keys.flatMap((k) => [k, `-${k}`] as const)).annotations({
+    description,
+    jsonSchema: { type: "string", pattern: `^-?(${keys.join("|")})$`, description }
+  })
+}
+
+export const parseSort = <K extends string>(sort: string | undefined, fallback: K) => {
+  const raw = sort ?? fallback
+  const descending = raw.startsWith("-")
+  return { key: (descending ? raw.slice(1) : raw) as K, descending, label: raw }
+}

@@ -7,6 +7,7 @@ import type { ClusterResource } from "../proxmox/cluster.js"
 import { splitTags } from "../proxmox/guests.js"
 import { bytes, duration, percent, usage } from "./format.js"
 import { guestLine } from "./guestRows.js"
+import { sortSchema } from "./paging.js"
 
 const n = (description: string) => Schema.optional(Schema.Number.annotations({ description }))
 
@@ -31,8 +32,7 @@ export const RESOURCE_EXTRA_FIELDS = [
 export type ResourceExtraField = (typeof RESOURCE_EXTRA_FIELDS)[number]
 
 export const ResourceFields = Schema.Array(Schema.Literal(...RESOURCE_EXTRA_FIELDS)).annotations({
-  description:
-    "Extra columns: pool, tags, hastate, netin, netout, diskread, diskwrite, content, plugintype, shared, level"
+  description: "Extra columns"
 })
 
 export const ResourceRow = Schema.Struct({
@@ -167,9 +167,10 @@ export const RESOURCE_SORT_KEYS = [
 ] as const
 type ResourceSortKey = (typeof RESOURCE_SORT_KEYS)[number]
 
-export const ResourceSort = Schema.Literal(...RESOURCE_SORT_KEYS.flatMap((k) => [k, `-${k}`] as const)).annotations({
-  description: "Sort key, - for descending (-disk: fullest first); ties by id. Default type (nodes first)"
-})
+export const ResourceSort = sortSchema(
+  RESOURCE_SORT_KEYS,
+  "-disk: most used first; ties by id. Default type: nodes, storages, guests"
+)
 
 const TYPE_RANK: Readonly<Record<string, number>> = { node: 0, storage: 1, qemu: 2, lxc: 2, pool: 3, sdn: 4 }
 

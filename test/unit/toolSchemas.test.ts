@@ -1,0 +1,86 @@
+/**
+ * What every tool advertises in tools/list stays small and is a schema MCP clients (and the official Inspector)
+ * take: an object at the root with properties, no root anyOf, a description on every argument, no bare {}.
+ * Generic over allTools, so each new tool is held to it.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { effectiveOutputSchema, toStandardSchema } from "../../src/mcp/JsonSchema.js"
+import { effectiveInputSchema } from "../../src/policy/Confirmation.js"
+import { allTools } from "../../src/tools/index.js"
+
+type Json = Record<string, unknown>
+type AnyTool = (typeof allTools)[number]
+
+/** The JSON Schemas exactly as the adapter registers them with the SDK. */
+const advertised = (tool: AnyTool, side: "input" | "output") =>
+  toStandardSchema(side === "input" ? effectiveInputSchema(tool) : effectiveOutputSchema(tool), side)[
+    "~standard"
+  ].jsonSchema[side]({ target: "draft-2020-12" }) as Json
+
+/** name + description + inputSchema of every tool, as JSON: what a client puts in the model's context. */
+const toolsListBytes = (): number =>
+  allTools.reduce(
+    (sum, tool) =>
+      sum +
+      Buffer.byteLength(
+        JSON.stringify({
+          name: tool.name,
+          description: tool.description,
+          inputSchema: advertised(tool, "input")
+        }),
+        "utf8"
+      ),
+    0
+  )
+
+const TOOLS_LIST_BUDGET_BYTES = 20 * 1024
+
+const rootProblems = (schema: Json): string[] => {
+  const problems: string[] = []
+  if (Object.keys(schema).length === 0) problems.push("is a bare {}")
+  if (schema.type !== "object") problems.push(`root type is ${JSON.stringify(schema.type)}, not "object"`)
+  if (schema.properties === null || typeof schema.properties !== "object") problems.push("has no properties")
+  for (const combinator of ["anyOf", "oneOf", "allOf"])
+    if (combinator in schema) problems.push(`has ${combinator} at the root`)
+  return problems
+}
+
+describe("tool schemas (tools/list)", () => {
+  it(`name + description + inputSchema of all tools together stay within ${TOOLS_LIST_BUDGET_BYTES} bytes`, () => {
+    const bytes = toolsListBytes()
+    console.log(`tools/list: ${allTools.length} tools, ${bytes} bytes of name + description + inputSchema`)
+    expect(bytes).toBeLessThanOrEqual(TOOLS_LIST_BUDGET_BYTES)
+  })
+
+  it("every input schema is an object with properties, no root anyOf, and a description on every argument", () => {
+    const problems: string[] = []
+    for (const tool of allTools) {
+      const schema = advertised(tool, "input")
+      for (const p of rootProblems(schema)) problems.push(`${tool.name} input ${p}`)
+      for (const [name, property] of Object.entries((schema.properties ?? {}) as Record<string, Json>)) {
+        if (typeof property.description !== "string" || property.description.trim() === "")
+          problems.push(`${tool.name} argument ${name} has no description`)
+      }
+    }
+    expect(problems).toEqual([])
+  })
+
+  it("every output schema is an object with properties, no root anyOf, never a bare {}", () => {
+    const problems: string[] = []
+    for (const tool of allTools) {
+      const schema = advertised(tool, "output")
+      for (const p of rootProblems(schema)) problems.push(`${tool.name} output ${p}`)
+      if (Object.keys((schema.properties ?? {}) as Json).length === 0) problems.push(`${tool.name} output is empty`)
+    }
+    expect(problems).toEqual([])
+  })
+
+  it("a write tool's merged output still lists its own result, the dry-run and the running answer", () => {
+    const write = allTools.find((t) => t.kind !== "read")!
+    const schema = advertised(write, "output")
+    const properties = Object.keys(schema.properties as Json)
+    expect(properties).toEqual(expect.arrayContaining(["dryRun", "requests", "upids", "next"]))
+    // only what every branch requires stays required
+    expect(schema.required).toEqual(expect.not.arrayContaining(["dryRun", "upids"]))
+  })
+})
