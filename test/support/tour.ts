@@ -24,6 +24,15 @@ const lastUpid = (earlier: ReadonlyArray<ToolResult>): string => {
   return FALLBACK_UPID
 }
 
+/** The nextCursor of the newest answer that had one (the tour's previous list page). */
+const lastCursor = (earlier: ReadonlyArray<ToolResult>): string | undefined => {
+  for (const result of [...earlier].reverse()) {
+    const cursor = result.structuredContent?.nextCursor
+    if (typeof cursor === "string") return cursor
+  }
+  return undefined
+}
+
 /** One call's arguments, or a function of the results so far (a task status needs a UPID). */
 export type TourArguments = Record<string, unknown> | ((earlier: ReadonlyArray<ToolResult>) => Record<string, unknown>)
 
@@ -36,8 +45,33 @@ export const TOUR: Readonly<Record<string, ReadonlyArray<TourArguments>>> = {
   pve_cluster_status: [{}],
   pve_list_nodes: [{}],
   pve_node_status: [{ node: "pve1" }],
-  pve_cluster_resources: [{}, { type: "vm" }],
-  pve_list_guests: [{}, { type: "qemu", node: "pve1", status: "running" }],
+  pve_cluster_resources: [
+    {},
+    { type: "vm", node: "pve1", status: "running", tag: "prod", pool: "production", name: "web-*", sort: "-mem" },
+    {
+      fields: [
+        "pool",
+        "tags",
+        "hastate",
+        "netin",
+        "netout",
+        "diskread",
+        "diskwrite",
+        "content",
+        "plugintype",
+        "shared",
+        "level"
+      ],
+      limit: 3
+    },
+    (earlier) => ({ limit: 3, cursor: lastCursor(earlier) })
+  ],
+  pve_list_guests: [
+    {},
+    { type: "qemu", node: "pve1", status: "running", tag: "prod", pool: "production", name: "web", sort: "-cpu" },
+    { fields: ["disk", "netin", "netout", "diskread", "diskwrite", "hastate", "tags", "pool"], limit: 2 },
+    (earlier) => ({ limit: 2, cursor: lastCursor(earlier) })
+  ],
   pve_guest_status: [{ vmid: 101 }, { vmid: 105, node: "pve1" }],
   pve_guest_config: [
     { vmid: 101, snapshot: "pre-upgrade" },
