@@ -51,6 +51,11 @@ export interface SimulatorOptions {
   readonly now?: () => number
   /** Check every answer against apidata.json `returns` (500 "Result verification failed" on mismatch). */
   readonly verifyResults?: boolean
+  /**
+   * Nodes that start offline (and are again after `faults.clear()`): /cluster/resources lists their guests as
+   * "unknown", calls proxied to them answer 595. The node the client talks to offline drops every connection.
+   */
+  readonly offlineNodes?: ReadonlyArray<string>
 }
 
 export interface SimulatorFaults {
@@ -110,6 +115,12 @@ export const makeSimulator = (options: SimulatorOptions = {}): Simulator => {
   sharedSchema ??= makeApiSchema(apiSchemaData)
   const schema = sharedSchema
   const cluster = generateCluster({ seed, size: options.size ?? "small", nodes: options.nodes, now: now() })
+  const startsOffline = new Set(options.offlineNodes ?? [])
+  for (const name of startsOffline) {
+    const node = cluster.nodes.get(name)
+    if (node === undefined) throw new Error(`offlineNodes: the simulated cluster has no node ${name}`)
+    node.online = false
+  }
   const timing = { defaultDurationMs: options.taskDurationMs ?? 300, durations: options.taskDurations ?? {} }
   const tasks = makeTaskEngine(cluster, timing, now)
   const auth = makeAuth({ seed, ticketLifetimeMs: options.ticketLifetimeMs ?? 2 * 3600 * 1000, now })
@@ -161,7 +172,7 @@ export const makeSimulator = (options: SimulatorOptions = {}): Simulator => {
       clear: () => {
         requestFaults.clear()
         tasks.clearFaults()
-        for (const node of cluster.nodes.values()) node.online = true
+        for (const node of cluster.nodes.values()) node.online = !startsOffline.has(node.name)
       }
     },
     addToken: (token) => auth.addToken(token.tokenid, token.secret, token.acl),

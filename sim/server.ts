@@ -2,7 +2,8 @@
  * The simulator over real HTTP or HTTPS, on loopback only unless told otherwise, for curl, the MCP server and
  * the benchmarks.
  *
- *   npm run sim -- --port 8006 [--tls] [--size tiny|small|large] [--seed N] [--host 127.0.0.1 [--allow-remote]]
+ *   npm run sim -- --port 8006 [--tls] [--size tiny|small|large] [--seed N] [--offline pve2,…]
+ *                  [--host 127.0.0.1 [--allow-remote]]
  *
  * The first stdout line is the environment for the MCP server (token, host, and the CA file or the insecure-HTTP
  * opt-in). With --tls a self-signed certificate for 127.0.0.1/localhost is generated at start with openssl.
@@ -250,7 +251,8 @@ const main = async () => {
       "allow-remote": { type: "boolean", default: false },
       size: { type: "string", default: "small" },
       seed: { type: "string", default: "1" },
-      "task-duration-ms": { type: "string" }
+      "task-duration-ms": { type: "string" },
+      offline: { type: "string" }
     }
   })
   const size = values.size
@@ -263,6 +265,7 @@ const main = async () => {
     simulator: {
       size,
       seed: Number(values.seed),
+      ...(values.offline === undefined ? {} : { offlineNodes: values.offline.split(",").filter((n) => n !== "") }),
       ...(values["task-duration-ms"] === undefined ? {} : { taskDurationMs: Number(values["task-duration-ms"]) })
     }
   })

@@ -198,8 +198,7 @@ describe("lists on the large simulated cluster (50 nodes, 10,000 guests)", () =>
 describe("an offline node does not fail the cluster-wide tools", () => {
   let server: InProcessServer
   beforeAll(async () => {
-    server = await inProcess("v2")
-    server.sim.faults.setNodeOnline("pve2", false)
+    server = await inProcess("v2", { sim: { offlineNodes: ["pve2"] } })
   })
   afterAll(async () => {
     await server?.close()
@@ -231,7 +230,12 @@ describe("an offline node does not fail the cluster-wide tools", () => {
     expect(textOf(result)).toMatch(/offline/)
   })
 
-  it("once the node is back, nothing is marked unreachable", async () => {
+  it("a node taken offline during the session is marked too; once back, nothing is", async () => {
+    server.sim.faults.setNodeOnline("pve3", false)
+    const down = await server.callTool("pve_cluster_resources", { type: "node" })
+    expect(down.structuredContent?.unreachableNodes).toEqual(["pve2", "pve3"])
+    expect(textOf(down)).toContain("node pve3: offline (unreachable)")
+    server.sim.faults.setNodeOnline("pve3", true)
     server.sim.faults.setNodeOnline("pve2", true)
     const result = await server.callTool("pve_list_guests", {})
     expect(result.structuredContent?.unreachableNodes).toEqual([])
