@@ -20,21 +20,19 @@ export const CONTROL_ARGUMENTS = ["dryRun", "wait", "confirm", "confirmVmid", "c
 
 const DryRunField = Schema.optional(
   Schema.Boolean.annotations({
-    description: "true: send nothing; show the exact requests this call would send"
+    description: "true: send nothing, show the requests"
   })
 )
 
 const WaitField = Schema.optional(
   Schema.Boolean.annotations({
-    description:
-      "false: answer once the task started, with its UPID for pve_task_wait. Default: wait (a longer task answers running)"
+    description: "false: answer at task start, with its UPID"
   })
 )
 
 const ConfirmField = Schema.optional(
   Schema.Boolean.annotations({
-    description:
-      "Destructive: true, with the target repeated, confirms it (a client with a dialog asks the person instead)"
+    description: "true, with the target repeated: confirm (or the client asks the person)"
   })
 )
 

@@ -40,17 +40,14 @@ const segmentString = (name: SegmentName, description: string) => {
 export const Vmid = Schema.Int.pipe(
   Schema.between(100, 999_999_999, { message: () => `expected ${segmentFormats.vmid.describe}` })
 ).annotations({
-  description: "VM or container id (unique in the cluster), e.g. 100",
-  jsonSchema: { ...segmentFormats.vmid.jsonSchema, description: "VM or container id (unique in the cluster), e.g. 100" }
+  description: "VM or container id, e.g. 100",
+  jsonSchema: { ...segmentFormats.vmid.jsonSchema, description: "VM or container id, e.g. 100" }
 })
 
 export const Node = segmentString("node", "Node name as shown by pve_list_nodes, e.g. pve1")
 
 /** Optional node: skips the cluster-wide lookup, and refuses a guest that is on another node. */
-export const GuestNode = segmentString(
-  "node",
-  "Node the guest is on. Optional: without it the node is looked up from the vmid"
-)
+export const GuestNode = segmentString("node", "Node of the guest; optional, found from the vmid")
 
 export const SnapshotName = segmentString("snapname", "Snapshot name as listed for the guest, e.g. pre-upgrade")
 
