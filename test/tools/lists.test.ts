@@ -115,6 +115,9 @@ describe("lists on the large simulated cluster (50 nodes, 10,000 guests)", () =>
       fields: ["pool", "tags", "hastate", "netin", "netout", "diskread", "diskwrite", "content", "plugintype"]
     })
     expect(answerBytes(resources)).toBeLessThan(100_000)
+    console.log(
+      `limit 500 with every field: pve_list_guests ${answerBytes(guests)} bytes (${guests.structuredContent?.count} rows), pve_cluster_resources ${answerBytes(resources)} bytes (${resources.structuredContent?.count} rows)`
+    )
     for (const r of [guests, resources]) {
       if (r.structuredContent?.cutShort === true) expect(textOf(r)).toContain("page cut short")
       expect(r.structuredContent?.nextCursor).toEqual(expect.any(String))
