@@ -20,7 +20,7 @@ import { plan } from "../proxmox/Plan.js"
 import type { Params } from "../proxmox/ProxmoxClient.js"
 import { type AnyTool, type ConfirmTarget, destructiveTool, readTool, writeTool } from "../proxmox/Tool.js"
 import { GuestNode, GuestTypeFilter, Node, SnapshotName, Vmid } from "./fields.js"
-import { bytes, duration, percent, usage } from "./format.js"
+import { bytes, duration, guestLabel, percent, usage } from "./format.js"
 import { GuestFields, GuestRow, GuestSort, guestLine, guestRow, guestSortValue } from "./guestRows.js"
 import {
   Cursor,
@@ -38,8 +38,6 @@ const GuestAddress = { vmid: Vmid, node: Schema.optional(GuestNode) }
 
 /** What finding a guest by vmid (and optional node) reads. */
 const resolveEndpoints = [clusterResourcesEndpoint, ...Object.values(guestStatusEndpoints)]
-
-const label = (g: { vmid: number; name?: string | undefined }) => `${g.vmid}${g.name ? ` (${g.name})` : ""}`
 
 const GuestStatusFilter = Schema.Literal(
   "running",
@@ -151,7 +149,7 @@ export const pveGuestStatus = readTool({
       c.ha?.managed ? `ha ${c.ha.state ?? "managed"}` : undefined
     ].filter((f) => f !== undefined)
     const qmp = c.qmpstatus && c.qmpstatus !== c.status ? ` (${c.qmpstatus})` : ""
-    return `${type} ${label({ vmid, name: c.name })} on ${node}: ${c.status}${qmp}${figures.length ? `, ${figures.join(", ")}` : ""}`
+    return `${type} ${guestLabel({ vmid, name: c.name })} on ${node}: ${c.status}${qmp}${figures.length ? `, ${figures.join(", ")}` : ""}`
   }
 })
 
