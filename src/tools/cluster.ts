@@ -177,7 +177,7 @@ export const pveClusterResources = readTool({
       const sort = parseSort(input.sort, "type")
       const fields = input.fields ?? []
       const page = yield* paginate(matching, {
-        query: { type, node, status, tag, pool, name, sort: sort.label },
+        query: { list: "resources", type, node, status, tag, pool, name, sort: sort.label },
         key: (r) => resourceSortValue(sort.key, r),
         descending: sort.descending,
         tiebreak: (r) => r.id,

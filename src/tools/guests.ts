@@ -87,7 +87,7 @@ export const pveListGuests = readTool({
       const sort = parseSort(input.sort, "vmid")
       const fields = input.fields ?? []
       const page = yield* paginate(guests, {
-        query: { type, node, status, tag, pool, name, sort: sort.label },
+        query: { list: "guests", type, node, status, tag, pool, name, sort: sort.label },
         key: (g) => guestSortValue(sort.key, g),
         descending: sort.descending,
         tiebreak: (g) => g.vmid,

@@ -56,7 +56,7 @@ const compareValues = (a: SortValue, b: SortValue, direction: 1 | -1): number =>
 }
 
 export interface PageSpec<R> {
-  /** the filters and sort of the call: a cursor made under others is refused */
+  /** the list, filters and sort of the call: a cursor made for another is refused */
   readonly query: Readonly<Record<string, unknown>>
   readonly key: (row: R) => SortValue
   readonly descending: boolean

@@ -188,10 +188,12 @@ describe("lists on the large simulated cluster (50 nodes, 10,000 guests)", () =>
       expect(errorOf(result)).toMatchObject({ _tag: "InvalidInput", field: "cursor" })
       expect(textOf(result)).toContain("leave cursor out to start from the first page")
     }
-    const fromResources = (await server.callTool("pve_cluster_resources", { limit: 5 })).structuredContent
+    // another list's cursor, even with the same filters and sort
+    const fromResources = (await server.callTool("pve_cluster_resources", { limit: 5, sort: "name" })).structuredContent
       ?.nextCursor as string
-    const mixed = await server.callTool("pve_list_guests", { limit: 5, cursor: fromResources })
+    const mixed = await server.callTool("pve_list_guests", { limit: 5, sort: "name", cursor: fromResources })
     expect(mixed.isError).toBe(true)
+    expect(errorOf(mixed)).toMatchObject({ field: "cursor" })
     // the same arguments go on, with another limit too
     const next = await server.callTool("pve_list_guests", { limit: 7, cursor })
     expect(rowsOf(next, "guests")[0]?.vmid).toBe(105)
