@@ -1,7 +1,16 @@
 /** Guest lists, status and configuration (with pending changes) for QEMU VMs and LXC containers. */
 import { propertySchema, splitList } from "../../src/proxmox/ApiSchema.js"
 import { type ConfigValue, configDigest, type Guest, type GuestType } from "../model.js"
-import { checkLock, die, guestAt, type Route, type RouteContext, type SimState, startGuestTask } from "../routing.js"
+import {
+  checkLock,
+  die,
+  guestAt,
+  type Route,
+  type RouteContext,
+  SimHttpError,
+  type SimState,
+  startGuestTask
+} from "../routing.js"
 import { guestCurrentStatus, guestListEntry } from "./guestViews.js"
 
 const listGuests =
@@ -142,10 +151,18 @@ const putConfig =
     return { data: null }
   }
 
-/** POST config: the same update, run as a `qmconfig` worker. */
+/**
+ * POST config: the same update, run as a `qmconfig` worker. qemu-server checks the lock and the digest inside
+ * the worker, so a stale digest answers a UPID and the task fails with PVE's text.
+ */
 const postConfig: Route = (ctx) => {
   const guest = guestAt(ctx, "qemu")
-  updateConfig(ctx, guest)
+  try {
+    updateConfig(ctx, guest)
+  } catch (error) {
+    if (!(error instanceof SimHttpError) || error.status !== 500) throw error
+    return startGuestTask(ctx, guest, "qmconfig", { error: error.message.trim(), durationMs: 20 })
+  }
   return startGuestTask(ctx, guest, "qmconfig", {})
 }
 

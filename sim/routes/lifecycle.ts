@@ -6,6 +6,7 @@ import { splitList } from "../../src/proxmox/ApiSchema.js"
 import { addGuestVolumes, seededRandom } from "../generate.js"
 import {
   type ConfigValue,
+  configDigest,
   diskKeyRe,
   formatSize,
   GIB,
@@ -367,6 +368,9 @@ const resize =
   (ctx) => {
     const guest = guestAt(ctx, type)
     if (!ctx.bool("skiplock")) checkLock(guest)
+    const digest = ctx.optStr("digest")
+    if (digest !== undefined && digest !== configDigest(guest.config))
+      die("detected modified configuration - file changed by other user? Try again.")
     const key = ctx.str("disk")
     const value = guest.config[key]
     if (value === undefined || typeof value !== "string") die(`disk '${key}' does not exist`)
