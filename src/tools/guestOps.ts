@@ -29,6 +29,7 @@ import {
   setConfigPlan,
   templateEndpoints
 } from "../proxmox/guests.js"
+import { segmentFormats } from "../proxmox/Path.js"
 import { plan } from "../proxmox/Plan.js"
 import { isSecretName } from "../proxmox/SecretNames.js"
 import { type AnyTool, destructiveTool, readTool, writeTool } from "../proxmox/Tool.js"
@@ -143,7 +144,9 @@ const SetConfigResult = Schema.Struct({
   ...TaskFields
 })
 
-const ConfigKey = Schema.String.pipe(Schema.pattern(/^[a-z][a-z0-9_-]*$/)).annotations({
+const CONFIG_KEY_PATTERN = /^[a-z][a-z0-9_-]*$/
+const SET_DESCRIPTION = 'Keys to set, with PVE\'s values (booleans become 0/1), e.g. {"cores": 4}'
+const ConfigKey = Schema.String.pipe(Schema.pattern(CONFIG_KEY_PATTERN)).annotations({
   description: "A config key as PVE names it, e.g. onboot, net1, description"
 })
 
@@ -157,7 +160,14 @@ export const pveGuestSetConfig = writeTool({
     ...GuestAddress,
     set: Schema.optional(
       Schema.Record({ key: ConfigKey, value: ConfigValue }).annotations({
-        description: "Keys to set, with PVE's values (booleans become 0/1)"
+        description: SET_DESCRIPTION,
+        // a plain map in JSON Schema (Effect writes a refined key as patternProperties "")
+        jsonSchema: {
+          type: "object",
+          propertyNames: { pattern: CONFIG_KEY_PATTERN.source },
+          additionalProperties: { type: ["string", "number", "boolean"] },
+          description: SET_DESCRIPTION
+        }
       })
     ),
     delete: Schema.optional(
@@ -435,6 +445,8 @@ export const pveGuestNetwork = readTool({
   }
 })
 
+const WANTED_VMID = "An id you want to use: is it free?"
+
 const NextVmidResult = Schema.Struct({
   nextFree: Schema.Number,
   requested: Schema.optional(Schema.Number),
@@ -448,7 +460,12 @@ export const pveNextVmid = readTool({
     "The next free VM/container id of the cluster; with vmid, whether that id is free (and the next free one if not).",
   toolset: "core",
   input: Schema.Struct({
-    vmid: Schema.optional(Vmid.annotations({ description: "An id you want to use: is it free?" }))
+    vmid: Schema.optional(
+      Vmid.annotations({
+        description: WANTED_VMID,
+        jsonSchema: { ...segmentFormats.vmid.jsonSchema, description: WANTED_VMID }
+      })
+    )
   }),
   output: NextVmidResult,
   endpoints: [nextVmidEndpoint],
