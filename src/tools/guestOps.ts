@@ -154,7 +154,7 @@ export const pveGuestSetConfig = writeTool({
   name: "pve_guest_set_config",
   title: "Change a guest's configuration",
   description:
-    'Sets and deletes config keys of a VM or container in one change, e.g. set {cores: 4, memory: 4096, onboot: true, net1: "virtio,bridge=vmbr0,tag=20"}, delete ["description"]. Values are PVE\'s (memory in MiB). Locked by the config digest: the one given (from pve_guest_config), else the one read now; if the config changed meanwhile PVE refuses and nothing changes. Changes a running guest cannot take at once are reported as pending (applied at its next start or reboot). Disks are not detached, deleted or resized here (pve_guest_resize_disk grows one); a new disk can be added, e.g. scsi1: "local-lvm:10" (10 GiB).',
+    'Sets and deletes config keys of a VM or container in one change, e.g. set {cores: 4, memory: 4096, net1: "virtio,bridge=vmbr0,tag=20"}, delete ["description"] (PVE\'s values: memory in MiB). Locked by the config digest (the one given, from pve_guest_config, or read now): a config changed meanwhile is refused. Reports what is pending until the next start. Disks are never detached, deleted or resized here (pve_guest_resize_disk grows one); a new one can be added, e.g. scsi1: "local-lvm:10" (GiB).',
   toolset: "lifecycle",
   input: Schema.Struct({
     ...GuestAddress,
