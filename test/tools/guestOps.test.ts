@@ -119,6 +119,15 @@ describe("pve_guest_set_config", () => {
     expect(server.sim.model.guest(104).config).toEqual(before)
   })
 
+  it("a container's stale digest is refused by PVE at once (its PUT is synchronous)", async () => {
+    const stale = (ok(await call("pve_guest_config", { vmid: 107 })).config as Record<string, unknown>).digest
+    ok(await call("pve_guest_set_config", { vmid: 107, set: { description: "changed meanwhile" } }))
+    const result = await call("pve_guest_set_config", { vmid: 107, set: { cores: 2 }, digest: stale })
+    expect(result.isError).toBe(true)
+    expect(textOf(result)).toMatch(/HTTP 500: detected modified configuration/)
+    expect(server.sim.model.guest(107).config.cores).toBe(1)
+  })
+
   it("refuses to detach, destroy or resize disks, and control keys", async () => {
     const cases: ReadonlyArray<[Record<string, unknown>, RegExp]> = [
       [{ delete: ["scsi0"] }, /deleting scsi0 would detach the disk local-lvm:vm-100-disk-0/],
@@ -209,6 +218,21 @@ describe("pve_guest_delete", () => {
     expect(server.sim.model.guests.has(102)).toBe(false)
     const destroy = server.sim.requests.find((q) => q.method === "DELETE")
     expect(destroy?.params).toMatchObject({ purge: "1", "destroy-unreferenced-disks": "1" })
+  })
+
+  it("a dry run of deleting a running guest with stop shows both steps and sends nothing", async () => {
+    const result = await call("pve_guest_delete", { vmid: 102, stop: true, dryRun: true })
+    const requests = (ok(result).requests as Array<{ method: string; path: string; params?: unknown }>).map((r) => [
+      r.method,
+      r.path,
+      r.params
+    ])
+    expect(requests).toEqual([
+      ["POST", "/nodes/pve2/qemu/102/status/stop", {}],
+      ["DELETE", "/nodes/pve2/qemu/102", { purge: true, "destroy-unreferenced-disks": true }]
+    ])
+    expect(writesSeen(server.sim)).toEqual([])
+    expect(server.sim.model.guest(102).status).toBe("running")
   })
 
   it("deletes a stopped container and a template; purge removes it from backup jobs", async () => {
