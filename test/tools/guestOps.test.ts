@@ -244,6 +244,13 @@ describe("pve_guest_delete", () => {
     expect(server.sim.model.backupJobs.get("backup-7a1c2e3f-01")?.vmid).toBe("100,101")
   })
 
+  it("purge also removes the guest's replication jobs and HA rules", async () => {
+    ok(await confirmed("pve_guest_delete", { vmid: 100, stop: true }))
+    expect([...server.sim.model.replicationJobs.keys()]).not.toContain("100-0")
+    expect(server.sim.model.haRules.has("web-on-pve1")).toBe(false)
+    expect(server.sim.model.haRules.get("web-with-db")?.resources).toBe("vm:101")
+  })
+
   it("a protected guest is refused by PVE, and the answer says which step failed", async () => {
     server.sim.model.guest(104).config.protection = 1
     const result = await confirmed("pve_guest_delete", { vmid: 104 })
