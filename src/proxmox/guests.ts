@@ -333,8 +333,9 @@ export const getGuestInterfaces = (
           : rows.map((row) => ({
               name: row.name,
               mac: row["hardware-address"] ?? row.hwaddr,
-              ipv4: addressesOf(row["ip-addresses"] ?? [], "4"),
-              ipv6: addressesOf(row["ip-addresses"] ?? [], "6")
+              // pve-container before `ip-addresses` (PVE 7) sent one `inet` and one `inet6` per interface
+              ipv4: row["ip-addresses"] === undefined ? [row.inet ?? []].flat() : addressesOf(row["ip-addresses"], "4"),
+              ipv6: row["ip-addresses"] === undefined ? [row.inet6 ?? []].flat() : addressesOf(row["ip-addresses"], "6")
             }))
       )
     : call(agentNetworkEndpoint, { node: guest.node, vmid: guest.vmid }).pipe(
