@@ -116,8 +116,20 @@ const qemuHotOptions = new Set([
 ])
 const lxcColdOptions = /^(rootfs|mp\d+|features|unprivileged|ostype|arch|dev\d+)$/
 
+/** What a running VM takes at once by its `hotplug` option (default `network,disk,usb`; `0` none, `1` the default). */
+const qemuHotplugged = (guest: Guest, key: string): boolean => {
+  const raw = String(guest.config.hotplug ?? "network,disk,usb")
+  const kinds = new Set(raw === "1" ? ["network", "disk", "usb"] : raw === "0" ? [] : raw.split(","))
+  return (
+    (kinds.has("network") && /^net\d+$/.test(key)) ||
+    (kinds.has("disk") && /^(scsi|virtio)\d+$/.test(key)) ||
+    (kinds.has("usb") && /^usb\d+$/.test(key))
+  )
+}
+
 const appliesNow = (guest: Guest, key: string): boolean =>
-  guest.status !== "running" || (guest.type === "qemu" ? qemuHotOptions.has(key) : !lxcColdOptions.test(key))
+  guest.status !== "running" ||
+  (guest.type === "qemu" ? qemuHotOptions.has(key) || qemuHotplugged(guest, key) : !lxcColdOptions.test(key))
 
 /**
  * A new disk in PVE's allocation syntax (`scsi1: local-lvm:10`, size in GiB) becomes a volume of the guest, as

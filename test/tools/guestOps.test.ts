@@ -146,6 +146,13 @@ describe("pve_guest_set_config", () => {
     expect(writesSeen(server.sim)).toEqual([])
   })
 
+  it("a key PVE does not know is refused by PVE's schema check, naming it", async () => {
+    const result = await call("pve_guest_set_config", { vmid: 100, set: { nosuchkey: 1 } })
+    expect(result.isError).toBe(true)
+    expect(textOf(result)).toMatch(/nosuchkey: property is not defined in schema/)
+    expect(server.sim.model.guest(100).config.nosuchkey).toBeUndefined()
+  })
+
   it("adds a new disk and changes an existing disk's options", async () => {
     ok(
       await call("pve_guest_set_config", {
@@ -155,6 +162,15 @@ describe("pve_guest_set_config", () => {
     )
     expect(String(server.sim.model.guest(104).config.scsi1)).toMatch(/^local-lvm:vm-104-disk-\d+,size=4G$/)
     expect(String(server.sim.model.guest(104).config.scsi0)).toContain("discard=on")
+    // a running VM hot-plugs a new SCSI disk and NIC (hotplug defaults to network,disk,usb)
+    const hot = ok(
+      await call("pve_guest_set_config", {
+        vmid: 100,
+        set: { scsi1: "local-lvm:2", net1: "virtio,bridge=vmbr0,tag=20" }
+      })
+    )
+    expect(hot.pending).toEqual([])
+    expect(String(server.sim.model.guest(100).config.scsi1)).toMatch(/^local-lvm:vm-100-disk-1,size=2G$/)
   })
 
   it("never echoes a secret value back", async () => {
