@@ -10,6 +10,7 @@ import { generateCluster } from "./generate.js"
 import { makeHandler, type RecordedRequest, type SimRequest, type SimResponse } from "./handler.js"
 import type { ClusterModel, Guest, Task } from "./model.js"
 import { accessRoutes } from "./routes/access.js"
+import { agentRoutes } from "./routes/agent.js"
 import { backupRoutes } from "./routes/backup.js"
 import { clusterRoutes } from "./routes/cluster.js"
 import { guestRoutes } from "./routes/guests.js"
@@ -104,7 +105,8 @@ export const simulatedRoutes: Readonly<Record<string, Route>> = {
   ...networkRoutes,
   ...poolRoutes,
   ...haRoutes,
-  ...replicationRoutes
+  ...replicationRoutes,
+  ...agentRoutes
 }
 
 let sharedSchema: ApiSchema | undefined

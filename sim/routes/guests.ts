@@ -1,7 +1,25 @@
 /** Guest lists, status and configuration (with pending changes) for QEMU VMs and LXC containers. */
 import { propertySchema, splitList } from "../../src/proxmox/ApiSchema.js"
-import { type ConfigValue, configDigest, type Guest, type GuestType } from "../model.js"
-import { checkLock, die, guestAt, type Route, type RouteContext, type SimState, startGuestTask } from "../routing.js"
+import {
+  type ConfigValue,
+  configDigest,
+  diskKeyRe,
+  formatSize,
+  GIB,
+  type Guest,
+  type GuestType,
+  volumesOn
+} from "../model.js"
+import {
+  checkLock,
+  die,
+  guestAt,
+  type Route,
+  type RouteContext,
+  SimHttpError,
+  type SimState,
+  startGuestTask
+} from "../routing.js"
 import { guestCurrentStatus, guestListEntry } from "./guestViews.js"
 
 const listGuests =
@@ -98,8 +116,47 @@ const qemuHotOptions = new Set([
 ])
 const lxcColdOptions = /^(rootfs|mp\d+|features|unprivileged|ostype|arch|dev\d+)$/
 
+/** What a running VM takes at once by its `hotplug` option (default `network,disk,usb`; `0` none, `1` the default). */
+const qemuHotplugged = (guest: Guest, key: string): boolean => {
+  const raw = String(guest.config.hotplug ?? "network,disk,usb")
+  const kinds = new Set(raw === "1" ? ["network", "disk", "usb"] : raw === "0" ? [] : raw.split(","))
+  return (
+    (kinds.has("network") && /^net\d+$/.test(key)) ||
+    (kinds.has("disk") && /^(scsi|virtio)\d+$/.test(key)) ||
+    (kinds.has("usb") && /^usb\d+$/.test(key))
+  )
+}
+
 const appliesNow = (guest: Guest, key: string): boolean =>
-  guest.status !== "running" || (guest.type === "qemu" ? qemuHotOptions.has(key) : !lxcColdOptions.test(key))
+  guest.status !== "running" ||
+  (guest.type === "qemu" ? qemuHotOptions.has(key) || qemuHotplugged(guest, key) : !lxcColdOptions.test(key))
+
+/**
+ * A new disk in PVE's allocation syntax (`scsi1: local-lvm:10`, size in GiB) becomes a volume of the guest, as
+ * qemu-server and pve-container allocate it when the config is updated; anything else is kept as given.
+ */
+const allocateNewDisk = (ctx: RouteContext, guest: Guest, key: string, value: ConfigValue): ConfigValue => {
+  if (!diskKeyRe.test(key) || typeof value !== "string" || value.includes("media=cdrom")) return value
+  const [first = "", ...options] = value.split(",")
+  const alloc = /^([a-z][a-z0-9\-_.]*[a-z0-9]):(\d+(?:\.\d+)?)$/i.exec(first)
+  if (alloc === null) return value
+  const storage = ctx.model.storages.get(alloc[1]!)
+  if (storage === undefined) return die(`storage '${alloc[1]}' does not exist`)
+  const volumes = volumesOn(storage, guest.node)
+  let index = 0
+  while (volumes.has(`${storage.storage}:vm-${guest.vmid}-disk-${index}`)) index++
+  const volid = `${storage.storage}:vm-${guest.vmid}-disk-${index}`
+  const size = Math.round(Number(alloc[2]) * GIB)
+  volumes.set(volid, {
+    volid,
+    content: guest.type === "lxc" ? "rootdir" : "images",
+    format: storage.type === "lvmthin" ? "raw" : "qcow2",
+    size,
+    vmid: guest.vmid,
+    ctime: Math.floor(ctx.now / 1000)
+  })
+  return [volid, ...options.filter((o) => !o.startsWith("size=")), `size=${formatSize(size)}`].join(",")
+}
 
 /** The update shared by PUT (sync) and POST (qmconfig task) config. */
 const updateConfig = (ctx: RouteContext, guest: Guest): void => {
@@ -124,7 +181,8 @@ const updateConfig = (ctx: RouteContext, guest: Guest): void => {
   }
   for (const [key, raw] of Object.entries(ctx.params)) {
     if (controlParams.has(key) || raw === undefined || raw === null) continue
-    const value = key === "tags" ? normalizeTags(String(raw)) : typedConfigValue(ctx.state, guest.type, key, raw)
+    const typed = key === "tags" ? normalizeTags(String(raw)) : typedConfigValue(ctx.state, guest.type, key, raw)
+    const value = allocateNewDisk(ctx, guest, key, typed)
     if (appliesNow(guest, key)) {
       guest.config[key] = value
       delete guest.pending[key]
@@ -142,10 +200,18 @@ const putConfig =
     return { data: null }
   }
 
-/** POST config: the same update, run as a `qmconfig` worker. */
+/**
+ * POST config: the same update, run as a `qmconfig` worker. qemu-server checks the lock and the digest inside
+ * the worker, so a stale digest answers a UPID and the task fails with PVE's text.
+ */
 const postConfig: Route = (ctx) => {
   const guest = guestAt(ctx, "qemu")
-  updateConfig(ctx, guest)
+  try {
+    updateConfig(ctx, guest)
+  } catch (error) {
+    if (!(error instanceof SimHttpError) || error.status !== 500) throw error
+    return startGuestTask(ctx, guest, "qmconfig", { error: error.message.trim(), durationMs: 20 })
+  }
   return startGuestTask(ctx, guest, "qmconfig", {})
 }
 

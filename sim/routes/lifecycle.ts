@@ -6,6 +6,7 @@ import { splitList } from "../../src/proxmox/ApiSchema.js"
 import { addGuestVolumes, seededRandom } from "../generate.js"
 import {
   type ConfigValue,
+  configDigest,
   diskKeyRe,
   formatSize,
   GIB,
@@ -186,6 +187,8 @@ const destroy =
       )
     }
     const purge = ctx.bool("purge")
+    if (guest.haManaged && !purge)
+      die(`unable to remove ${guestLabel(type)} ${guest.vmid} - used in HA resources and purge parameter not set.`)
     const unlock = lockForTask(guest, "destroyed")
     const disks = guestDisks(guest.config)
     return startGuestTask(ctx, guest, type === "qemu" ? "qmdestroy" : "vzdestroy", {
@@ -205,6 +208,15 @@ const destroy =
             if (job.vmid === undefined) continue
             const rest = splitList(job.vmid).filter((id) => id !== String(guest.vmid))
             job.vmid = rest.join(",")
+          }
+          // replication jobs of the guest, and the guest as an HA resource (a rule left without one goes too)
+          for (const [id, job] of ctx.model.replicationJobs)
+            if (job.guest === guest.vmid) ctx.model.replicationJobs.delete(id)
+          const sid = `${type === "qemu" ? "vm" : "ct"}:${guest.vmid}`
+          for (const [name, rule] of ctx.model.haRules) {
+            const rest = splitList(rule.resources).filter((resource) => resource !== sid)
+            if (rest.length === 0) ctx.model.haRules.delete(name)
+            else rule.resources = rest.join(",")
           }
         }
       }
@@ -367,6 +379,9 @@ const resize =
   (ctx) => {
     const guest = guestAt(ctx, type)
     if (!ctx.bool("skiplock")) checkLock(guest)
+    const digest = ctx.optStr("digest")
+    if (digest !== undefined && digest !== configDigest(guest.config))
+      die("detected modified configuration - file changed by other user? Try again.")
     const key = ctx.str("disk")
     const value = guest.config[key]
     if (value === undefined || typeof value !== "string") die(`disk '${key}' does not exist`)

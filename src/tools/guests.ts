@@ -1,8 +1,10 @@
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import { clusterResourcesEndpoint, getClusterResources, unreachableNodes } from "../proxmox/cluster.js"
+import type { InvalidInput } from "../proxmox/errors.js"
 import {
   GuestConfig,
+  type GuestRef,
   GuestStatus,
   GuestType,
   getGuestConfig,
@@ -204,11 +206,13 @@ interface PowerToolSpec<I extends GuestInput, IE> {
   readonly title: string
   readonly description: string
   readonly input: Schema.Schema<I, IE>
-  readonly params: (input: I) => Params
+  readonly params: (input: I, guest: GuestRef) => Params
+  /** a refusal decided once the guest is found (a container has no reset), before anything is sent */
+  readonly refuse?: (input: I, guest: GuestRef) => InvalidInput | undefined
 }
 
 /** The plan of a power tool: find the guest, one task, then its status; the answer is the tool's result shape. */
-const powerToolPart = <I extends GuestInput, IE>(spec: PowerToolSpec<I, IE>) => ({
+export const powerToolPart = <I extends GuestInput, IE>(spec: PowerToolSpec<I, IE>) => ({
   name: `pve_guest_${spec.action}`,
   title: spec.title,
   description: spec.description,
@@ -219,7 +223,9 @@ const powerToolPart = <I extends GuestInput, IE>(spec: PowerToolSpec<I, IE>) => 
   plan: (input: I) =>
     Effect.gen(function* () {
       const guest = yield* resolveGuest(input.vmid, input.node)
-      const power = yield* powerPlan(guest, spec.action, spec.params(input))
+      const refused = spec.refuse?.(input, guest)
+      if (refused !== undefined) return yield* refused
+      const power = yield* powerPlan(guest, spec.action, spec.params(input, guest))
       return plan(power.steps, (done) =>
         Effect.map(power.finish(done), (r) => ({
           vmid: r.vmid,
@@ -239,7 +245,7 @@ const powerToolPart = <I extends GuestInput, IE>(spec: PowerToolSpec<I, IE>) => 
     `${r.action} of ${r.type} ${r.vmid} on ${r.node}: ${r.exitStatus}; now ${r.statusAfter}${r.warningLines.length ? `\nwarnings:\n${r.warningLines.join("\n")}` : ""}`
 })
 
-const confirmByVmid = <I extends GuestInput>(): ConfirmTarget<I> => ({ echo: "vmid", of: (input) => input.vmid })
+export const confirmByVmid = <I extends GuestInput>(): ConfirmTarget<I> => ({ echo: "vmid", of: (input) => input.vmid })
 
 export const pveGuestStart = writeTool(
   powerToolPart({

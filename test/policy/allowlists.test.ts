@@ -99,6 +99,30 @@ const allowlistSuites: ReadonlyArray<{
         expect: "denied"
       },
       { tool: "pve_guest_stop", args: { vmid: 103, confirm: true, confirmVmid: 103 }, expect: "refused" },
+      { tool: "pve_guest_network", args: { vmid: 100 }, expect: "ok" },
+      { tool: "pve_guest_network", args: { vmid: 102 }, expect: "refused" },
+      { tool: "pve_guest_network", args: { vmid: 102, node: "pve2" }, expect: "denied" },
+      { tool: "pve_next_vmid", args: {}, expect: "ok" },
+      {
+        tool: "pve_guest_reboot",
+        args: { vmid: 102, node: "pve2", confirm: true, confirmVmid: 102 },
+        expect: "denied"
+      },
+      { tool: "pve_guest_reset", args: { vmid: 103, confirm: true, confirmVmid: 103 }, expect: "refused" },
+      {
+        tool: "pve_guest_suspend",
+        args: { vmid: 102, node: "pve2", confirm: true, confirmVmid: 102 },
+        expect: "denied"
+      },
+      { tool: "pve_guest_resume", args: { vmid: 104 }, expect: "refused" },
+      { tool: "pve_guest_set_config", args: { vmid: 102, node: "pve2", set: { onboot: 1 } }, expect: "denied" },
+      { tool: "pve_guest_resize_disk", args: { vmid: 104, disk: "scsi0", size: "+1G" }, expect: "refused" },
+      {
+        tool: "pve_guest_convert_to_template",
+        args: { vmid: 108, node: "pve3", confirm: true, confirmVmid: 108 },
+        expect: "denied"
+      },
+      { tool: "pve_guest_delete", args: { vmid: 104, confirm: true, confirmVmid: 104 }, expect: "refused" },
       { tool: "pve_task_status", args: { upid: UPID_ON("pve2", 102) }, expect: "denied" },
       { tool: "pve_task_wait", args: { upids: [UPID_ON("pve2", 102)] }, expect: "denied" },
       {
@@ -153,6 +177,13 @@ const allowlistSuites: ReadonlyArray<{
       { tool: "pve_guest_start", args: { vmid: 104 }, expect: "denied" },
       { tool: "pve_guest_shutdown", args: { vmid: 103, confirm: true, confirmVmid: 103 }, expect: "denied" },
       { tool: "pve_guest_stop", args: { vmid: 102, confirm: true, confirmVmid: 102 }, expect: "denied" },
+      { tool: "pve_guest_network", args: { vmid: 105 }, expect: "ok" },
+      { tool: "pve_guest_network", args: { vmid: 102 }, expect: "denied" },
+      { tool: "pve_next_vmid", args: { vmid: 101 }, expect: "ok" },
+      { tool: "pve_guest_set_config", args: { vmid: 103, set: { onboot: 1 } }, expect: "denied" },
+      { tool: "pve_guest_resize_disk", args: { vmid: 102, disk: "scsi0", size: "+1G" }, expect: "denied" },
+      { tool: "pve_guest_convert_to_template", args: { vmid: 108, confirm: true, confirmVmid: 108 }, expect: "denied" },
+      { tool: "pve_guest_delete", args: { vmid: 104, confirm: true, confirmVmid: 104 }, expect: "denied" },
       { tool: "pve_task_status", args: { upid: UPID_ON("pve3", 104) }, expect: "denied" },
       { tool: "pve_task_wait", args: { upids: [UPID_ON("pve3", 104)] }, expect: "denied" },
       {
@@ -209,6 +240,7 @@ const allowlistSuites: ReadonlyArray<{
         }
       },
       { tool: "pve_api_get", args: { path: "/nodes/pve1/storage/local-lvm/status" }, expect: "ok" },
+      { tool: "pve_guest_set_config", args: { vmid: 100, set: { scsi1: "nfs-shared:8" } }, expect: "denied" },
       { tool: "pve_api_get", args: { path: "/nodes/pve1/storage/local/content" }, expect: "denied" },
       {
         tool: "pve_api_get",

@@ -59,6 +59,11 @@ const existing = (sim: () => Simulator): Record<string, fc.Arbitrary<unknown>> =
   snapshot: fc.constantFrom(undefined, "pre-upgrade", "after-upgrade"),
   // a guest that ignores ACPI keeps its shutdown task running for this many seconds, as on real PVE
   timeout: fc.integer({ min: 0, max: 2 }),
+  // config changes and disk growth that PVE accepts (every guest above but 105 is a VM with scsi0)
+  set: fc.constantFrom({ description: "property run" }, { onboot: true }),
+  delete: fc.constantFrom(undefined, ["description"]),
+  disk: fc.constant("scsi0"),
+  size: fc.constantFrom("+1G", "+64M"),
   // a task the earlier runs started, when there is one
   upid: fc.nat().map((i) => {
     const tasks = sim().model.taskOrder

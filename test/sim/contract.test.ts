@@ -175,7 +175,14 @@ const cases = (upid: string): Record<string, Case> => ({
   "DELETE /cluster/replication/{id}": ["DELETE", "/cluster/replication/101-0"],
   "GET /nodes/{node}/replication": ["GET", "/nodes/pve1/replication"],
   "GET /nodes/{node}/replication/{id}/status": ["GET", "/nodes/pve1/replication/100-0/status"],
-  "POST /nodes/{node}/replication/{id}/schedule_now": ["POST", "/nodes/pve1/replication/100-0/schedule_now"]
+  "POST /nodes/{node}/replication/{id}/schedule_now": ["POST", "/nodes/pve1/replication/100-0/schedule_now"],
+  "GET /nodes/{node}/qemu/{vmid}/agent/network-get-interfaces": [
+    "GET",
+    "/nodes/pve1/qemu/100/agent/network-get-interfaces"
+  ],
+  "POST /nodes/{node}/qemu/{vmid}/agent/ping": ["POST", "/nodes/pve1/qemu/100/agent/ping"],
+  "GET /nodes/{node}/qemu/{vmid}/agent/info": ["GET", "/nodes/pve1/qemu/101/agent/info"],
+  "GET /nodes/{node}/lxc/{vmid}/interfaces": ["GET", "/nodes/pve1/lxc/105/interfaces"]
 })
 
 /**

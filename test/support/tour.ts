@@ -83,6 +83,26 @@ export const TOUR: Readonly<Record<string, ReadonlyArray<TourArguments>>> = {
     { vmid: 105, node: "pve1", timeout: 30, dryRun: true }
   ],
   pve_guest_stop: [{ vmid: 100, node: "pve1", dryRun: true }, { vmid: 100 }],
+  pve_guest_network: [{ vmid: 101 }, { vmid: 105, node: "pve1", includeLoopback: true }],
+  pve_next_vmid: [{}, { vmid: 101 }],
+  pve_guest_reboot: [{ vmid: 101, node: "pve1", timeout: 60, dryRun: true }],
+  pve_guest_reset: [{ vmid: 101, node: "pve1", dryRun: true }],
+  pve_guest_suspend: [
+    { vmid: 101, toDisk: true, dryRun: true },
+    { vmid: 101, node: "pve1", dryRun: true }
+  ],
+  // 101 runs and is not paused: resuming it changes nothing
+  pve_guest_resume: [{ vmid: 101, node: "pve1", dryRun: true }],
+  pve_guest_set_config: [
+    // a cloud-init password: it must never come back (101 runs, so it is reported as pending)
+    { vmid: 101, set: { cipassword: TOUR_CI_PASSWORD } },
+    { vmid: 101, node: "pve1", set: { description: "tour" }, delete: ["tags"], digest: "0".repeat(40), dryRun: true }
+  ],
+  pve_guest_resize_disk: [{ vmid: 101, node: "pve1", disk: "scsi0", size: "+1G", dryRun: true }],
+  pve_guest_convert_to_template: [{ vmid: 104, node: "pve3", dryRun: true }],
+  pve_guest_delete: [
+    { vmid: 101, node: "pve1", stop: true, purge: true, destroyUnreferencedDisks: false, dryRun: true }
+  ],
   pve_task_status: [(earlier) => ({ upid: lastUpid(earlier), logLines: 50 })],
   pve_task_wait: [(earlier) => ({ upids: [lastUpid(earlier)] })],
   // the task is over by now: nothing is sent
