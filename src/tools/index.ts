@@ -1,8 +1,17 @@
 import type { AnyTool } from "../proxmox/Tool.js"
 import { apiTools } from "./api.js"
+import { backupTools } from "./backups.js"
 import { clusterTools } from "./cluster.js"
 import { guestTools } from "./guests.js"
+import { snapshotTools } from "./snapshots.js"
 import { taskTools } from "./tasks.js"
 
 /** Every tool the server can offer, before policies decide which ones exist. */
-export const allTools: ReadonlyArray<AnyTool> = [...clusterTools, ...guestTools, ...taskTools, ...apiTools]
+export const allTools: ReadonlyArray<AnyTool> = [
+  ...clusterTools,
+  ...guestTools,
+  ...taskTools,
+  ...snapshotTools,
+  ...backupTools,
+  ...apiTools
+]
