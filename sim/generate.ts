@@ -693,8 +693,8 @@ const generatedCluster = (random: SeededRandom, now: number, nodeCount: number, 
   const nfs = model.storages.get("nfs-shared")!
   const local = model.storages.get("local")!
   for (const guest of model.guests.values()) {
-    if (random.next() < 0.2) continue
-    const count = random.int(1, 3)
+    if (random.next() < 0.5) continue
+    const count = random.next() < 0.8 ? 1 : 2
     for (let n = 0; n < count; n++) {
       const onShared = random.next() < 0.7
       const epoch = base - (n + 1) * 86_400 - random.int(0, 7200)

@@ -212,7 +212,7 @@ export const pveLastBackup = readTool({
   input: Schema.Struct({
     vmid: Schema.optional(Vmid.annotations({ description: "Only this guest" })),
     missingOnly: Schema.optional(Schema.Boolean.annotations({ description: "Only guests that have no backup at all" })),
-    limit: Schema.optional(Limit(500, 100)),
+    limit: Schema.optional(Limit(200, 100)),
     cursor: Schema.optional(Cursor)
   }),
   output: Schema.Struct({
