@@ -27,7 +27,7 @@ import { getTaskLogTail } from "../proxmox/Tasks.js"
 import { type AnyTool, destructiveTool, readTool, writeTool } from "../proxmox/Tool.js"
 import { parseUpid } from "../proxmox/Upid.js"
 import { Node, Vmid } from "./fields.js"
-import { ageText, bytesText, isoTime, nowSeconds, utcText } from "./snapshots.js"
+import { ageText, bytesText, described, isoTime, nowSeconds, utcText } from "./snapshots.js"
 
 /** A string checked with one of the path segment formats (it may end up in a path or a parameter PVE checks). */
 const formatted = (name: "storage" | "volume" | "poolid", description: string) =>
@@ -137,7 +137,7 @@ const isAfter = (b: Backup, key: ReadonlyArray<string | number>) => {
 }
 
 const rowLine = (r: BackupRow) =>
-  `${r.time ? `${r.time.slice(0, 16).replace("T", " ")} (${ageText(r.ageSeconds ?? 0)} ago)` : "time unknown"}  ${label(r.type, r.vmid)}  ${bytesText(r.size)}  ${r.volid}${r.node ? ` on ${r.node}` : ""}${r.protected ? "  [protected]" : ""}${r.verification ? `  verify: ${r.verification}` : ""}${r.notes ? `  "${r.notes}"` : ""}`
+  `${r.time ? `${r.time.slice(0, 16).replace("T", " ")} UTC (${ageText(r.ageSeconds ?? 0)} ago)` : "time unknown"}  ${label(r.type, r.vmid)}  ${bytesText(r.size)}  ${r.volid}${r.node ? ` on ${r.node}` : ""}${r.protected ? "  [protected]" : ""}${r.verification ? `  verify: ${r.verification}` : ""}${r.notes ? `  "${r.notes}"` : ""}`
 
 const Unreadable = Schema.Struct({ storage: Schema.String, node: Schema.String, error: Schema.String })
 
@@ -148,8 +148,8 @@ export const pveListBackups = readTool({
     "Backup archives on every storage that holds backups (shared storages once, local ones per node), newest first, with guest, time, size, notes, protected flag and PBS verification state. Filter by vmid or storage; paged: limit, then nextCursor; total counts every match.",
   toolset: "backup",
   input: Schema.Struct({
-    vmid: Schema.optional(Vmid.annotations({ description: "Only the backups of this guest" })),
-    storage: Schema.optional(StorageId.annotations({ description: "Only the backups on this storage" })),
+    vmid: Schema.optional(described(Vmid, "Only the backups of this guest")),
+    storage: Schema.optional(described(StorageId, "Only the backups on this storage")),
     limit: Schema.optional(Limit(200, 50)),
     cursor: Schema.optional(Cursor)
   }),
@@ -210,7 +210,7 @@ export const pveLastBackup = readTool({
     "For each VM and container: its newest backup (when, how long ago, where, how big) and how many it has, or that it has none. missingOnly lists just the guests without any backup. Paged by vmid: limit, then nextCursor.",
   toolset: "backup",
   input: Schema.Struct({
-    vmid: Schema.optional(Vmid.annotations({ description: "Only this guest" })),
+    vmid: Schema.optional(described(Vmid, "Only this guest")),
     missingOnly: Schema.optional(Schema.Boolean.annotations({ description: "Only guests that have no backup at all" })),
     limit: Schema.optional(Limit(200, 100)),
     cursor: Schema.optional(Cursor)
@@ -268,7 +268,7 @@ export const pveLastBackup = readTool({
     }),
   render: ({ guests, count, total, withBackup, withoutBackup, nextCursor, unreadable }) =>
     [
-      `${withBackup} guests backed up, ${withoutBackup} without any backup; showing ${count} of ${total}:`,
+      `${withBackup} guest${withBackup === 1 ? "" : "s"} backed up, ${withoutBackup} without any backup; showing ${count} of ${total}:`,
       ...guests.map((g) =>
         g.last === undefined
           ? `${label(g.type, g.vmid)}${g.name ? ` (${g.name})` : ""} on ${g.node}: NO BACKUP`
@@ -310,9 +310,7 @@ export const pveBackupCreate = writeTool({
     vmids: Schema.Array(Vmid).pipe(Schema.minItems(1), Schema.maxItems(100)).annotations({
       description: "The guests to back up, e.g. [100, 105]"
     }),
-    storage: Schema.optional(
-      StorageId.annotations({ description: "Where to write the archives (default: the node's vzdump default)" })
-    ),
+    storage: Schema.optional(described(StorageId, "Where to write the archives (default: the node's vzdump default)")),
     mode: Schema.optional(BackupMode),
     compression: Schema.optional(Compression),
     notes: Schema.optional(
@@ -446,15 +444,11 @@ export const pveBackupRestore = destructiveTool({
   toolset: "backup",
   input: Schema.Struct({
     archive: ArchiveId,
-    vmid: Schema.optional(Vmid.annotations({ description: "The vmid to restore to (default: the next free vmid)" })),
+    vmid: Schema.optional(described(Vmid, "The vmid to restore to (default: the next free vmid)")),
     node: Schema.optional(
-      Node.annotations({
-        description: "Node to restore on (default: the existing guest's node, else a node that sees the archive)"
-      })
+      described(Node, "Node to restore on (default: the existing guest's node, else a node that sees the archive)")
     ),
-    storage: Schema.optional(
-      StorageId.annotations({ description: "Storage for the restored disks (default: as in the backup)" })
-    ),
+    storage: Schema.optional(described(StorageId, "Storage for the restored disks (default: as in the backup)")),
     force: Schema.optional(
       Schema.Boolean.annotations({ description: "Allow overwriting an existing (stopped) guest with this vmid" })
     )
@@ -725,7 +719,7 @@ export const pveBackupSchedule = writeTool({
       Schema.Array(Vmid).pipe(Schema.maxItems(1000)).annotations({ description: "With all: guests to leave out" })
     ),
     pool: Schema.optional(PoolId),
-    storage: Schema.optional(StorageId.annotations({ description: "Where the archives go" })),
+    storage: Schema.optional(described(StorageId, "Where the archives go")),
     mode: Schema.optional(BackupMode),
     compression: Schema.optional(Compression),
     retention: Schema.optional(Retention),

@@ -1,6 +1,8 @@
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import * as SchemaAST from "effect/SchemaAST"
 import { clusterResourcesEndpoint } from "../proxmox/cluster.js"
 import { InvalidInput } from "../proxmox/errors.js"
 import { type GuestRef, GuestType, getGuestStatus, guestStatusEndpoints, resolveGuest } from "../proxmox/guests.js"
@@ -33,6 +35,18 @@ export const ageText = (seconds: number): string => {
   if (s < 90 * 60) return `${Math.round(s / 60)} min`
   if (s < 36 * 3600) return `${Math.round(s / 3600)} h`
   return `${Math.round(s / 86_400)} d`
+}
+
+/**
+ * A shared field with this tool's own description: fields whose JSON Schema is given by an annotation carry the
+ * description in it too, so both are replaced.
+ */
+export const described = <A, I>(schema: Schema.Schema<A, I>, description: string): Schema.Schema<A, I> => {
+  const json = SchemaAST.getJSONSchemaAnnotation(schema.ast)
+  return schema.annotations({
+    description,
+    ...(Option.isSome(json) ? { jsonSchema: { ...(json.value as object), description } } : {})
+  })
 }
 
 /** The current time in epoch seconds. */
@@ -138,9 +152,10 @@ export const pveSnapshotCreate = writeTool({
   toolset: "snapshots",
   input: Schema.Struct({
     ...GuestAddress,
-    name: SnapshotName.annotations({
-      description: "Name of the new snapshot: a letter, then letters, digits, - or _ (e.g. pre-upgrade)"
-    }),
+    name: described(
+      SnapshotName,
+      "Name of the new snapshot: a letter, then letters, digits, - or _ (e.g. pre-upgrade)"
+    ),
     description: Schema.optional(
       Schema.String.pipe(Schema.maxLength(8192)).annotations({ description: "What the snapshot is for" })
     ),

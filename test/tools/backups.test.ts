@@ -71,7 +71,7 @@ describe("pve_list_backups", () => {
       expect(contentReads.filter((p) => p.includes("/pbs-backup/"))).toHaveLength(1)
       expect(textOf(result)).toMatch(/^\d+ of \d+ backups \(.+ (GiB|MiB) in all\), newest first:/)
       expect(textOf(result)).toMatch(
-        /\(\d+ (h|d) ago\) {2}VM 101 {2}[\d.]+ (GiB|MiB) {2}pbs-backup:backup\/vm\/101\/.+ verify: ok/
+        /UTC \(\d+ (h|d) ago\) {2}VM 101 {2}[\d.]+ (GiB|MiB) {2}pbs-backup:backup\/vm\/101\/.+ verify: ok/
       )
     }))
 
