@@ -18,7 +18,7 @@ import {
 import { calendarEventProblem } from "../proxmox/CalendarEvent.js"
 import { clusterResourcesEndpoint, getNextVmid, nextVmidEndpoint } from "../proxmox/cluster.js"
 import { call } from "../proxmox/Endpoint.js"
-import { InvalidInput } from "../proxmox/errors.js"
+import { InvalidInput, PveNotFound } from "../proxmox/errors.js"
 import { GuestType, getGuestStatus, guestStatusEndpoints, listGuests } from "../proxmox/guests.js"
 import { segmentFormats } from "../proxmox/Path.js"
 import { plan, planStep, type StepDone } from "../proxmox/Plan.js"
@@ -230,8 +230,7 @@ export const pveLastBackup = readTool({
       const after = cursor === undefined ? undefined : Number((yield* decodeCursor(cursor))[0])
       const guests = (yield* listGuests()).filter((g) => vmid === undefined || g.vmid === vmid)
       if (vmid !== undefined && guests.length === 0) {
-        return yield* new InvalidInput({
-          field: "vmid",
+        return yield* new PveNotFound({
           message: `no VM or container ${vmid} in the cluster; archives of a removed guest are listed by pve_list_backups with vmid ${vmid}`
         })
       }
@@ -338,10 +337,7 @@ export const pveBackupCreate = writeTool({
       const guests = yield* listGuests()
       const missing = vmids.filter((v) => !guests.some((g) => g.vmid === v))
       if (missing.length > 0) {
-        return yield* new InvalidInput({
-          field: "vmids",
-          message: `no VM or container ${missing.join(", ")} in the cluster`
-        })
+        return yield* new PveNotFound({ message: `no VM or container ${missing.join(", ")} in the cluster` })
       }
       const byNode = new Map<string, number[]>()
       for (const vmid of vmids) {
@@ -483,9 +479,8 @@ export const pveBackupRestore = destructiveTool({
       const storeId = archive.slice(0, archive.indexOf(":"))
       const stores = (yield* listBackupStores).filter((s) => s.storage === storeId)
       if (stores.length === 0) {
-        return yield* new InvalidInput({
-          field: "archive",
-          message: `storage ${storeId} holds no backups on any node that is online`
+        return yield* new PveNotFound({
+          message: `no storage ${storeId} holding backups on a node that is online; pve_list_backups lists the archives`
         })
       }
       const guests = yield* listGuests()
@@ -537,8 +532,7 @@ export const pveBackupRestore = destructiveTool({
       }
       const listed = yield* call(storageContentEndpoint, { node: target, storage: storeId }, { content: "backup" })
       if (!listed.some((v) => v.volid === archive)) {
-        return yield* new InvalidInput({
-          field: "archive",
+        return yield* new PveNotFound({
           message: `no archive ${archive} on ${storeId} (seen from ${target}); pve_list_backups lists the archives`
         })
       }
@@ -734,7 +728,7 @@ export const pveBackupSchedule = writeTool({
     )
   }),
   output: Schema.Struct({ created: Schema.Boolean, job: JobView }),
-  endpoints: [backupJobsEndpoint, createBackupJobEndpoint, updateBackupJobEndpoint],
+  endpoints: [clusterResourcesEndpoint, backupJobsEndpoint, createBackupJobEndpoint, updateBackupJobEndpoint],
   plan: (input) =>
     Effect.gen(function* () {
       if (input.schedule !== undefined) {
@@ -752,6 +746,15 @@ export const pveBackupSchedule = writeTool({
       }
       if (input.exclude !== undefined && input.all !== true) {
         return yield* new InvalidInput({ field: "exclude", message: "exclude goes with all: true" })
+      }
+      const named = [...(input.vmids ?? []), ...(input.exclude ?? [])]
+      if (named.length > 0) {
+        // a job for a guest that does not exist (or is not visible here) is a mistake, not a plan
+        const guests = new Set((yield* listGuests()).map((g) => g.vmid))
+        const unknown = named.filter((v) => !guests.has(v))
+        if (unknown.length > 0) {
+          return yield* new PveNotFound({ message: `no VM or container ${unknown.join(", ")} in the cluster` })
+        }
       }
       const jobs = yield* listBackupJobs
       const existing = input.id === undefined ? undefined : jobs.find((j) => j.id === input.id)
