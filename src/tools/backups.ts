@@ -1,3 +1,4 @@
+import type { FastCheck } from "effect"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import {
@@ -29,12 +30,27 @@ import { parseUpid } from "../proxmox/Upid.js"
 import { Node, Vmid } from "./fields.js"
 import { ageText, bytesText, described, isoTime, nowSeconds, utcText } from "./snapshots.js"
 
+// Valid values for property tests (the volume format's lookaheads are beyond fast-check's stringMatching).
+const valuesOf: Record<"storage" | "volume" | "poolid", (fc: typeof FastCheck) => FastCheck.Arbitrary<string>> = {
+  storage: (fc) => fc.stringMatching(/^[a-z][a-z0-9-]{0,10}[a-z0-9]$/),
+  poolid: (fc) => fc.stringMatching(/^[A-Za-z0-9_-]{1,20}$/),
+  volume: (fc) =>
+    fc
+      .record({ vmid: fc.integer({ min: 100, max: 999_999 }), lxc: fc.boolean() })
+      .map(({ vmid, lxc }) =>
+        lxc
+          ? `nfs-shared:backup/vzdump-lxc-${vmid}-2026_01_01-00_00_00.tar.zst`
+          : `nfs-shared:backup/vzdump-qemu-${vmid}-2026_01_01-00_00_00.vma.zst`
+      )
+}
+
 /** A string checked with one of the path segment formats (it may end up in a path or a parameter PVE checks). */
 const formatted = (name: "storage" | "volume" | "poolid", description: string) =>
   Schema.String.pipe(
     Schema.filter((v) => segmentFormats[name].check(v) || `expected ${segmentFormats[name].describe}`, {
       jsonSchema: { ...segmentFormats[name].jsonSchema, description },
-      description
+      description,
+      arbitrary: () => (fc) => valuesOf[name](fc)
     })
   )
 
