@@ -299,21 +299,31 @@ const backupName = (type: GuestType, vmid: number, epoch: number): string => {
   return type === "qemu" ? `vzdump-qemu-${vmid}-${stamp}.vma.zst` : `vzdump-lxc-${vmid}-${stamp}.tar.zst`
 }
 
+/** A backup archive as vzdump names it; on a PBS storage as the backup server does (`backup/vm/100/<time>`). */
 export const backupVolume = (
   storageId: string,
   type: GuestType,
   vmid: number,
   epoch: number,
-  size: number
+  size: number,
+  pbs = false
 ): Volume => ({
-  volid: `${storageId}:backup/${backupName(type, vmid, epoch)}`,
+  volid: pbs
+    ? `${storageId}:backup/${type === "qemu" ? "vm" : "ct"}/${vmid}/${new Date(epoch * 1000).toISOString().replace(".000", "")}`
+    : `${storageId}:backup/${backupName(type, vmid, epoch)}`,
   content: "backup",
-  format: type === "qemu" ? "vma.zst" : "tar.zst",
+  format: pbs ? (type === "qemu" ? "pbs-vm" : "pbs-ct") : type === "qemu" ? "vma.zst" : "tar.zst",
   size,
   vmid,
   ctime: epoch,
   notes: `${type === "qemu" ? "VM" : "CT"} ${vmid}`
 })
+
+/** The configuration a backup holds: the guest's, without its lock. */
+export const backedUpConfig = (guest: Guest): Record<string, ConfigValue> => {
+  const { lock: _lock, ...config } = guest.config
+  return config
+}
 
 const snapshot = (
   name: string,
@@ -550,7 +560,41 @@ const smallCluster = (random: SeededRandom, now: number, nodeCount: number): Clu
   ] as const) {
     const epoch = base - daysAgo * 86_400 - 7200
     const volume = backupVolume("nfs-shared", type, vmid, epoch, random.int(300, 3000) * MIB)
-    volumesOn(nfs, "").set(volume.volid, volume)
+    volumesOn(nfs, "").set(volume.volid, { ...volume, config: backedUpConfig(model.guests.get(vmid)!) })
+  }
+  // A Proxmox Backup Server datastore: its backups carry the last verification's state.
+  const pbs: Storage = {
+    storage: "pbs-backup",
+    type: "pbs",
+    content: ["backup"],
+    shared: true,
+    server: "10.10.0.210",
+    datastore: "store1",
+    nodes: undefined,
+    total: 2048 * GIB,
+    volumes: new Map([["", new Map()]]),
+    prune: "keep-daily=14"
+  }
+  model.storages.set(pbs.storage, pbs)
+  for (const [vmid, type, daysAgo, state] of [
+    [100, "qemu", 3, undefined],
+    [101, "qemu", 2, "ok"],
+    [102, "qemu", 1, "failed"]
+  ] as const) {
+    const epoch = base - daysAgo * 86_400 - 3600
+    const volume = backupVolume("pbs-backup", type, vmid, epoch, random.int(300, 3000) * MIB, true)
+    volumesOn(pbs, "").set(volume.volid, {
+      ...volume,
+      config: backedUpConfig(model.guests.get(vmid)!),
+      ...(state === undefined
+        ? {}
+        : {
+            verification: {
+              state,
+              upid: `UPID:pbs:0000A1B2:0001C3D4:${(epoch + 7200).toString(16).toUpperCase()}:verificationjob:store1\\x3av-1a2b3c4d:root@pam:`
+            }
+          })
+    })
   }
   const jobs: Array<BackupJob> = [
     {
@@ -644,6 +688,25 @@ const generatedCluster = (random: SeededRandom, now: number, nodeCount: number, 
     )
     model.guests.set(vmid, guest)
     addGuestVolumes(model, guest, base - 30 * 86_400)
+  }
+  // Backups of most guests, on the shared storage or the guest's node; some guests have none.
+  const nfs = model.storages.get("nfs-shared")!
+  const local = model.storages.get("local")!
+  for (const guest of model.guests.values()) {
+    if (random.next() < 0.5) continue
+    const count = random.next() < 0.8 ? 1 : 2
+    for (let n = 0; n < count; n++) {
+      const onShared = random.next() < 0.7
+      const epoch = base - (n + 1) * 86_400 - random.int(0, 7200)
+      const volume = backupVolume(
+        onShared ? "nfs-shared" : "local",
+        guest.type,
+        guest.vmid,
+        epoch,
+        random.int(200, 4000) * MIB
+      )
+      volumesOn(onShared ? nfs : local, guest.node).set(volume.volid, volume)
+    }
   }
   return model
 }

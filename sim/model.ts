@@ -90,7 +90,7 @@ export interface Guest {
   readonly netBase: number
 }
 
-export type StorageType = "dir" | "lvmthin" | "nfs"
+export type StorageType = "dir" | "lvmthin" | "nfs" | "pbs"
 
 export interface Volume {
   readonly volid: string
@@ -101,6 +101,10 @@ export interface Volume {
   readonly ctime: number
   notes?: string
   protected?: boolean
+  /** a backup on a PBS storage: the last verification's result */
+  verification?: { readonly state: "ok" | "failed"; readonly upid: string }
+  /** a backup: the guest configuration it holds, which a restore brings back */
+  config?: Readonly<Record<string, ConfigValue>>
 }
 
 export interface Storage {
@@ -113,6 +117,8 @@ export interface Storage {
   readonly vgname?: string
   readonly server?: string
   readonly export?: string
+  /** PBS: the datastore on the backup server */
+  readonly datastore?: string
   /** Nodes the storage is available on; undefined = all. */
   readonly nodes: ReadonlyArray<string> | undefined
   /** Capacity in bytes (tests shrink it to fill the storage). */

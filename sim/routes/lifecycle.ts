@@ -29,6 +29,7 @@ import {
   type RouteContext,
   startGuestTask
 } from "../routing.js"
+import { restoreArchive } from "./backup.js"
 import { normalizeTags, typedConfigValue } from "./guests.js"
 
 const newGuest = (vmid: number, type: GuestType, node: string, config: Record<string, ConfigValue>): Guest => {
@@ -122,6 +123,7 @@ const create =
     const vmid = ctx.int("vmid")
     const archive = ctx.optStr(type === "qemu" ? "archive" : "ostemplate")
     const restoring = type === "qemu" ? archive !== undefined : /:backup\//.test(archive ?? "")
+    if (restoring || (type === "lxc" && ctx.bool("restore"))) return restoreArchive(ctx, type, newGuest)
     const taken = existsError(ctx, type, vmid)
     if (taken !== "" && !(restoring && ctx.bool("force"))) die(taken)
     if (type === "lxc" && archive === undefined)

@@ -91,7 +91,8 @@ const volumeEntry = (volume: Volume): Record<string, unknown> => ({
   ...(volume.vmid === undefined ? {} : { vmid: volume.vmid }),
   ...(volume.content === "images" || volume.content === "rootdir" ? { used: Math.floor(volume.size * 0.4) } : {}),
   ...(volume.notes === undefined ? {} : { notes: volume.notes }),
-  ...(volume.content === "backup" ? { protected: volume.protected ? 1 : 0 } : {})
+  ...(volume.content === "backup" ? { protected: volume.protected ? 1 : 0 } : {}),
+  ...(volume.verification === undefined ? {} : { verification: { ...volume.verification } })
 })
 
 const listContent: Route = (ctx) => {
@@ -119,6 +120,7 @@ export const volumeAt = (ctx: RouteContext, storage: Storage): Volume => {
 const volumePath = (storage: Storage, volume: Volume): string => {
   const name = volume.volid.slice(volume.volid.indexOf(":") + 1)
   if (storage.type === "lvmthin") return `/dev/${storage.vgname}/${name}`
+  if (storage.type === "pbs") return `pbs://${storage.server}/${storage.datastore}/${name.replace(/^backup\//, "")}`
   const sub = { iso: "template/iso", vztmpl: "template/cache", backup: "dump", images: "images", rootdir: "images" }
   const file = name.replace(/^(iso|vztmpl|backup)\//, "")
   return `${storage.path}/${sub[volume.content]}/${file}`

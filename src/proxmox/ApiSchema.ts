@@ -6,6 +6,7 @@
  * The generated data is large, so it is never imported statically from the product's start-up path:
  * use `loadApiSchema()` (a dynamic import, memoized) or pass the data to `makeApiSchema` yourself.
  */
+import { calendarEventProblem } from "./CalendarEvent.js"
 
 /** A JSON-schema-like property as PVE writes it (`optional: 1`, Proxmox `format`s, property-string formats). */
 export interface ParamSchema {
@@ -332,6 +333,10 @@ const namedFormats: Record<string, (value: string) => void> = {
     ipv4Re.test(v) || isIpv6(v) || dnsNameRe.test(v) || fail(`value does not look like a valid address: ${v}`),
   email: (v) =>
     /^[\w+\-~]+(\.[\w+\-~]+)*@[a-zA-Z0-9\-.]+$/.test(v) || fail("value does not look like a valid email address"),
+  "pve-calendar-event": (v) => {
+    const problem = calendarEventProblem(v)
+    if (problem !== undefined) fail(`invalid calendar event '${v}' - ${problem}`)
+  },
   "disk-size": (v) => /^(\d+(\.\d+)?)([KMGT])?$/.test(v) || fail(`value does not look like a valid disk size: ${v}`),
   string: () => undefined
 }

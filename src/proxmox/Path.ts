@@ -62,7 +62,9 @@ export const segmentFormats = {
     512,
     "a volume id (storage:volume, e.g. local:iso/debian.iso)"
   ),
-  poolid: patterned(/^[A-Za-z0-9_-]+$/, 64, "a pool id (letters, digits, '-' or '_')")
+  poolid: patterned(/^[A-Za-z0-9_-]+$/, 64, "a pool id (letters, digits, '-' or '_')"),
+  // a cluster job's id: backup jobs (backup-7a1c2e3f-01), replication jobs (100-0)
+  id: patterned(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 64, "a job id (letters, digits, '-', '_' or '.')")
 } satisfies Record<string, SegmentFormat>
 
 export type SegmentName = keyof typeof segmentFormats

@@ -1,8 +1,10 @@
 import type { AnyTool } from "../proxmox/Tool.js"
 import { apiTools } from "./api.js"
+import { backupTools } from "./backups.js"
 import { clusterTools } from "./cluster.js"
 import { guestOpsTools } from "./guestOps.js"
 import { guestTools } from "./guests.js"
+import { snapshotTools } from "./snapshots.js"
 import { taskTools } from "./tasks.js"
 
 /** Every tool the server can offer, before policies decide which ones exist. */
@@ -11,5 +13,7 @@ export const allTools: ReadonlyArray<AnyTool> = [
   ...guestTools,
   ...guestOpsTools,
   ...taskTools,
+  ...snapshotTools,
+  ...backupTools,
   ...apiTools
 ]

@@ -130,6 +130,51 @@ const allowlistSuites: ReadonlyArray<{
         args: { upid: UPID_ON("pve2", 102), confirm: true, confirmName: UPID_ON("pve2", 102) },
         expect: "denied"
       },
+      { tool: "pve_list_snapshots", args: { vmid: 101 }, expect: "ok" },
+      { tool: "pve_list_snapshots", args: { vmid: 102, node: "pve2" }, expect: "denied" },
+      { tool: "pve_snapshot_create", args: { vmid: 104, name: "hidden" }, expect: "refused" },
+      {
+        tool: "pve_snapshot_rollback",
+        args: { vmid: 107, node: "pve3", name: "clean", confirm: true, confirmName: "clean" },
+        expect: "denied"
+      },
+      {
+        tool: "pve_snapshot_delete",
+        args: { vmid: 107, name: "clean", confirm: true, confirmName: "clean" },
+        expect: "refused"
+      },
+      {
+        tool: "pve_list_backups",
+        args: {},
+        expect: "ok",
+        check: (r) => {
+          const rows = r.structuredContent!.backups as Array<{ node?: string }>
+          expect(rows.length).toBeGreaterThan(0)
+          for (const row of rows) if (row.node !== undefined) expect(row.node).toBe("pve1")
+        }
+      },
+      {
+        tool: "pve_last_backup",
+        args: {},
+        expect: "ok",
+        check: (r) => {
+          for (const g of r.structuredContent!.guests as Array<{ node: string }>) expect(g.node).toBe("pve1")
+        }
+      },
+      { tool: "pve_backup_create", args: { vmids: [102] }, expect: "refused" },
+      {
+        tool: "pve_backup_restore",
+        args: {
+          archive: "nfs-shared:backup/vzdump-qemu-100-2026_01_01-00_00_00.vma.zst",
+          vmid: 9450,
+          node: "pve2",
+          confirm: true,
+          confirmName: "nfs-shared:backup/vzdump-qemu-100-2026_01_01-00_00_00.vma.zst"
+        },
+        expect: "denied"
+      },
+      { tool: "pve_list_backup_jobs", args: {}, expect: "ok" },
+      { tool: "pve_backup_schedule", args: { schedule: "daily", vmids: [102] }, expect: "refused" },
       { tool: "pve_api_get", args: { path: "/nodes/pve2/status" }, expect: "denied" },
       {
         tool: "pve_api_get",
@@ -191,6 +236,58 @@ const allowlistSuites: ReadonlyArray<{
         args: { upid: UPID_ON("pve3", 104), confirm: true, confirmName: UPID_ON("pve3", 104) },
         expect: "denied"
       },
+      { tool: "pve_list_snapshots", args: { vmid: 107 }, expect: "denied" },
+      { tool: "pve_snapshot_create", args: { vmid: 104, name: "hidden" }, expect: "denied" },
+      {
+        tool: "pve_snapshot_rollback",
+        args: { vmid: 107, name: "clean", confirm: true, confirmName: "clean" },
+        expect: "denied"
+      },
+      {
+        tool: "pve_snapshot_delete",
+        args: { vmid: 107, name: "clean", confirm: true, confirmName: "clean" },
+        expect: "denied"
+      },
+      {
+        tool: "pve_list_backups",
+        args: {},
+        expect: "ok",
+        check: (r) => {
+          const rows = r.structuredContent!.backups as Array<{ vmid?: number }>
+          expect(rows.length).toBeGreaterThan(0)
+          for (const row of rows) expect([100, 101, 105]).toContain(row.vmid)
+        }
+      },
+      { tool: "pve_list_backups", args: { vmid: 102 }, expect: "denied" },
+      {
+        tool: "pve_last_backup",
+        args: {},
+        expect: "ok",
+        check: (r) =>
+          expect((r.structuredContent!.guests as Array<{ vmid: number }>).map((g) => g.vmid)).toEqual([100, 101, 105])
+      },
+      { tool: "pve_backup_create", args: { vmids: [100, 102] }, expect: "refused" },
+      {
+        tool: "pve_backup_restore",
+        args: {
+          archive: "nfs-shared:backup/vzdump-qemu-100-2026_01_01-00_00_00.vma.zst",
+          vmid: 9450,
+          confirm: true,
+          confirmName: "nfs-shared:backup/vzdump-qemu-100-2026_01_01-00_00_00.vma.zst"
+        },
+        expect: "denied"
+      },
+      {
+        tool: "pve_list_backup_jobs",
+        args: {},
+        expect: "ok",
+        check: (r) => {
+          const jobs = r.structuredContent!.jobs as Array<{ vmids?: number[] }>
+          expect(jobs.length).toBeGreaterThan(0)
+          for (const job of jobs) for (const vmid of job.vmids ?? []) expect([100, 101, 105]).toContain(vmid)
+        }
+      },
+      { tool: "pve_backup_schedule", args: { schedule: "daily", all: true }, expect: "denied" },
       { tool: "pve_api_get", args: { path: "/nodes/pve2/qemu/102/config" }, expect: "denied" },
       {
         tool: "pve_api_get",
@@ -238,6 +335,29 @@ const allowlistSuites: ReadonlyArray<{
           expect(storages.length).toBeGreaterThan(0)
           for (const s of storages) expect(s).toBe("local-lvm")
         }
+      },
+      {
+        tool: "pve_list_backups",
+        args: {},
+        expect: "ok",
+        check: (r) => expect(r.structuredContent!.total).toBe(0)
+      },
+      { tool: "pve_list_backups", args: { storage: "nfs-shared" }, expect: "denied" },
+      { tool: "pve_backup_create", args: { vmids: [100], storage: "nfs-shared" }, expect: "denied" },
+      {
+        tool: "pve_backup_restore",
+        args: {
+          archive: "nfs-shared:backup/vzdump-qemu-100-2026_01_01-00_00_00.vma.zst",
+          vmid: 9450,
+          confirm: true,
+          confirmName: "nfs-shared:backup/vzdump-qemu-100-2026_01_01-00_00_00.vma.zst"
+        },
+        expect: "refused"
+      },
+      {
+        tool: "pve_backup_schedule",
+        args: { schedule: "daily", vmids: [100], storage: "nfs-shared" },
+        expect: "denied"
       },
       { tool: "pve_api_get", args: { path: "/nodes/pve1/storage/local-lvm/status" }, expect: "ok" },
       { tool: "pve_guest_set_config", args: { vmid: 100, set: { scsi1: "nfs-shared:8" } }, expect: "denied" },

@@ -64,6 +64,20 @@ const existing = (sim: () => Simulator): Record<string, fc.Arbitrary<unknown>> =
   delete: fc.constantFrom(undefined, ["description"]),
   disk: fc.constant("scsi0"),
   size: fc.constantFrom("+1G", "+64M"),
+  // a snapshot of VM 101 (rollback, delete), or a new name (create)
+  name: fc.oneof(
+    fc.constantFrom("pre-upgrade", "after-upgrade"),
+    fc.nat({ max: 99_999 }).map((n) => `prop-${n}`)
+  ),
+  // a backup archive of the simulated cluster, as it is now
+  archive: fc.nat().map((i) => {
+    const archives = [...sim().model.storages.get("nfs-shared")!.volumes.get("")!.values()].filter(
+      (v) => v.content === "backup"
+    )
+    return archives[i % Math.max(archives.length, 1)]?.volid ?? "nfs-shared:backup/none"
+  }),
+  vmids: fc.constantFrom([100], [104, 105]),
+  schedule: fc.constantFrom("daily", "sun 01:00", "mon..fri 02:30"),
   // a task the earlier runs started, when there is one
   upid: fc.nat().map((i) => {
     const tasks = sim().model.taskOrder
@@ -82,11 +96,12 @@ const grounded = (input: Record<string, unknown>, sim: () => Simulator) => {
     })
     .map(({ guest, values }) => {
       const out: Record<string, unknown> = { ...input, ...values }
-      const target = out.snapshot === undefined ? guest : guests[1]!
+      const ofVm101 = out.snapshot !== undefined || out.name === "pre-upgrade" || out.name === "after-upgrade"
+      const target = ofVm101 ? guests[1]! : guest
       if ("vmid" in input) out.vmid = target.vmid
       if ("node" in input) out.node = target.node
-      if ("confirmVmid" in input || "confirm" in input)
-        Object.assign(out, { confirm: true, confirmVmid: out.vmid, confirmName: out.path })
+      if ("confirmVmid" in input || "confirmName" in input || "confirm" in input)
+        Object.assign(out, { confirm: true, confirmVmid: out.vmid, confirmName: out.path ?? out.name ?? out.archive })
       for (const k of Object.keys(out)) if (out[k] === undefined) delete out[k]
       return out
     })

@@ -24,6 +24,15 @@ const lastUpid = (earlier: ReadonlyArray<ToolResult>): string => {
   return FALLBACK_UPID
 }
 
+/** The archive the tour's own backup made (pve_backup_create), to restore it. */
+const tourArchive = (earlier: ReadonlyArray<ToolResult>): string => {
+  for (const result of [...earlier].reverse()) {
+    const archives = result.structuredContent?.archives
+    if (Array.isArray(archives) && archives.length > 0) return String((archives[0] as { volid: string }).volid)
+  }
+  return "nfs-shared:backup/vzdump-lxc-105-2026_01_01-00_00_00.tar.zst"
+}
+
 /** The nextCursor of the newest answer that had one (the tour's previous list page). */
 const lastCursor = (earlier: ReadonlyArray<ToolResult>): string | undefined => {
   for (const result of [...earlier].reverse()) {
@@ -107,6 +116,54 @@ export const TOUR: Readonly<Record<string, ReadonlyArray<TourArguments>>> = {
   pve_task_wait: [(earlier) => ({ upids: [lastUpid(earlier)] })],
   // the task is over by now: nothing is sent
   pve_task_stop: [(earlier) => ({ upid: lastUpid(earlier), dryRun: true }), (earlier) => ({ upid: lastUpid(earlier) })],
+  pve_list_snapshots: [{ vmid: 101 }, { vmid: 107, node: "pve3" }],
+  // the tour's own snapshot: rolled back to and deleted below
+  pve_snapshot_create: [
+    { vmid: 101, name: "tour-snap", description: "taken by the tour", vmstate: true },
+    { vmid: 105, node: "pve1", name: "tour-dry", dryRun: true }
+  ],
+  pve_snapshot_rollback: [
+    { vmid: 101, node: "pve1", name: "tour-snap", dryRun: true },
+    { vmid: 101, name: "tour-snap", start: true }
+  ],
+  pve_snapshot_delete: [
+    { vmid: 107, node: "pve3", name: "clean", dryRun: true },
+    { vmid: 101, name: "tour-snap", force: true }
+  ],
+  pve_list_backups: [{ vmid: 100, storage: "nfs-shared", limit: 1 }, (earlier) => ({ cursor: lastCursor(earlier) })],
+  pve_last_backup: [{ missingOnly: true, limit: 2 }, (earlier) => ({ cursor: lastCursor(earlier) }), { vmid: 105 }],
+  pve_backup_create: [
+    {
+      vmids: [105],
+      storage: "nfs-shared",
+      mode: "snapshot",
+      compression: "lzo",
+      notes: "tour {{vmid}}",
+      protected: false
+    },
+    { vmids: [100, 104], dryRun: true }
+  ],
+  // restored into the tour's own vmid range (9400–9499), then a dry run over that guest
+  pve_backup_restore: [
+    (earlier) => ({ archive: tourArchive(earlier), vmid: 9400, storage: "local-lvm" }),
+    (earlier) => ({ archive: tourArchive(earlier), vmid: 9400, node: "pve1", force: true, dryRun: true })
+  ],
+  pve_list_backup_jobs: [{}],
+  pve_backup_schedule: [
+    {
+      schedule: "sun 01:00",
+      vmids: [9400],
+      storage: "nfs-shared",
+      mode: "snapshot",
+      compression: "zstd",
+      retention: { keepLast: 2, keepHourly: 0, keepDaily: 7, keepWeekly: 4, keepMonthly: 6, keepYearly: 1 },
+      notes: "{{guestname}}",
+      comment: "the tour's job",
+      enabled: true
+    },
+    { id: "backup-7a1c2e3f-02", all: true, exclude: [108], enabled: false, dryRun: true },
+    { id: "tour-job", pool: "lab", schedule: "daily", dryRun: true }
+  ],
   pve_api_get: [
     { path: "/nodes/pve1/qemu/101/config", params: { current: 1 } },
     // refused: it hands out credentials
