@@ -10,11 +10,14 @@ import { generateCluster } from "./generate.js"
 import { makeHandler, type RecordedRequest, type SimRequest, type SimResponse } from "./handler.js"
 import type { ClusterModel, Guest, Task } from "./model.js"
 import { accessRoutes } from "./routes/access.js"
+import { applianceRoutes } from "./routes/appliances.js"
 import { backupRoutes } from "./routes/backup.js"
 import { clusterRoutes } from "./routes/cluster.js"
 import { guestRoutes } from "./routes/guests.js"
 import { haRoutes } from "./routes/ha.js"
 import { lifecycleRoutes } from "./routes/lifecycle.js"
+import { logRoutes } from "./routes/logs.js"
+import { metricsRoutes } from "./routes/metrics.js"
 import { networkRoutes } from "./routes/network.js"
 import { nodeRoutes } from "./routes/nodes.js"
 import { poolRoutes } from "./routes/pools.js"
@@ -99,7 +102,10 @@ export const simulatedRoutes: Readonly<Record<string, Route>> = {
   ...networkRoutes,
   ...poolRoutes,
   ...haRoutes,
-  ...replicationRoutes
+  ...replicationRoutes,
+  ...metricsRoutes,
+  ...logRoutes,
+  ...applianceRoutes
 }
 
 let sharedSchema: ApiSchema | undefined

@@ -175,7 +175,18 @@ const cases = (upid: string): Record<string, Case> => ({
   "DELETE /cluster/replication/{id}": ["DELETE", "/cluster/replication/101-0"],
   "GET /nodes/{node}/replication": ["GET", "/nodes/pve1/replication"],
   "GET /nodes/{node}/replication/{id}/status": ["GET", "/nodes/pve1/replication/100-0/status"],
-  "POST /nodes/{node}/replication/{id}/schedule_now": ["POST", "/nodes/pve1/replication/100-0/schedule_now"]
+  "POST /nodes/{node}/replication/{id}/schedule_now": ["POST", "/nodes/pve1/replication/100-0/schedule_now"],
+  "GET /nodes/{node}/rrddata": ["GET", "/nodes/pve1/rrddata", { timeframe: "hour", cf: "AVERAGE" }],
+  "GET /nodes/{node}/qemu/{vmid}/rrddata": ["GET", "/nodes/pve1/qemu/100/rrddata", { timeframe: "day" }],
+  "GET /nodes/{node}/lxc/{vmid}/rrddata": ["GET", "/nodes/pve1/lxc/105/rrddata", { timeframe: "week", cf: "MAX" }],
+  "GET /nodes/{node}/syslog": ["GET", "/nodes/pve1/syslog", { service: "pveproxy", start: 0, limit: 10 }],
+  "GET /nodes/{node}/journal": ["GET", "/nodes/pve1/journal", { lastentries: 20 }],
+  "GET /nodes/{node}/aplinfo": ["GET", "/nodes/pve1/aplinfo"],
+  "POST /nodes/{node}/storage/{storage}/download-url": [
+    "POST",
+    "/nodes/pve1/storage/local/download-url",
+    { url: "https://example.org/alpine.iso", filename: "alpine.iso", content: "iso" }
+  ]
 })
 
 /**
