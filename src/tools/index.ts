@@ -2,7 +2,20 @@ import type { AnyTool } from "../proxmox/Tool.js"
 import { apiTools } from "./api.js"
 import { clusterTools } from "./cluster.js"
 import { guestTools } from "./guests.js"
+import { logTools } from "./logs.js"
+import { metricsTools } from "./metrics.js"
+import { networkTools } from "./network.js"
+import { storageTools } from "./storage.js"
 import { taskTools } from "./tasks.js"
 
 /** Every tool the server can offer, before policies decide which ones exist. */
-export const allTools: ReadonlyArray<AnyTool> = [...clusterTools, ...guestTools, ...taskTools, ...apiTools]
+export const allTools: ReadonlyArray<AnyTool> = [
+  ...clusterTools,
+  ...guestTools,
+  ...taskTools,
+  ...metricsTools,
+  ...logTools,
+  ...storageTools,
+  ...networkTools,
+  ...apiTools
+]
