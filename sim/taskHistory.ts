@@ -44,6 +44,7 @@ const vzdumpLines = (vmid: string, outcome: TaskOutcome): ReadonlyArray<string> 
 /** What one node did in one day; `night` is 02:00 of that day (epoch seconds). */
 const dayOf = (
   node: string,
+  first: boolean,
   vmids: ReadonlyArray<string>,
   dayIndex: number,
   random: SeededRandom
@@ -55,9 +56,9 @@ const dayOf = (
     const roll = random.next()
     // the most recent night on the first node always has a failure and a warning to find
     const outcome: TaskOutcome =
-      dayIndex === 0 && index === 0
+      first && dayIndex === 0 && index === 0
         ? { _tag: "error", message: "job errors" }
-        : dayIndex === 0 && index === 1
+        : first && dayIndex === 0 && index === 1
           ? { _tag: "warnings", count: 1 }
           : roll < 0.06
             ? { _tag: "error", message: "job errors" }
@@ -168,7 +169,7 @@ export const seedTaskHistory = (model: ClusterModel, random: SeededRandom, now: 
     for (let day = 0; day < days; day++) {
       // day 0 is the last night before now (today's 02:00 if that has passed, else yesterday's)
       const base = today - day * DAY - (now / 1000 - today < 5 * 3600 ? DAY : 0)
-      for (const spec of dayOf(node.name, vmids, day, random)) {
+      for (const spec of dayOf(node.name, node.nodeid === 1, vmids, day, random)) {
         const starttime = base + spec.at
         if (starttime + spec.durationSeconds >= now / 1000) continue
         pid += 1 + random.int(0, 40)

@@ -38,22 +38,22 @@ export const duration = (seconds: number): string => {
   return h > 0 ? `${h}h ${m}m` : m > 0 ? `${m}m ${rest}s` : `${rest}s`
 }
 
-/** A moment given as ISO 8601 text ("2026-12-01T02:00:00Z", "2026-12-01") or as epoch seconds. */
+/** Epoch seconds of a moment: epoch seconds, or ISO 8601 text (a date-time without a zone is read as UTC). */
+export const epochOf = (moment: number | string): number => {
+  if (typeof moment === "number") return moment
+  const text = moment.trim()
+  const zoned =
+    /([zZ]|[+-]\d{2}:?\d{2})$/.test(text) || /^\d{4}-\d{2}-\d{2}$/.test(text) ? text : `${text.replace(" ", "T")}Z`
+  return Math.floor(Date.parse(zoned) / 1000)
+}
+
+/** A moment given as ISO 8601 text ("2026-12-01T02:00:00Z", "2026-12-01 02:00", "2026-12-01") or epoch seconds. */
 export const Moment = Schema.Union(
   Schema.Int.pipe(Schema.between(0, 99_999_999_999)),
   Schema.String.pipe(
-    Schema.filter(
-      (text) => !Number.isNaN(Date.parse(text)) || "expected an ISO 8601 date-time, e.g. 2026-12-01T02:00:00Z"
-    )
+    Schema.filter((text) => !Number.isNaN(epochOf(text)) || "expected an ISO 8601 date-time, e.g. 2026-12-01T02:00:00Z")
   )
 )
-
-/** Epoch seconds of a Moment (text without a zone is read as UTC). */
-export const epochOf = (moment: number | string): number => {
-  if (typeof moment === "number") return moment
-  const zoned = /[zZ]|[+-]\d{2}:?\d{2}$/.test(moment) || !moment.includes("T") ? moment : `${moment}Z`
-  return Math.floor(Date.parse(zoned) / 1000)
-}
 
 /**
  * The paging arguments of a list: `limit` and an opaque `cursor` from the previous answer's `nextCursor` (the

@@ -368,7 +368,7 @@ export const pveTaskLog = readTool({
     }),
   render: ({ upid, start, lines, total, nextStart }) =>
     [
-      `${upid}: lines ${lines.length === 0 ? "none" : `${start + 1}–${start + lines.length}`} of ${total}${nextStart === undefined ? "" : `; next page: start ${nextStart}`}`,
+      `${upid} lines ${lines.length === 0 ? "none" : `${start + 1}–${start + lines.length}`} of ${total}${nextStart === undefined ? "" : `; next page: start ${nextStart}`}`,
       ...lines
     ].join("\n")
 })
