@@ -59,6 +59,17 @@ const existing = (sim: () => Simulator): Record<string, fc.Arbitrary<unknown>> =
   snapshot: fc.constantFrom(undefined, "pre-upgrade", "after-upgrade"),
   // a guest that ignores ACPI keeps its shutdown task running for this many seconds, as on real PVE
   timeout: fc.integer({ min: 0, max: 2 }),
+  // storage, download and bridge arguments that exist or fit (the download's content matches its URL)
+  storage: fc.constantFrom("local", "nfs-shared"),
+  url: fc.nat({ max: 1_000_000 }).map((i) => `https://example.org/images/prop-${i}.iso`),
+  content: fc.constant("iso"),
+  filename: fc.constant(undefined),
+  checksum: fc.constant(undefined),
+  checksumAlgorithm: fc.constant(undefined),
+  name: fc.integer({ min: 80, max: 99 }).map((n) => `vmbr${n}`),
+  ports: fc.constant(undefined),
+  cidr: fc.constantFrom(undefined, "10.99.0.5/24"),
+  gateway: fc.constant(undefined),
   // a task the earlier runs started, when there is one
   upid: fc.nat().map((i) => {
     const tasks = sim().model.taskOrder
@@ -81,7 +92,7 @@ const grounded = (input: Record<string, unknown>, sim: () => Simulator) => {
       if ("vmid" in input) out.vmid = target.vmid
       if ("node" in input) out.node = target.node
       if ("confirmVmid" in input || "confirm" in input)
-        Object.assign(out, { confirm: true, confirmVmid: out.vmid, confirmName: out.path })
+        Object.assign(out, { confirm: true, confirmVmid: out.vmid, confirmName: out.path ?? out.node })
       for (const k of Object.keys(out)) if (out[k] === undefined) delete out[k]
       return out
     })
