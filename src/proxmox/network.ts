@@ -48,13 +48,21 @@ export const readNetwork = (node: string) =>
     return { interfaces, changes: response.changes }
   })
 
-/** The interfaces a diff touches: `iface NAME` lines that changed, or that hold a changed line. */
+/**
+ * The interfaces a diff touches: `iface NAME` lines that changed, or whose stanza (as far as its hunk shows it)
+ * holds a changed line. A change whose hunk shows no iface line names no interface; the diff still shows it.
+ */
 export const pendingInterfaces = (changes: string | undefined): ReadonlyArray<string> => {
   if (changes === undefined) return []
   const touched = new Set<string>()
   let current: string | undefined
   for (const line of changes.split("\n")) {
-    if (line.startsWith("---") || line.startsWith("+++") || line.startsWith("@@")) continue
+    if (line.startsWith("---") || line.startsWith("+++")) continue
+    // a hunk may start inside another stanza: what it changes belongs to the iface line it shows
+    if (line.startsWith("@@")) {
+      current = undefined
+      continue
+    }
     const mark = line[0]
     const text = line.slice(1)
     const stanza = /^(?:iface|auto|allow-\S+)\s+(\S+)/.exec(text)
