@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { type InProcessServer, inProcess } from "../support/inProcess.js"
-import { type ToolResult, textOf } from "../support/mcpClient.js"
+import { GENERATIONS, type ToolResult, textOf } from "../support/mcpClient.js"
 import { errorOf, writesSeen } from "../support/observed.js"
 
 interface TaskRow {
@@ -49,10 +49,10 @@ const allPages = async (server: InProcessServer, args: Record<string, unknown>) 
   return pages
 }
 
-describe("tasks, metrics, logs and network", () => {
+describe.each(GENERATIONS)("tasks, metrics, logs and network (%s client)", (generation) => {
   let server: InProcessServer
   beforeAll(async () => {
-    server = await inProcess("v2", {
+    server = await inProcess(generation, {
       env: { PVE_READONLY: "false", PVE_CONFIRM: "param" },
       sim: { taskDurationMs: 30 }
     })

@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { type InProcessServer, inProcess } from "../support/inProcess.js"
-import { type ToolResult, textOf } from "../support/mcpClient.js"
+import { GENERATIONS, type ToolResult, textOf } from "../support/mcpClient.js"
 import { errorOf, writesSeen } from "../support/observed.js"
 
 interface StorageRow {
@@ -36,10 +36,10 @@ interface Template {
 
 const structured = <T>(result: ToolResult) => result.structuredContent as T
 
-describe("storage tools", () => {
+describe.each(GENERATIONS)("storage tools (%s client)", (generation) => {
   let server: InProcessServer
   beforeAll(async () => {
-    server = await inProcess("v2", {
+    server = await inProcess(generation, {
       env: { PVE_READONLY: "false", PVE_CONFIRM: "param" },
       sim: { taskDurationMs: 30 }
     })
