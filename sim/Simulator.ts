@@ -11,11 +11,14 @@ import { makeHandler, type RecordedRequest, type SimRequest, type SimResponse } 
 import type { ClusterModel, Guest, Task } from "./model.js"
 import { accessRoutes } from "./routes/access.js"
 import { agentRoutes } from "./routes/agent.js"
+import { applianceRoutes } from "./routes/appliances.js"
 import { backupRoutes } from "./routes/backup.js"
 import { clusterRoutes } from "./routes/cluster.js"
 import { guestRoutes } from "./routes/guests.js"
 import { haRoutes } from "./routes/ha.js"
 import { lifecycleRoutes } from "./routes/lifecycle.js"
+import { logRoutes } from "./routes/logs.js"
+import { metricsRoutes } from "./routes/metrics.js"
 import { networkRoutes } from "./routes/network.js"
 import { nodeRoutes } from "./routes/nodes.js"
 import { poolRoutes } from "./routes/pools.js"
@@ -106,7 +109,10 @@ export const simulatedRoutes: Readonly<Record<string, Route>> = {
   ...poolRoutes,
   ...haRoutes,
   ...replicationRoutes,
-  ...agentRoutes
+  ...agentRoutes,
+  ...metricsRoutes,
+  ...logRoutes,
+  ...applianceRoutes
 }
 
 let sharedSchema: ApiSchema | undefined

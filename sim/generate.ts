@@ -17,6 +17,7 @@ import {
   type Volume,
   volumesOn
 } from "./model.js"
+import { seedTaskHistory } from "./taskHistory.js"
 
 /** mulberry32: small, fast, good enough for reproducible test data. */
 export const seededRandom = (seed: number) => {
@@ -711,7 +712,7 @@ const generatedCluster = (random: SeededRandom, now: number, nodeCount: number, 
   return model
 }
 
-export const generateCluster = (options: GenerateOptions): ClusterModel => {
+const clusterOfSize = (options: GenerateOptions): ClusterModel => {
   const random = seededRandom(options.seed)
   switch (options.size) {
     case "tiny":
@@ -721,4 +722,10 @@ export const generateCluster = (options: GenerateOptions): ClusterModel => {
     case "small":
       return smallCluster(random, options.now, options.nodes ?? 3)
   }
+}
+
+export const generateCluster = (options: GenerateOptions): ClusterModel => {
+  const model = clusterOfSize(options)
+  seedTaskHistory(model, seededRandom(options.seed ^ 0x5eed7a5c), options.now)
+  return model
 }

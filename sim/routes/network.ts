@@ -37,20 +37,41 @@ const render = (config: Map<string, NetworkInterface>): Array<string> => {
   return lines
 }
 
-/** A unified-diff-like text of staged changes, as the `changes` field carries it. */
+/** The line-by-line edit from `before` to `after` (longest common subsequence): kept, removed and added lines. */
+const lineDiff = (before: ReadonlyArray<string>, after: ReadonlyArray<string>): Array<string> => {
+  const rows = before.length
+  const cols = after.length
+  const common: Array<Array<number>> = Array.from({ length: rows + 1 }, () => new Array<number>(cols + 1).fill(0))
+  for (let i = rows - 1; i >= 0; i--)
+    for (let j = cols - 1; j >= 0; j--)
+      common[i]![j] =
+        before[i] === after[j] ? common[i + 1]![j + 1]! + 1 : Math.max(common[i + 1]![j]!, common[i]![j + 1]!)
+  const out: Array<string> = []
+  let i = 0
+  let j = 0
+  while (i < rows || j < cols) {
+    if (i < rows && j < cols && before[i] === after[j]) {
+      out.push(` ${before[i]}`)
+      i++
+      j++
+    } else if (j < cols && (i === rows || common[i]![j + 1]! >= common[i + 1]![j]!)) out.push(`+${after[j++]}`)
+    else out.push(`-${before[i++]}`)
+  }
+  return out
+}
+
+/** The `changes` field: `diff -u` of interfaces and interfaces.new, as one hunk with the whole file as context. */
 const changes = (node: SimNode): string | undefined => {
   if (node.pendingNetwork === undefined) return undefined
   const before = render(node.network)
   const after = render(node.pendingNetwork)
-  const removed = before.filter((line) => !after.includes(line)).map((line) => `-${line}`)
-  const added = after.filter((line) => !before.includes(line)).map((line) => `+${line}`)
-  if (removed.length === 0 && added.length === 0) return undefined
+  const diff = lineDiff(before, after)
+  if (!diff.some((line) => line.startsWith("+") || line.startsWith("-"))) return undefined
   return [
     "--- /etc/network/interfaces",
     "+++ /etc/network/interfaces.new",
     `@@ -1,${before.length} +1,${after.length} @@`,
-    ...removed,
-    ...added,
+    ...diff,
     ""
   ].join("\n")
 }

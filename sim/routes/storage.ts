@@ -1,7 +1,8 @@
-/** Storage configuration, per-node status and content (ISOs, templates, disk images, backups). */
+/** Storage configuration, per-node status and content (ISOs, templates, disk images, backups), downloads. */
+import { createHash } from "node:crypto"
 import { splitList } from "../../src/proxmox/ApiSchema.js"
-import { type Storage, storageAvailableOn, storageUsed, type Volume, volumesOn } from "../model.js"
-import { die, type Route, type RouteContext } from "../routing.js"
+import { MIB, type Storage, storageAvailableOn, storageUsed, type Volume, volumesOn } from "../model.js"
+import { die, paramError, type Route, type RouteContext } from "../routing.js"
 
 export const storageAt = (ctx: RouteContext, name = ctx.str("storage")): Storage => {
   const storage = ctx.model.storages.get(name)
@@ -185,7 +186,87 @@ const contentIndex: Route = (ctx) => {
   }
 }
 
+/** What a simulated download's file hashes to: the "file" is the URL's text. */
+export const simulatedChecksum = (url: string, algorithm: string): string =>
+  createHash(algorithm).update(url).digest("hex")
+
+const templateFormat = (filename: string): string =>
+  filename.endsWith(".tar.zst") ? "tzst" : filename.endsWith(".tar.xz") ? "txz" : "tgz"
+
+/**
+ * pve-manager Storage/Status.pm download_url: the checks before the worker, then a `download` task that prints
+ * wget's progress, verifies the checksum (PVE's mismatch text) and only then puts the file in place.
+ */
+const downloadUrl: Route = (ctx) => {
+  const storage = availableOn(ctx)
+  const node = ctx.str("node")
+  const content = ctx.str("content") as "iso" | "vztmpl" | "import"
+  if (storage.path === undefined) die(`can't upload to storage type '${storage.type}', not a file based storage!`)
+  if (!storage.content.includes(content)) {
+    die(`storage '${storage.storage}' is not configured for content-type '${content}'`)
+  }
+  const filename = ctx.str("filename").replace(/[^\w\-_.]/g, "_")
+  const extension =
+    content === "iso"
+      ? /\.(iso|img)$/i
+      : content === "vztmpl"
+        ? /\.tar\.(gz|xz|zst|bz2)$/
+        : /\.(ova|ovf|qcow2|raw|vmdk)$/
+  if (!extension.test(filename)) paramError({ filename: "wrong file extension" })
+  const url = ctx.str("url")
+  const algorithm = ctx.optStr("checksum-algorithm")
+  const expected = ctx.optStr("checksum")
+  const dir = content === "iso" ? "template/iso" : content === "vztmpl" ? "template/cache" : "import"
+  const dest = `${storage.path}/${dir}/${filename}`
+  const volid = `${storage.storage}:${content}/${filename}`
+  const size = 50 * MIB + (Number.parseInt(simulatedChecksum(url, "md5").slice(0, 6), 16) % 850) * MIB
+  const got = algorithm === undefined ? undefined : simulatedChecksum(url, algorithm)
+  const exists = volumesOn(storage, node).has(volid)
+  const mismatch = got !== undefined && expected !== undefined && got.toLowerCase() !== expected.toLowerCase()
+  const mb = Math.round(size / MIB)
+  const progress = [5, 25, 50, 75, 100].map(
+    (percent) =>
+      `${String(Math.floor((mb * 1024 * percent) / 100)).padStart(8)}K ........ ........ ........ ........ ${String(percent).padStart(3)}% 48.3M ${Math.max(0, Math.round((mb / 48) * (1 - percent / 100)))}s`
+  )
+  const lines = [
+    `downloading ${url} to ${dest}`,
+    ...(exists
+      ? []
+      : [
+          `--${new Date(ctx.now).toISOString().replace("T", " ").slice(0, 19)}--  ${url}`,
+          `Length: ${size} (${mb}M) [application/octet-stream]`,
+          `Saving to: '${dest}.tmp_dwnl.${ctx.model.nodes.get(node)?.nextPid ?? 0}'`,
+          ...progress,
+          ...(got === undefined ? [] : ["calculating checksum..."]),
+          ...(got === undefined || mismatch ? [] : ["OK, checksum verified"]),
+          ...(mismatch ? [""] : [`download of '${url}' to '${dest}' finished`])
+        ])
+  ]
+  const task = ctx.state.tasks.start({
+    node,
+    type: "download",
+    id: filename,
+    user: ctx.principal.authid,
+    lines,
+    ...(exists
+      ? { outcome: { _tag: "error" as const, message: `refusing to override existing file '${dest}'` } }
+      : mismatch
+        ? { outcome: { _tag: "error" as const, message: `checksum mismatch: got '${got}' != expect '${expected}'` } }
+        : {}),
+    onSuccess: () =>
+      volumesOn(storage, node).set(volid, {
+        volid,
+        content: content === "import" ? "iso" : content,
+        format: content === "iso" ? "iso" : templateFormat(filename),
+        size,
+        ctime: Math.floor(ctx.state.now() / 1000)
+      })
+  })
+  return { data: task.upid }
+}
+
 export const storageRoutes: Record<string, Route> = {
+  "POST /nodes/{node}/storage/{storage}/download-url": downloadUrl,
   "GET /storage": listConfigs,
   "GET /storage/{storage}": readConfig,
   "GET /nodes/{node}/storage": listOnNode,

@@ -18,6 +18,8 @@ export interface PveResponse {
   readonly data: unknown
   /** top-level `total` of list endpoints (task lists, task logs) */
   readonly total?: number | undefined
+  /** top-level `changes` of `GET /nodes/{node}/network`: the diff of the staged configuration */
+  readonly changes?: string | undefined
 }
 
 export interface ProxmoxClientShape {

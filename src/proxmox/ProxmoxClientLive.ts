@@ -37,7 +37,11 @@ const ErrorBody = Schema.Struct({
   errors: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown })))
 })
 
-const SuccessBody = Schema.Struct({ data: Schema.Unknown, total: Schema.optional(Schema.Unknown) })
+const SuccessBody = Schema.Struct({
+  data: Schema.Unknown,
+  total: Schema.optional(Schema.Unknown),
+  changes: Schema.optional(Schema.Unknown)
+})
 
 const permissionPattern = /^Permission check failed \(([^,]+), (.+)\)$/
 const notFoundPattern =
@@ -68,9 +72,10 @@ export const interpretResponse = (
   }
   if (status >= 200 && status < 300) {
     return Schema.decodeUnknown(SuccessBody)(json).pipe(
-      Effect.map(({ data, total }) => ({
+      Effect.map(({ data, total, changes }) => ({
         data,
-        total: typeof total === "number" ? total : total === undefined ? undefined : Number(total)
+        total: typeof total === "number" ? total : total === undefined ? undefined : Number(total),
+        ...(typeof changes === "string" && changes !== "" ? { changes } : {})
       })),
       Effect.mapError(
         () =>

@@ -4,7 +4,11 @@ import { backupTools } from "./backups.js"
 import { clusterTools } from "./cluster.js"
 import { guestOpsTools } from "./guestOps.js"
 import { guestTools } from "./guests.js"
+import { logTools } from "./logs.js"
+import { metricsTools } from "./metrics.js"
+import { networkTools } from "./network.js"
 import { snapshotTools } from "./snapshots.js"
+import { storageTools } from "./storage.js"
 import { taskTools } from "./tasks.js"
 
 /** Every tool the server can offer, before policies decide which ones exist. */
@@ -15,5 +19,9 @@ export const allTools: ReadonlyArray<AnyTool> = [
   ...taskTools,
   ...snapshotTools,
   ...backupTools,
+  ...metricsTools,
+  ...logTools,
+  ...storageTools,
+  ...networkTools,
   ...apiTools
 ]

@@ -11,11 +11,21 @@ import {
   isTaskSuccess,
   TaskStatus,
   taskEndpoints,
+  taskLogEndpoint,
   taskStopEndpoint
 } from "../proxmox/Tasks.js"
 import { type AnyTool, destructiveTool, readTool } from "../proxmox/Tool.js"
+import {
+  clusterTasksEndpoint,
+  listClusterTasks,
+  listNodeTasks,
+  nodeTasksEndpoint,
+  readTaskLog,
+  type TaskRecord
+} from "../proxmox/taskHistory.js"
 import { parseUpid } from "../proxmox/Upid.js"
-import { Upid } from "./fields.js"
+import { Node, Upid, Vmid } from "./fields.js"
+import { duration, epochOf, iso, Moment, offsetOf, pageArguments, pageLine, pageOf, utc } from "./readableUnits.js"
 
 export const pveTaskStatus = readTool({
   name: "pve_task_status",
@@ -191,4 +201,178 @@ export const pveTaskStop = destructiveTool({
       : `task ${upid} was not running (${exitStatus ?? status}); nothing was sent`
 })
 
-export const taskTools: ReadonlyArray<AnyTool> = [pveTaskStatus, pveTaskWait, pveTaskStop]
+const TaskRow = Schema.Struct({
+  upid: Schema.String,
+  node: Schema.String,
+  type: Schema.String,
+  id: Schema.String.annotations({ description: "the guest's vmid, a storage or another object; may be empty" }),
+  user: Schema.String,
+  status: Schema.Literal("running", "ok", "warnings", "failed"),
+  exitStatus: Schema.optional(Schema.String),
+  started: Schema.String.annotations({ description: "ISO 8601, UTC" }),
+  ended: Schema.optional(Schema.String),
+  durationSeconds: Schema.optional(Schema.Number)
+})
+type TaskRow = typeof TaskRow.Type
+
+const rowOf = (task: TaskRecord): TaskRow => {
+  const running = task.status === undefined || task.status === "RUNNING"
+  const exit = running ? undefined : task.status
+  return {
+    upid: task.upid,
+    node: task.node,
+    type: task.type,
+    id: task.id,
+    user: task.tokenid === undefined ? task.user : `${task.user}!${task.tokenid}`,
+    status: running ? "running" : exit === "OK" ? "ok" : isTaskSuccess(exit ?? "") ? "warnings" : "failed",
+    ...(exit === undefined ? {} : { exitStatus: exit }),
+    started: iso(task.starttime),
+    ...(task.endtime === undefined ? {} : { ended: iso(task.endtime), durationSeconds: task.endtime - task.starttime })
+  }
+}
+
+const TASK_PAGE = 50
+const TASK_PAGE_MAX = 200
+
+export const pveListTasks = readTool({
+  name: "pve_list_tasks",
+  title: "List tasks",
+  description:
+    "Task history, newest first: one node's task archive (with node), or the cluster's recent tasks (without). Filter by running, failed (neither OK nor WARNINGS), type (vzdump, qmstart, qmigrate, download, …), vmid, user, since/until (ISO 8601 or epoch seconds). Paged: limit and the answer's nextCursor; total says how many match. Read a task's log with pve_task_log.",
+  toolset: "core",
+  input: Schema.Struct({
+    node: Schema.optional(
+      Node.annotations({
+        description: "Only this node's tasks (its whole archive); without it, the cluster's recent tasks"
+      })
+    ),
+    running: Schema.optional(Schema.Boolean.annotations({ description: "Only tasks still running" })),
+    failed: Schema.optional(
+      Schema.Boolean.annotations({ description: "Only failed tasks (exit status neither OK nor WARNINGS)" })
+    ),
+    type: Schema.optional(
+      Schema.String.pipe(Schema.pattern(/^[a-zA-Z0-9_-]{1,32}$/)).annotations({
+        description: "Worker type, e.g. vzdump, qmstart, qmigrate, download, srvreload"
+      })
+    ),
+    vmid: Schema.optional(Vmid),
+    user: Schema.optional(
+      Schema.String.pipe(Schema.pattern(/^[^\s:]{1,64}$/)).annotations({
+        description: "Only tasks of this user (part of user@realm or a token id)"
+      })
+    ),
+    since: Schema.optional(
+      Moment.annotations({ description: "Only tasks started at or after this time (ISO 8601 or epoch seconds)" })
+    ),
+    until: Schema.optional(Moment.annotations({ description: "Only tasks started at or before this time" })),
+    ...pageArguments(TASK_PAGE, TASK_PAGE_MAX)
+  }),
+  output: Schema.Struct({
+    scope: Schema.String,
+    offset: Schema.Number,
+    tasks: Schema.Array(TaskRow),
+    total: Schema.Number,
+    nextCursor: Schema.optional(Schema.String)
+  }),
+  endpoints: [nodeTasksEndpoint, clusterTasksEndpoint],
+  handler: (input) =>
+    Effect.gen(function* () {
+      const filter = {
+        running: input.running,
+        failed: input.failed,
+        type: input.type,
+        vmid: input.vmid,
+        user: input.user,
+        since: input.since === undefined ? undefined : epochOf(input.since),
+        until: input.until === undefined ? undefined : epochOf(input.until)
+      }
+      const limit = input.limit ?? TASK_PAGE
+      if (input.node !== undefined) {
+        const offset = offsetOf(input.cursor)
+        const { tasks, total, consumed } = yield* listNodeTasks(input.node, filter, offset, limit)
+        const next = offset + consumed
+        return {
+          scope: `node ${input.node}`,
+          offset,
+          tasks: tasks.map(rowOf),
+          total,
+          ...(next < total && consumed > 0 ? { nextCursor: String(next) } : {})
+        }
+      }
+      const all = yield* listClusterTasks(filter)
+      const { page, total, offset, nextCursor } = pageOf(all, input.cursor, limit)
+      return {
+        scope: "cluster",
+        offset,
+        tasks: page.map(rowOf),
+        total,
+        ...(nextCursor === undefined ? {} : { nextCursor })
+      }
+    }),
+  render: ({ scope, offset, tasks, total, nextCursor }) => {
+    return [
+      `${scope}: ${pageLine("tasks", tasks.length, offset, total, nextCursor)}`,
+      ...tasks.map(
+        (t) =>
+          `${utc(Date.parse(t.started) / 1000)} ${t.node} ${t.type}${t.id ? ` ${t.id}` : ""} ${t.user} ${t.status === "failed" ? `FAILED: ${t.exitStatus}` : t.status === "warnings" ? t.exitStatus : t.status === "running" ? "running" : "OK"}${t.durationSeconds === undefined ? "" : ` ${duration(t.durationSeconds)}`}\n  ${t.upid}`
+      )
+    ].join("\n")
+  }
+})
+
+const LOG_PAGE = 50
+const LOG_PAGE_MAX = 1000
+
+export const pveTaskLog = readTool({
+  name: "pve_task_log",
+  title: "Task log",
+  description:
+    "Lines of a task's log by UPID, a page at a time: start (the first line, from 0) and limit. Says how many lines the log has and the start of the next page.",
+  toolset: "core",
+  input: Schema.Struct({
+    upid: Upid,
+    start: Schema.optional(
+      Schema.Int.pipe(Schema.between(0, 10_000_000)).annotations({
+        description: "First line to read, counting from 0 (default 0)"
+      })
+    ),
+    limit: Schema.optional(
+      Schema.Int.pipe(Schema.between(1, LOG_PAGE_MAX)).annotations({
+        description: `Lines to read (default ${LOG_PAGE}, at most ${LOG_PAGE_MAX})`
+      })
+    )
+  }),
+  output: Schema.Struct({
+    upid: Schema.String,
+    start: Schema.Number,
+    lines: Schema.Array(Schema.String),
+    total: Schema.Number,
+    nextStart: Schema.optional(Schema.Number)
+  }),
+  endpoints: [taskLogEndpoint],
+  handler: ({ upid, start, limit }) =>
+    Effect.gen(function* () {
+      if (parseUpid(upid) === undefined) {
+        return yield* new InvalidInput({ field: "upid", message: `"${upid}" is not a Proxmox task id` })
+      }
+      const first = start ?? 0
+      const { lines, total } = yield* readTaskLog(upid, first, limit ?? LOG_PAGE)
+      const next = first + lines.length
+      return {
+        upid,
+        start: first,
+        lines: lines.map((line) => line.t),
+        total,
+        ...(next < total && lines.length > 0 ? { nextStart: next } : {})
+      }
+    }),
+  render: ({ upid, start, lines, total, nextStart }) =>
+    [
+      `${upid} lines ${lines.length === 0 ? "none" : `${start + 1}–${start + lines.length}`} of ${total}${nextStart === undefined ? "" : `; next page: start ${nextStart}`}`,
+      ...lines
+    ].join("\n")
+})
+
+export const taskHistoryTools: ReadonlyArray<AnyTool> = [pveListTasks, pveTaskLog]
+
+export const taskTools: ReadonlyArray<AnyTool> = [pveTaskStatus, pveTaskWait, pveTaskStop, ...taskHistoryTools]

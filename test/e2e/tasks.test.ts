@@ -192,7 +192,8 @@ describe.each<ClientGeneration>(GENERATIONS)("long-running tasks (%s client)", (
     try {
       const abort = new AbortController()
       const call = server.callTool("pve_api_call", backupArgs, { signal: abort.signal })
-      const task = () => [...server.sim.model.tasks.values()].find((t) => t.type === "vzdump")
+      // the newest: a fresh cluster's seeded history has finished backups
+      const task = () => [...server.sim.model.taskOrder].reverse().find((t) => t.type === "vzdump")
       await eventually(() => task() !== undefined && statusRequests(server.sim, task()!.upid) >= 2, "two polls")
       const upid = task()!.upid
       abort.abort()
@@ -336,7 +337,7 @@ describe.each<ClientGeneration>(GENERATIONS)("long-running tasks, proxmox-mcp ov
     try {
       const abort = new AbortController()
       const call = conn.callTool("pve_api_call", backupArgs, { signal: abort.signal })
-      const task = () => [...sim.sim.model.tasks.values()].find((t) => t.type === "vzdump")
+      const task = () => [...sim.sim.model.taskOrder].reverse().find((t) => t.type === "vzdump")
       await eventually(() => task() !== undefined && statusRequests(sim.sim, task()!.upid) >= 2, "two polls")
       const upid = task()!.upid
       abort.abort()

@@ -175,6 +175,44 @@ const allowlistSuites: ReadonlyArray<{
       },
       { tool: "pve_list_backup_jobs", args: {}, expect: "ok" },
       { tool: "pve_backup_schedule", args: { schedule: "daily", vmids: [102] }, expect: "refused" },
+      {
+        tool: "pve_list_tasks",
+        args: {},
+        expect: "ok",
+        check: (r) => {
+          const tasks = r.structuredContent!.tasks as Array<{ node: string }>
+          expect(tasks.length).toBeGreaterThan(0)
+          for (const t of tasks) expect(t.node).toBe("pve1")
+        }
+      },
+      { tool: "pve_list_tasks", args: { node: "pve2" }, expect: "denied" },
+      { tool: "pve_task_log", args: { upid: UPID_ON("pve2", 102) }, expect: "denied" },
+      { tool: "pve_node_metrics", args: { node: "pve1" }, expect: "ok" },
+      { tool: "pve_node_metrics", args: { node: "pve2" }, expect: "denied" },
+      { tool: "pve_guest_metrics", args: { vmid: 100 }, expect: "ok" },
+      { tool: "pve_guest_metrics", args: { vmid: 102, node: "pve2" }, expect: "denied" },
+      { tool: "pve_node_log", args: { node: "pve2" }, expect: "denied" },
+      {
+        tool: "pve_list_storage",
+        args: {},
+        expect: "ok",
+        check: (r) => {
+          const rows = r.structuredContent!.storages as Array<{ nodes: ReadonlyArray<string> }>
+          expect(rows.length).toBeGreaterThan(0)
+          for (const row of rows) expect(row.nodes).toEqual(["pve1"])
+        }
+      },
+      { tool: "pve_storage_content", args: { node: "pve2", storage: "local" }, expect: "denied" },
+      {
+        tool: "pve_storage_download",
+        args: { node: "pve2", storage: "local", url: "https://example.org/x.iso", content: "iso" },
+        expect: "denied"
+      },
+      { tool: "pve_list_templates", args: { node: "pve2" }, expect: "denied" },
+      { tool: "pve_list_network", args: { node: "pve2" }, expect: "denied" },
+      { tool: "pve_network_create_bridge", args: { node: "pve2", name: "vmbr95" }, expect: "denied" },
+      { tool: "pve_network_apply", args: { node: "pve2", confirm: true, confirmName: "pve2" }, expect: "denied" },
+      { tool: "pve_network_revert", args: { node: "pve2" }, expect: "denied" },
       { tool: "pve_api_get", args: { path: "/nodes/pve2/status" }, expect: "denied" },
       {
         tool: "pve_api_get",
@@ -357,6 +395,21 @@ const allowlistSuites: ReadonlyArray<{
       {
         tool: "pve_backup_schedule",
         args: { schedule: "daily", vmids: [100], storage: "nfs-shared" },
+        expect: "denied"
+      },
+      {
+        tool: "pve_list_storage",
+        args: { node: "pve1" },
+        expect: "ok",
+        check: (r) =>
+          expect((r.structuredContent!.storages as Array<{ storage: string }>).map((s) => s.storage)).toEqual([
+            "local-lvm"
+          ])
+      },
+      { tool: "pve_storage_content", args: { node: "pve1", storage: "local" }, expect: "denied" },
+      {
+        tool: "pve_storage_download",
+        args: { node: "pve1", storage: "local", url: "https://example.org/x.iso", content: "iso" },
         expect: "denied"
       },
       { tool: "pve_api_get", args: { path: "/nodes/pve1/storage/local-lvm/status" }, expect: "ok" },

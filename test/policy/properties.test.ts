@@ -65,9 +65,11 @@ const existing = (sim: () => Simulator): Record<string, fc.Arbitrary<unknown>> =
   disk: fc.constant("scsi0"),
   size: fc.constantFrom("+1G", "+64M"),
   // a snapshot of VM 101 (rollback, delete), or a new name (create)
+  // or a bridge name (network)
   name: fc.oneof(
     fc.constantFrom("pre-upgrade", "after-upgrade"),
-    fc.nat({ max: 99_999 }).map((n) => `prop-${n}`)
+    fc.nat({ max: 99_999 }).map((n) => `prop-${n}`),
+    fc.integer({ min: 80, max: 99 }).map((n) => `vmbr${n}`)
   ),
   // a backup archive of the simulated cluster, as it is now
   archive: fc.nat().map((i) => {
@@ -78,6 +80,16 @@ const existing = (sim: () => Simulator): Record<string, fc.Arbitrary<unknown>> =
   }),
   vmids: fc.constantFrom([100], [104, 105]),
   schedule: fc.constantFrom("daily", "sun 01:00", "mon..fri 02:30"),
+  // storage, download and bridge arguments that exist or fit (the download's content matches its URL)
+  storage: fc.constantFrom("local", "nfs-shared"),
+  url: fc.nat({ max: 1_000_000 }).map((i) => `https://example.org/images/prop-${i}.iso`),
+  content: fc.constant("iso"),
+  filename: fc.constant(undefined),
+  checksum: fc.constant(undefined),
+  checksumAlgorithm: fc.constant(undefined),
+  ports: fc.constant(undefined),
+  cidr: fc.constantFrom(undefined, "10.99.0.5/24"),
+  gateway: fc.constant(undefined),
   // a task the earlier runs started, when there is one
   upid: fc.nat().map((i) => {
     const tasks = sim().model.taskOrder
@@ -101,7 +113,11 @@ const grounded = (input: Record<string, unknown>, sim: () => Simulator) => {
       if ("vmid" in input) out.vmid = target.vmid
       if ("node" in input) out.node = target.node
       if ("confirmVmid" in input || "confirmName" in input || "confirm" in input)
-        Object.assign(out, { confirm: true, confirmVmid: out.vmid, confirmName: out.path ?? out.name ?? out.archive })
+        Object.assign(out, {
+          confirm: true,
+          confirmVmid: out.vmid,
+          confirmName: out.path ?? out.name ?? out.archive ?? out.node
+        })
       for (const k of Object.keys(out)) if (out[k] === undefined) delete out[k]
       return out
     })

@@ -182,7 +182,18 @@ const cases = (upid: string): Record<string, Case> => ({
   ],
   "POST /nodes/{node}/qemu/{vmid}/agent/ping": ["POST", "/nodes/pve1/qemu/100/agent/ping"],
   "GET /nodes/{node}/qemu/{vmid}/agent/info": ["GET", "/nodes/pve1/qemu/101/agent/info"],
-  "GET /nodes/{node}/lxc/{vmid}/interfaces": ["GET", "/nodes/pve1/lxc/105/interfaces"]
+  "GET /nodes/{node}/lxc/{vmid}/interfaces": ["GET", "/nodes/pve1/lxc/105/interfaces"],
+  "GET /nodes/{node}/rrddata": ["GET", "/nodes/pve1/rrddata", { timeframe: "hour", cf: "AVERAGE" }],
+  "GET /nodes/{node}/qemu/{vmid}/rrddata": ["GET", "/nodes/pve1/qemu/100/rrddata", { timeframe: "day" }],
+  "GET /nodes/{node}/lxc/{vmid}/rrddata": ["GET", "/nodes/pve1/lxc/105/rrddata", { timeframe: "week", cf: "MAX" }],
+  "GET /nodes/{node}/syslog": ["GET", "/nodes/pve1/syslog", { service: "pveproxy", start: 0, limit: 10 }],
+  "GET /nodes/{node}/journal": ["GET", "/nodes/pve1/journal", { lastentries: 20 }],
+  "GET /nodes/{node}/aplinfo": ["GET", "/nodes/pve1/aplinfo"],
+  "POST /nodes/{node}/storage/{storage}/download-url": [
+    "POST",
+    "/nodes/pve1/storage/local/download-url",
+    { url: "https://example.org/alpine.iso", filename: "alpine.iso", content: "iso" }
+  ]
 })
 
 /**

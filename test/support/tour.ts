@@ -42,6 +42,15 @@ const lastCursor = (earlier: ReadonlyArray<ToolResult>): string | undefined => {
   return undefined
 }
 
+/** The newest task an earlier pve_list_tasks call listed (its log has lines). */
+const listedUpid = (earlier: ReadonlyArray<ToolResult>): string => {
+  for (const result of [...earlier].reverse()) {
+    const tasks = result.structuredContent?.tasks
+    if (Array.isArray(tasks) && typeof tasks[0]?.upid === "string") return tasks[0].upid
+  }
+  return FALLBACK_UPID
+}
+
 /** One call's arguments, or a function of the results so far (a task status needs a UPID). */
 export type TourArguments = Record<string, unknown> | ((earlier: ReadonlyArray<ToolResult>) => Record<string, unknown>)
 
@@ -164,6 +173,56 @@ export const TOUR: Readonly<Record<string, ReadonlyArray<TourArguments>>> = {
     { id: "backup-7a1c2e3f-02", all: true, exclude: [108], enabled: false, dryRun: true },
     { id: "tour-job", pool: "lab", schedule: "daily", dryRun: true }
   ],
+  pve_list_tasks: [
+    {},
+    { failed: true, since: "2026-01-01T00:00:00Z", until: 4_102_444_800, limit: 5 },
+    { node: "pve1", type: "vzdump", vmid: 100, user: "root@pam", running: false, limit: 2, cursor: "2" }
+  ],
+  pve_task_log: [(earlier) => ({ upid: listedUpid(earlier), start: 1, limit: 5 })],
+  pve_node_metrics: [{ node: "pve1" }, { node: "pve2", timeframe: "day", cf: "MAX", raw: true }],
+  pve_guest_metrics: [{ vmid: 101 }, { vmid: 105, node: "pve1", timeframe: "week", cf: "AVERAGE", raw: true }],
+  pve_node_log: [
+    { node: "pve1" },
+    { node: "pve2", service: "pveproxy", since: "2026-01-01T00:00:00Z", until: 4_102_444_800, limit: 5, start: 0 },
+    { node: "pve3", source: "journal", limit: 10 }
+  ],
+  pve_list_storage: [{}, { node: "pve1", content: "iso" }],
+  pve_storage_content: [
+    { node: "pve1", storage: "local" },
+    { node: "pve1", storage: "nfs-shared", content: "backup", vmid: 100, limit: 1, cursor: "0" }
+  ],
+  pve_storage_download: [
+    { node: "pve3", storage: "local", url: "https://tour.example/images/tour-91.iso", content: "iso" },
+    {
+      node: "pve3",
+      storage: "local",
+      url: "https://tour.example/images/tour-92.tar.zst",
+      filename: "tour-92.tar.zst",
+      content: "vztmpl",
+      checksum: "0".repeat(64),
+      checksumAlgorithm: "sha256",
+      verifyCertificates: true,
+      dryRun: true
+    }
+  ],
+  pve_list_templates: [{ node: "pve1" }, { node: "pve1", section: "system", name: "debian" }],
+  pve_list_network: [{ node: "pve3" }, { node: "pve3", type: "bridge" }],
+  // a bridge of the tour's own on pve3: the apply below applies exactly it
+  pve_network_create_bridge: [
+    {
+      node: "pve3",
+      name: "vmbr91",
+      ports: ["eno2"],
+      cidr: "10.91.0.13/24",
+      vlanAware: true,
+      autostart: true,
+      comment: "tour bridge"
+    },
+    { node: "pve3", name: "vmbr92", gateway: "10.92.0.1", cidr: "10.92.0.13/24", dryRun: true }
+  ],
+  pve_network_apply: [{ node: "pve3", dryRun: true }, { node: "pve3" }],
+  // nothing is pending after the apply: nothing is sent
+  pve_network_revert: [{ node: "pve3" }, { node: "pve3", dryRun: true }],
   pve_api_get: [
     { path: "/nodes/pve1/qemu/101/config", params: { current: 1 } },
     // refused: it hands out credentials
