@@ -284,5 +284,5 @@ export const variablesTable = (): string =>
   [
     "| Variable | Default | Meaning |",
     "| --- | --- | --- |",
-    ...VARIABLES.map((v) => `| ${v.variable} | ${v.default} | ${v.meaning} |`)
+    ...VARIABLES.map((v) => `| ${v.variable} | ${v.default === "" ? "" : `${v.default} `}| ${v.meaning} |`)
   ].join("\n")
