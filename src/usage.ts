@@ -19,7 +19,8 @@ const environment = () => {
       lines.push(`  ${group}:`)
     }
     const names = namesOf(doc).join(" | ")
-    const shown = doc.default === "" ? "" : doc.default === "required" ? "  (required)" : `  (default: ${plain(doc.default)})`
+    const shown =
+      doc.default === "" ? "" : doc.default === "required" ? "  (required)" : `  (default: ${plain(doc.default)})`
     lines.push(`    ${names}${shown}`)
     lines.push(`        ${plain(doc.meaning)}`)
   }
