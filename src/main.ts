@@ -7,6 +7,7 @@ import * as LogLevel from "effect/LogLevel"
 import { describeEnvFile, type EnvFileLoaded, loadEnvFile } from "./config/EnvFile.js"
 import { loadMcpServerConfig, type McpServerConfigShape } from "./config/McpServerConfig.js"
 import { loadPveConfig, loadPveSettings, PveConfig } from "./config/PveConfig.js"
+import { checkAtStart } from "./doctor/startup.js"
 import { stderrLogger } from "./logging.js"
 import { makeMcpServer } from "./mcp/Adapter.js"
 import { limitMessageSize, STDIO_MESSAGE_LIMIT_BYTES, tooLargeError } from "./mcp/stdioLimit.js"
@@ -88,6 +89,8 @@ const serve = (envFile: EnvFileLoaded | undefined) =>
         scrubbingLogger(config.logLevel, policies.scrub)
       )
     )
+    // a wrong host, certificate or token shows in the log at once, not at the first call; the handshake does not wait
+    if (!simulator) yield* Effect.forkScoped(Effect.provide(checkAtStart(config), runtime))
     const identity = { name: "proxmox-mcp", version: VERSION, instructions }
     const where = `${simulator ? " on the simulator" : ""}${policy.readOnly ? ", read-only (PVE_READONLY=false enables write tools)" : ""}`
     if (serving.transport !== "stdio") {
