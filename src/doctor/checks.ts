@@ -313,7 +313,7 @@ export const runChecks = (
           text: access.served
             ? `the token lacks ${lacks}`
             : `not served (PVE_TOOLSETS / PVE_READONLY); it would need ${lacks}`,
-          fix: grantLines(access.toolset, access.missing, config.auth)
+          fix: grantLines(access.toolset, access.missing, config.auth, permissions.right as Permissions)
         })
       }
     }

@@ -37,6 +37,18 @@ export const holds = (permissions: Permissions, path: string, privilege: string)
   return false
 }
 
+/** Every privilege the token holds on `path` (PVE's answer for it, else what propagates from above). */
+export const heldOn = (permissions: Permissions, path: string): ReadonlyArray<string> => {
+  const here = permissions[path]
+  if (here !== undefined) return Object.keys(here)
+  for (let p = path; p !== "/"; ) {
+    p = parentOf(p)
+    const above = permissions[p]
+    if (above !== undefined) return Object.keys(above).filter((privilege) => Number(above[privilege]) === 1)
+  }
+  return []
+}
+
 /**
  * What of a PVE check expression (`["perm", path, privs, "any", 1]`, `["and", …]`, `["or", …]`) the token lacks.
  * Checks on the caller itself (`userid-param`, `userid-group`) depend on each request and are taken as met.
@@ -108,12 +120,14 @@ const shellWord = (word: string) => (/^[A-Za-z0-9_./:@=,-]+$/.test(word) ? word 
 
 /**
  * The `pveum` lines that grant what a toolset lacks: one role per path, granted to the token and its user (a
- * privilege-separated token gets the intersection of both).
+ * privilege-separated token gets the intersection of both). An ACL entry on a path replaces what the token inherited
+ * there from above, so the role also carries the privileges it already holds on that path: none is lost.
  */
 export const grantLines = (
   toolset: string,
   missing: ReadonlyArray<Missing>,
-  auth: PveAuthConfig | undefined
+  auth: PveAuthConfig | undefined,
+  permissions: Permissions
 ): ReadonlyArray<string> => {
   const subject =
     auth?._tag === "Token"
@@ -123,7 +137,7 @@ export const grantLines = (
         : "--tokens 'USER@REALM!TOKEN'"
   const byPath = new Map<string, Set<string>>()
   for (const m of missing) {
-    const privileges = byPath.get(m.path) ?? new Set<string>()
+    const privileges = byPath.get(m.path) ?? new Set<string>(heldOn(permissions, m.path))
     // one of several is enough: grant the first
     for (const privilege of m.any ? m.privileges.slice(0, 1) : m.privileges) privileges.add(privilege)
     byPath.set(m.path, privileges)
@@ -131,7 +145,7 @@ export const grantLines = (
   return [...byPath].flatMap(([path, privileges]) => {
     const role = `ProxmoxMCP-${toolset}${path === "/" ? "" : path.replace(/[^A-Za-z0-9]+/g, "-")}`
     return [
-      `pveum role add ${role} --privs ${shellWord([...privileges].join(","))}`,
+      `pveum role add ${role} --privs ${shellWord([...privileges].sort().join(","))}`,
       `pveum acl modify ${shellWord(path)} ${subject} --roles ${role}`
     ]
   })
