@@ -248,7 +248,8 @@ export const loadPveConfig: Effect.Effect<PveConfigShape, ConfigInvalid> = Effec
   const insecureTls = yield* readBoolean("PROXMOX_INSECURE_TLS", problems)
   const verifySsl = yield* readBoolean("PVE_VERIFY_SSL", problems)
   const allowHttp = (yield* readBoolean("PVE_ALLOW_INSECURE_HTTP", problems)) ?? false
-  const caFile = yield* optionalString("PROXMOX_CA_FILE")
+  // empty is unset: a client form (the Claude Desktop extension) passes an empty field as ""
+  const caFile = (yield* optionalString("PROXMOX_CA_FILE"))?.trim() || undefined
   const settings = yield* readSettings(problems)
 
   let baseUrl: string | undefined
