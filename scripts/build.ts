@@ -18,7 +18,7 @@ const sdkShims: Plugin = {
 
 rmSync("dist", { recursive: true, force: true })
 const result = await build({
-  entryPoints: { "proxmox-mcp": "src/bin.ts", index: "src/index.ts" },
+  entryPoints: { "proxmox-mcp": "src/bin.ts", index: "src/index.ts", simulator: "src/simulatorMode.ts" },
   outdir: "dist",
   bundle: true,
   splitting: true,

@@ -5,7 +5,16 @@
  * declarations resolve too. The installed size is printed.
  */
 import { execFileSync } from "node:child_process"
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync
+} from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { StdioClientTransport } from "@modelcontextprotocol/client/stdio"
@@ -67,11 +76,20 @@ describe("the packed package", () => {
   it("ships the bundle and the declarations, not the source maps", () => {
     const files = packed.files.map((f) => f.path)
     expect(files).toEqual(
-      expect.arrayContaining(["dist/proxmox-mcp.js", "dist/index.js", "dist/types/index.d.ts", "README.md", "LICENSE"])
+      expect.arrayContaining([
+        "dist/proxmox-mcp.js",
+        "dist/index.js",
+        "dist/simulator.js",
+        "dist/types/src/index.d.ts",
+        "dist/types/src/simulatorMode.d.ts",
+        "README.md",
+        "LICENSE"
+      ])
     )
     expect(files.filter((f) => f.endsWith(".map") || f.startsWith("src/"))).toEqual([])
-    const exported = (manifest.exports as Record<string, { types: string; default: string }>)["."]!
-    for (const target of [exported.types, exported.default, manifest.bin && Object.values(manifest.bin)[0]]) {
+    const exported = Object.values(manifest.exports as Record<string, { types: string; default: string } | string>)
+    const targets = exported.flatMap((e) => (typeof e === "string" ? [e] : [e.types, e.default]))
+    for (const target of [...targets, Object.values(manifest.bin as Record<string, string>)[0]]) {
       expect(files).toContain(String(target).replace(/^\.\//, ""))
     }
   })
@@ -120,7 +138,29 @@ describe("the packed package", () => {
       { cwd: project, encoding: "utf8" }
     )
     expect(out.trim()).toBe(`function ${allTools.length} function`)
-    const declarations = readFileSync(join(project, "node_modules/proxmox-mcp/dist/types/index.d.ts"), "utf8")
+    const declarations = readFileSync(join(project, "node_modules/proxmox-mcp/dist/types/src/index.d.ts"), "utf8")
     expect(declarations).toContain("ProxmoxClient")
+  })
+
+  it("runs its services in a program of the user's own effect (the optional peer): a second copy interoperates", () => {
+    // what a library user has: their own effect next to the package (here the repository's copy, linked)
+    symlinkSync(join(root, "node_modules/effect"), join(project, "node_modules/effect"), "dir")
+    writeFileSync(
+      join(project, "embed.mjs"),
+      [
+        'import * as Effect from "effect/Effect"',
+        'import { Cluster, Guests } from "proxmox-mcp"',
+        'import { ProxmoxSimulated, simulatorConfig } from "proxmox-mcp/simulator"',
+        "const { layer } = ProxmoxSimulated(simulatorConfig())",
+        "const program = Effect.gen(function* () {",
+        "  const { version } = yield* Cluster.getVersion",
+        "  const missing = yield* Effect.flip(Guests.resolveGuest(99999))",
+        "  return version + \" \" + missing._tag",
+        "})",
+        "console.log(await Effect.runPromise(program.pipe(Effect.provide(layer))))"
+      ].join("\n")
+    )
+    const out = execFileSync(process.execPath, ["embed.mjs"], { cwd: project, encoding: "utf8" })
+    expect(out.trim()).toMatch(/^\d+\.\d+\.\d+ PveNotFound$/)
   })
 })
