@@ -155,7 +155,7 @@ describe("the packed package", () => {
         "const program = Effect.gen(function* () {",
         "  const { version } = yield* Cluster.getVersion",
         "  const missing = yield* Effect.flip(Guests.resolveGuest(99999))",
-        "  return version + \" \" + missing._tag",
+        '  return version + " " + missing._tag',
         "})",
         "console.log(await Effect.runPromise(program.pipe(Effect.provide(layer))))"
       ].join("\n")
