@@ -1,5 +1,7 @@
 // Bundles the server into dist/ with esbuild: one ESM entry for the CLI, one for the library, shared chunks,
-// and the simulator in its own chunk so the live server never parses it at start-up.
+// and the simulator in its own chunk so the live server never parses it at start-up. Every dependency is inside the
+// bundle (the published package has none to install); the library's declarations go to dist/types.
+import { execFileSync } from "node:child_process"
 import { rmSync } from "node:fs"
 import { resolve } from "node:path"
 import { build, type Plugin } from "esbuild"
@@ -16,7 +18,7 @@ const sdkShims: Plugin = {
 
 rmSync("dist", { recursive: true, force: true })
 const result = await build({
-  entryPoints: { "proxmox-mcp": "src/bin.ts", index: "src/index.ts" },
+  entryPoints: { "proxmox-mcp": "src/bin.ts", index: "src/index.ts", simulator: "src/simulatorMode.ts" },
   outdir: "dist",
   bundle: true,
   splitting: true,
@@ -37,3 +39,8 @@ const result = await build({
 const outputs = Object.entries(result.metafile.outputs).filter(([file]) => file.endsWith(".js"))
 const total = outputs.reduce((sum, [, o]) => sum + o.bytes, 0)
 console.error(`built ${outputs.length} files, ${(total / 1024).toFixed(0)} KiB of JavaScript`)
+
+// The library's declarations (tsconfig.types.json: src/index.ts and what it names), for package.json's exports.types.
+execFileSync(process.execPath, [resolve("node_modules/typescript/bin/tsc"), "-p", "tsconfig.types.json"], {
+  stdio: "inherit"
+})

@@ -40,6 +40,9 @@ export const LAYER_OF: Readonly<Record<string, Layer>> = {
   "src/simulatorMode.ts": "cli",
   "src/index.ts": "cli",
   "src/server.ts": "cli",
+  "src/usage.ts": "cli",
+  // proxmox-mcp doctor: a command of its own beside the server
+  "src/doctor/": "cli",
   // only main.ts and index.ts use these two today
   "src/logging.ts": "cli",
   "src/version.ts": "cli",

@@ -224,7 +224,9 @@ export const makeHandler = (
 
       const route = routes[`${method} ${endpoint.path}`]
       if (route === undefined) {
-        const response = errorResponse(501, `Method '${method} ${relPath}' not implemented`)
+        // not PVE's text on purpose: PVE implements every endpoint of its schema, so this 501 is the simulator's gap,
+        // and the client's hint must not blame the PVE version
+        const response = errorResponse(501, `Method '${method} ${relPath}' not simulated by the proxmox-mcp simulator`)
         return { ...response, headers: { ...response.headers, "x-simulator": "endpoint not simulated" } }
       }
       const result: RouteResult = route(ctx)

@@ -63,6 +63,10 @@ export interface RunningSimServer {
   close(): Promise<void>
 }
 
+/** `value` as one shell word: bare when it is plainly safe, else in single quotes (which bash leaves as they are). */
+export const shellQuote = (value: string): string =>
+  /^[A-Za-z0-9_./:@%+=,-]+$/.test(value) ? value : `'${value.replace(/'/g, "'\\''")}'`
+
 export const isLoopback = (host: string): boolean =>
   host === "localhost" || host === "::1" || (isIP(host) === 4 && host.startsWith("127."))
 
@@ -219,8 +223,9 @@ export const startSimServer = async (options: SimServerOptions = {}): Promise<Ru
     PROXMOX_TOKEN_SECRET: SIM_TOKEN_SECRET,
     ...(certificate ? { PROXMOX_CA_FILE: certificate.certFile } : { PVE_ALLOW_INSECURE_HTTP: "true" })
   }
+  // single-quoted for the shell: the token id's `!` would otherwise be bash history expansion ("event not found")
   const envLine = Object.entries(serverEnv)
-    .map(([name, value]) => `${name}=${value}`)
+    .map(([name, value]) => `${name}=${shellQuote(value)}`)
     .join(" ")
   return {
     sim,

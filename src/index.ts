@@ -1,6 +1,8 @@
 /**
  * proxmox-mcp as a library: the Effect services, layers, schemas and errors, for embedding in another Effect app.
- * Provide `PveConfig` and an `HttpClient` (or use `ProxmoxLive`) and call the operations directly.
+ * Provide `PveConfig` and an `HttpClient` to `ProxmoxClientLive` (or use `ProxmoxLive(config)`, which brings Node's
+ * own) and call the operations directly; `proxmox-mcp/simulator` has the simulated cluster for tests. See
+ * examples/embed.ts.
  */
 
 export * from "./config/PveConfig.js"
@@ -13,11 +15,13 @@ export * as Cluster from "./proxmox/cluster.js"
 export * from "./proxmox/Endpoint.js"
 export * from "./proxmox/errors.js"
 export * as Guests from "./proxmox/guests.js"
+export { PveHttpClientLive } from "./proxmox/HttpClientLive.js"
 export * from "./proxmox/layers.js"
 export * as Nodes from "./proxmox/nodes.js"
 export * from "./proxmox/Path.js"
 export * from "./proxmox/Plan.js"
 export * from "./proxmox/ProxmoxClient.js"
+export { interpretResponse, makeProxmoxClient, ProxmoxClientLive } from "./proxmox/ProxmoxClientLive.js"
 export * from "./proxmox/Tasks.js"
 export * from "./proxmox/Tool.js"
 export * from "./proxmox/Upid.js"

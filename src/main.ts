@@ -2,9 +2,12 @@ import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { StdioServerTransport, serveStdio } from "@modelcontextprotocol/server/stdio"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
+import { describeEnvFile, type EnvFileLoaded, loadEnvFile } from "./config/EnvFile.js"
 import { loadMcpServerConfig, type McpServerConfigShape } from "./config/McpServerConfig.js"
 import { loadPveConfig, loadPveSettings, PveConfig } from "./config/PveConfig.js"
+import { checkAtStart } from "./doctor/startup.js"
 import { stderrLogger } from "./logging.js"
 import { makeMcpServer } from "./mcp/Adapter.js"
 import { limitMessageSize, STDIO_MESSAGE_LIMIT_BYTES, tooLargeError } from "./mcp/stdioLimit.js"
@@ -13,17 +16,8 @@ import { loadBoth } from "./policy/index.js"
 import { scrubbingLogger } from "./policy/Secrets.js"
 import { ProxmoxLive } from "./proxmox/layers.js"
 import { loadServerPolicy, serverPolicies } from "./server.js"
+import { usage } from "./usage.js"
 import { VERSION } from "./version.js"
-
-const usage = `proxmox-mcp ${VERSION}: a Model Context Protocol server for Proxmox VE
-
-Usage:
-  proxmox-mcp               serve MCP over stdio, configured from the environment (see README)
-  proxmox-mcp --simulator   serve MCP on a built-in simulated cluster (no Proxmox needed)
-  proxmox-mcp --transport stdio | streamable-http | sse
-                            how to serve (default: MCP_TRANSPORT, else stdio); HTTP listens on MCP_HOST:MCP_PORT
-  proxmox-mcp --help | --version
-`
 
 const instructions = [
   "Tools for one Proxmox VE cluster. Guests (VMs and containers) are addressed by vmid alone; node is optional.",
@@ -34,73 +28,92 @@ const instructions = [
   "Lists come a page at a time: pass nextCursor as cursor, with the same filters and sort."
 ].join(" ")
 
-/** The command line: switches, and `--transport X` / `--transport=X`. */
-const parseArguments = (args: ReadonlyArray<string>) => {
+/** The command line: an optional `doctor` command, switches, and `--transport X` / `--env-file F` (or `=X`). */
+export const parseArguments = (args: ReadonlyArray<string>) => {
   const flags = new Set<string>()
   const unknown: string[] = []
-  let transport: string | undefined
-  for (let i = 0; i < args.length; i++) {
+  const values: { transport?: string; envFile?: string } = {}
+  const valued = { "--transport": "transport", "--env-file": "envFile" } as const
+  const command = args[0] === "doctor" ? "doctor" : "serve"
+  for (let i = command === "doctor" ? 1 : 0; i < args.length; i++) {
     const arg = args[i]!
-    if (arg === "--transport") {
-      const value = args[i + 1]
-      if (value === undefined || value.startsWith("-")) unknown.push(`${arg} (needs a value)`)
-      else transport = value
-      i++
-    } else if (arg.startsWith("--transport=")) transport = arg.slice("--transport=".length)
-    else if (["--simulator", "--help", "-h", "--version"].includes(arg)) flags.add(arg)
+    const [name, inline] =
+      arg.startsWith("--") && arg.includes("=")
+        ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)]
+        : [arg, undefined]
+    if (name in valued) {
+      const key = valued[name as keyof typeof valued]
+      const value = inline ?? args[i + 1]
+      if (inline === undefined) i++
+      if (value === undefined || value === "" || (inline === undefined && value.startsWith("-")))
+        unknown.push(`${name} (needs a value)`)
+      else values[key] = value
+    } else if (["--simulator", "--help", "-h", "--version", "-v"].includes(arg)) flags.add(arg)
     else unknown.push(arg)
   }
-  return { flags, unknown, transport }
+  return { command, flags, unknown, ...values } as const
 }
-const { flags, unknown, transport: transportFlag } = parseArguments(process.argv.slice(2))
+const cli = parseArguments(process.argv.slice(2))
+const { flags, unknown, transport: transportFlag } = cli
 
-const serve = Effect.gen(function* () {
-  const simulator = flags.has("--simulator")
-  // The policy variables, timeouts and LOG_LEVEL apply in --simulator mode too (read-only by default there as well).
-  const connection = simulator
-    ? yield* Effect.promise(() => import("./simulatorMode.js")).pipe(
-        Effect.flatMap((m) =>
-          Effect.map(loadBoth(loadPveSettings, loadServerPolicy), ([settings, policy]) => {
-            const config = m.simulatorConfig(settings)
-            return { config, policy, layer: m.ProxmoxSimulated(config).layer }
-          })
+const tlsOffWarning =
+  "TLS certificate verification is OFF (PROXMOX_INSECURE_TLS / PVE_VERIFY_SSL): anyone on the path can read the token; set PROXMOX_CA_FILE to the cluster's CA instead"
+
+const serve = (envFile: EnvFileLoaded | undefined) =>
+  Effect.gen(function* () {
+    const simulator = flags.has("--simulator")
+    // The policy variables, timeouts and LOG_LEVEL apply in --simulator mode too (read-only by default there as well).
+    const connection = simulator
+      ? yield* Effect.promise(() => import("./simulatorMode.js")).pipe(
+          Effect.flatMap((m) =>
+            Effect.map(loadBoth(loadPveSettings, loadServerPolicy), ([settings, policy]) => {
+              const config = m.simulatorConfig(settings)
+              return { config, policy, layer: m.ProxmoxSimulated(config).layer }
+            })
+          )
         )
-      )
-    : yield* Effect.map(loadBoth(loadPveConfig, loadServerPolicy), ([config, policy]) => ({
-        config,
-        policy,
-        layer: ProxmoxLive(config)
-      }))
-  const { config, policy, layer } = connection
-  const serving = yield* loadMcpServerConfig(transportFlag)
-  const policies = serverPolicies(policy, config.auth)
+      : yield* Effect.map(loadBoth(loadPveConfig, loadServerPolicy), ([config, policy]) => ({
+          config,
+          policy,
+          layer: ProxmoxLive(config)
+        }))
+    const { config, policy, layer } = connection
+    const logged = Logger.withMinimumLogLevel(config.logLevel)
+    if (envFile !== undefined) yield* logged(Effect.logDebug(describeEnvFile(envFile)))
+    if (!simulator && !config.tls.verify) {
+      yield* logged(Effect.logWarning(tlsOffWarning))
+    }
+    const serving = yield* loadMcpServerConfig(transportFlag)
+    const policies = serverPolicies(policy, config.auth)
 
-  const runtime = yield* Layer.toRuntime(
-    Layer.mergeAll(
-      policies.wrapClient(layer),
-      PveConfig.layer(config),
-      scrubbingLogger(config.logLevel, policies.scrub)
+    const runtime = yield* Layer.toRuntime(
+      Layer.mergeAll(
+        policies.wrapClient(layer),
+        PveConfig.layer(config),
+        scrubbingLogger(config.logLevel, policies.scrub)
+      )
     )
-  )
-  const identity = { name: "proxmox-mcp", version: VERSION, instructions }
-  const where = `${simulator ? " on the simulator" : ""}${policy.readOnly ? ", read-only (PVE_READONLY=false enables write tools)" : ""}`
-  if (serving.transport !== "stdio") {
-    // loaded only for HTTP: a stdio start does not pay for the HTTP server, sessions and the JOSE library
-    const { serveHttp } = yield* Effect.promise(() => import("./mcp/transports/http.js"))
-    const running = yield* serveHttp({
-      config: serving,
-      makeServer: (options) => makeMcpServer(policies.tools, runtime, identity, policies.safety, options),
-      log: (line) => process.stderr.write(`proxmox-mcp: ${policies.scrub(line)}\n`)
-    })
-    yield* Effect.logInfo(
-      `serving ${policies.tools.length} tools over ${serving.transport} at ${running.url}${where}${authSummary(serving)}`
-    )
-    // until SIGTERM/SIGINT interrupt us; closing the scope then shuts the server down gracefully
-    return yield* Effect.never
-  }
-  yield* Effect.logInfo(`serving ${policies.tools.length} tools over stdio${where}`)
-  yield* serveStdioUntilClosed(policies, runtime, identity, serving.shutdownGraceMs)
-}).pipe(Effect.scoped)
+    // a wrong host, certificate or token shows in the log at once, not at the first call; the handshake does not wait
+    if (!simulator) yield* Effect.forkScoped(Effect.provide(checkAtStart(config), runtime))
+    const identity = { name: "proxmox-mcp", version: VERSION, instructions }
+    const where = `${simulator ? " on the simulator" : ""}${policy.readOnly ? ", read-only (PVE_READONLY=false enables write tools)" : ""}`
+    if (serving.transport !== "stdio") {
+      // loaded only for HTTP: a stdio start does not pay for the HTTP server, sessions and the JOSE library
+      const { serveHttp } = yield* Effect.promise(() => import("./mcp/transports/http.js"))
+      const running = yield* serveHttp({
+        config: serving,
+        makeServer: (options) => makeMcpServer(policies.tools, runtime, identity, policies.safety, options),
+        log: (line) => process.stderr.write(`proxmox-mcp: ${policies.scrub(line)}\n`)
+      })
+      yield* Effect.logInfo(
+        `serving ${policies.tools.length} tools over ${serving.transport} at ${running.url}${where}${authSummary(serving)}`
+      )
+      // until SIGTERM/SIGINT interrupt us; closing the scope then shuts the server down gracefully
+      return yield* Effect.never
+    }
+    yield* Effect.logInfo(`serving ${policies.tools.length} tools over stdio${where}`)
+    yield* serveStdioUntilClosed(policies, runtime, identity, serving.shutdownGraceMs)
+  }).pipe(Effect.scoped)
 
 const authSummary = (config: McpServerConfigShape) => {
   const ways = [
@@ -176,13 +189,22 @@ const serveStdioUntilClosed = (
 
 const main = Effect.gen(function* () {
   if (unknown.length > 0) {
-    process.stderr.write(`proxmox-mcp: unknown option ${unknown.join(" ")}\n\n${usage}`)
+    process.stderr.write(`proxmox-mcp: unknown option ${unknown.join(" ")}\n\n${usage()}`)
     process.exitCode = 2
     return
   }
-  if (flags.has("--help") || flags.has("-h")) return process.stdout.write(usage)
-  if (flags.has("--version")) return process.stdout.write(`${VERSION}\n`)
-  yield* serve.pipe(
+  if (flags.has("--help") || flags.has("-h")) return process.stdout.write(usage())
+  if (flags.has("--version") || flags.has("-v")) return process.stdout.write(`${VERSION}\n`)
+  yield* Effect.gen(function* () {
+    // before any variable is read: the file fills in what the environment does not set
+    const envFile = yield* loadEnvFile(cli.envFile)
+    if (cli.command === "doctor") {
+      const { runDoctorCommand } = yield* Effect.promise(() => import("./doctor/command.js"))
+      process.exitCode = yield* runDoctorCommand(envFile)
+      return
+    }
+    yield* serve(envFile)
+  }).pipe(
     Effect.catchTag("ConfigInvalid", (e) =>
       Effect.sync(() => {
         process.stderr.write(`${e.message}\n`)

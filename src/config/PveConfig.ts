@@ -1,4 +1,5 @@
-import { accessSync, constants } from "node:fs"
+import { X509Certificate } from "node:crypto"
+import { readFileSync } from "node:fs"
 import * as Config from "effect/Config"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Context from "effect/Context"
@@ -197,6 +198,43 @@ const normaliseHost = (raw: string, allowHttp: boolean, variable: string, proble
   return `${url.protocol}//${url.host}${port}/api2/json`
 }
 
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g
+const CA_FIX =
+  "point it at the cluster's CA certificate in PEM form: `scp root@your-pve-host:/etc/pve/pve-root-ca.pem .`"
+
+/**
+ * PROXMOX_CA_FILE is read and parsed at start: a file that is missing, not PEM or holds a certificate that does not
+ * parse is a configuration error naming the file, not a "certificate is not trusted" at the first call.
+ */
+export const caFileProblem = (file: string): ConfigProblem | undefined => {
+  let text: string
+  try {
+    text = readFileSync(file, "utf8")
+  } catch {
+    return { variable: "PROXMOX_CA_FILE", problem: `cannot read "${file}"`, fix: CA_FIX }
+  }
+  const blocks = text.match(PEM_CERTIFICATE) ?? []
+  if (blocks.length === 0) {
+    return {
+      variable: "PROXMOX_CA_FILE",
+      problem: `"${file}" is not a PEM certificate file (no -----BEGIN CERTIFICATE----- block)`,
+      fix: CA_FIX
+    }
+  }
+  for (const [index, block] of blocks.entries()) {
+    try {
+      new X509Certificate(block)
+    } catch {
+      return {
+        variable: "PROXMOX_CA_FILE",
+        problem: `certificate ${index + 1} in "${file}" does not parse`,
+        fix: CA_FIX
+      }
+    }
+  }
+  return undefined
+}
+
 const tokenIdPattern = /^[^\s@!:=]+@[A-Za-z][A-Za-z0-9.\-_]*![A-Za-z][A-Za-z0-9.\-_]+$/
 
 /** Reads and checks the whole environment; every problem is reported at once. */
@@ -210,7 +248,8 @@ export const loadPveConfig: Effect.Effect<PveConfigShape, ConfigInvalid> = Effec
   const insecureTls = yield* readBoolean("PROXMOX_INSECURE_TLS", problems)
   const verifySsl = yield* readBoolean("PVE_VERIFY_SSL", problems)
   const allowHttp = (yield* readBoolean("PVE_ALLOW_INSECURE_HTTP", problems)) ?? false
-  const caFile = yield* optionalString("PROXMOX_CA_FILE")
+  // empty is unset: a client form (the Claude Desktop extension) passes an empty field as ""
+  const caFile = (yield* optionalString("PROXMOX_CA_FILE"))?.trim() || undefined
   const settings = yield* readSettings(problems)
 
   let baseUrl: string | undefined
@@ -271,7 +310,7 @@ export const loadPveConfig: Effect.Effect<PveConfigShape, ConfigInvalid> = Effec
     problems.push({
       variable: "PROXMOX_TOKEN_ID",
       problem: "no credentials: neither an API token nor a username/password is set",
-      fix: "create an API token (see README, 'Least-privilege token') and set PROXMOX_TOKEN_ID and PROXMOX_TOKEN_SECRET"
+      fix: 'create an API token (see the README section "Least-privilege API token") and set PROXMOX_TOKEN_ID and PROXMOX_TOKEN_SECRET'
     })
   }
 
@@ -284,15 +323,8 @@ export const loadPveConfig: Effect.Effect<PveConfigShape, ConfigInvalid> = Effec
   }
   const verify = !(insecureTls === true || verifySsl === false)
   if (caFile !== undefined) {
-    try {
-      accessSync(caFile, constants.R_OK)
-    } catch {
-      problems.push({
-        variable: "PROXMOX_CA_FILE",
-        problem: `cannot read "${caFile}"`,
-        fix: "point it at a readable PEM file, e.g. a copy of /etc/pve/pve-root-ca.pem from a node"
-      })
-    }
+    const problem = caFileProblem(caFile)
+    if (problem !== undefined) problems.push(problem)
   }
 
   if (problems.length > 0 || baseUrl === undefined || auth === undefined) {

@@ -65,7 +65,7 @@ export const presentError = (e: ProxmoxError, auth: PveAuthConfig | undefined): 
         hint:
           e.aclPath !== undefined && e.privileges.length > 0
             ? `To grant it, run on a PVE node: ${grantCommands(e.aclPath, e.privileges, auth).join(" && ")}. A privilege-separated token also needs the privilege on its user.`
-            : "Grant the token the privilege the endpoint needs (see the README's least-privilege token guide)."
+            : 'Grant the token the privilege the endpoint needs (see the README section "Least-privilege API token").'
       }
     }
     case "PveParamError":
@@ -87,7 +87,9 @@ export const presentError = (e: ProxmoxError, auth: PveAuthConfig | undefined): 
         text: `Proxmox answered HTTP ${e.status}: ${e.message}.`,
         hint:
           e.status === 501
-            ? "This PVE version does not offer that endpoint."
+            ? / not simulated /.test(e.message)
+              ? "The simulator does not implement this endpoint (real PVE does); try it on a real cluster."
+              : "This PVE version does not offer that endpoint."
             : "Read the message; the task or object may be locked or busy."
       }
     case "PveUpstreamError":

@@ -153,19 +153,43 @@ const networkCauses: Record<string, string> = {
   ETIMEDOUT: "connection timed out",
   ECONNRESET: "connection reset by the server",
   EPIPE: "connection closed by the server",
-  EPROTO: "TLS handshake failed (is PROXMOX_HOST https:// on PVE's port 8006?)"
+  EPROTO: "TLS handshake failed"
 }
 
-/** What Node's socket error says, in words, and whether the fix is about trusting a certificate. */
+/**
+ * What Node's socket error says, in words, and whether the fix is about trusting a certificate. `scheme` is
+ * PROXMOX_HOST's: the same reset means something else on http:// (an HTTPS port refusing plain HTTP) than on https://.
+ */
 export const transportCause = (
-  cause: unknown
+  cause: unknown,
+  scheme: "http:" | "https:" = "https:"
 ): { readonly text: string; readonly kind: "network" | "tls" } | undefined => {
   const code = typeof cause === "object" && cause !== null ? (cause as { code?: unknown }).code : undefined
   if (typeof code !== "string") return undefined
-  if (tlsTrust.has(code)) return { text: `PVE's certificate is not trusted (${code})`, kind: "tls" }
+  const message = String((cause as { message?: unknown }).message ?? "")
+  if (tlsTrust.has(code)) {
+    const selfSigned = code === "DEPTH_ZERO_SELF_SIGNED_CERT" || code === "SELF_SIGNED_CERT_IN_CHAIN"
+    return {
+      text: selfSigned
+        ? `PVE's certificate is self-signed (PVE's own CA made it) and not trusted here (${code})`
+        : `PVE's certificate is not trusted (${code})`,
+      kind: "tls"
+    }
+  }
   if (code === "ERR_TLS_CERT_ALTNAME_INVALID")
     return { text: "PVE's certificate does not name this host (ERR_TLS_CERT_ALTNAME_INVALID)", kind: "tls" }
   if (code === "CERT_HAS_EXPIRED") return { text: "PVE's certificate has expired (CERT_HAS_EXPIRED)", kind: "tls" }
+  // OpenSSL's "wrong version number": the first bytes back were not TLS, the port speaks plain HTTP
+  if ((code === "EPROTO" || code === "ERR_SSL_WRONG_VERSION_NUMBER") && /wrong version number/i.test(message))
+    return {
+      text: `TLS handshake failed: the server answered in plain HTTP, not HTTPS (${code}); PVE serves HTTPS on port 8006, so PROXMOX_HOST names another service or port`,
+      kind: "network"
+    }
+  if (scheme === "http:" && (code === "ECONNRESET" || code === "EPIPE"))
+    return {
+      text: `the server closed a plain-HTTP connection (${code}): it probably speaks HTTPS, as PVE does on port 8006; use https:// in PROXMOX_HOST`,
+      kind: "network"
+    }
   const text = networkCauses[code]
   return { text: text === undefined ? `connection failed (${code})` : `${text} (${code})`, kind: "network" }
 }
@@ -209,6 +233,7 @@ export const makeProxmoxClient = Effect.gen(function* () {
   // Each request lives in its own scope: closing it (after the body, or on a refusal) aborts what is still open.
   const http = HttpClient.withScope(yield* HttpClient.HttpClient)
   const timeout = Duration.millis(config.requestTimeoutMs)
+  const scheme = config.baseUrl.startsWith("http:") ? "http:" : "https:"
 
   const transport: Transport = (request, label) =>
     http.execute(request).pipe(
@@ -221,7 +246,7 @@ export const makeProxmoxClient = Effect.gen(function* () {
       Effect.scoped,
       Effect.mapError((e) => {
         if (e._tag === "PveResponseTooLarge") return e
-        const cause = transportCause(e.cause)
+        const cause = transportCause(e.cause, scheme)
         return new PveTransportError({
           message: `${label.method} ${label.path}: ${cause?.text ?? (e.reason === "Transport" ? "connection failed" : e.reason)}`,
           kind: cause?.kind ?? "network"

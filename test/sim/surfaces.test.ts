@@ -101,8 +101,12 @@ describe("server", () => {
     const server = await startSimServer({ simulator: { size: "tiny" } })
     try {
       expect(server.envLine).toBe(
-        `PROXMOX_HOST=${server.url} PROXMOX_TOKEN_ID=${SIM_TOKEN_ID} PROXMOX_TOKEN_SECRET=${SIM_TOKEN_SECRET} PVE_ALLOW_INSECURE_HTTP=true`
+        `PROXMOX_HOST=${server.url} PROXMOX_TOKEN_ID='${SIM_TOKEN_ID}' PROXMOX_TOKEN_SECRET=${SIM_TOKEN_SECRET} PVE_ALLOW_INSECURE_HTTP=true`
       )
+      // pasted into bash as it is printed, the line gives the server exactly these values (the token id's `!` quoted)
+      const { execFileSync } = await import("node:child_process")
+      const seen = execFileSync("bash", ["-c", `${server.envLine} env`], { encoding: "utf8" }).split("\n")
+      expect(seen).toEqual(expect.arrayContaining(Object.entries(server.serverEnv).map(([k, v]) => `${k}=${v}`)))
       const response = await fetch(`${server.url}/api2/json/nodes`, { headers: tokenHeader() })
       expect(response.status).toBe(200)
       expect(((await response.json()) as { data: Array<unknown> }).data).toHaveLength(1)

@@ -20,6 +20,51 @@ describe("README client configs", () => {
   })
 })
 
+describe("README client snippets (Connect it to your client)", () => {
+  const lines = readme.split("\n")
+  const start = lines.indexOf("## Connect it to your client")
+  const end = lines.findIndex((line, i) => i > start && line.startsWith("## "))
+  const section = lines.slice(start, end).join("\n")
+  // each fenced block, labelled by the bold names in the prose before it
+  const blocks: Array<{ label: string; lang: string; code: string }> = []
+  let previous = 0
+  for (const m of section.matchAll(/```(\w+)\n([\s\S]*?)```/g)) {
+    const prose = section.slice(previous, m.index)
+    const label = [...prose.matchAll(/\*\*([^*]+)\*\*/g)].map((l) => l[1]!).join(", ")
+    blocks.push({ label, lang: m[1]!, code: m[2]! })
+    previous = m.index + m[0].length
+  }
+  const stdio = blocks.filter((b) => b.code.includes("/path/to/proxmox-mcp/dist/proxmox-mcp.js"))
+  const CLIENTS = ["Claude Desktop", "Cursor", "Windsurf", "Claude Code", "VS Code", "Codex", "Cline", "Zed"]
+
+  it("cover every client", () => {
+    const labelled = stdio.map((b) => b.label).join(" ")
+    expect(CLIENTS.filter((client) => !section.includes(`**${client}**`) && !labelled.includes(client))).toEqual([])
+    expect(stdio.length).toBeGreaterThanOrEqual(6)
+  })
+
+  it.each(stdio.filter((b) => b.lang === "json"))("$label: JSON with command, args and the four variables", (b) => {
+    const config = JSON.parse(b.code) as Record<string, Record<string, unknown>>
+    const servers = config.mcpServers ?? config.servers ?? config.context_servers
+    const entry = servers?.proxmox as { command: string; args: string[]; env: Record<string, string> }
+    expect(entry.command).toBe("node")
+    expect(entry.args.at(-1)).toBe("/path/to/proxmox-mcp/dist/proxmox-mcp.js")
+    expect(Object.keys(entry.env)).toEqual(
+      expect.arrayContaining(["PROXMOX_HOST", "PROXMOX_TOKEN_ID", "PROXMOX_TOKEN_SECRET", "PROXMOX_CA_FILE"])
+    )
+  })
+
+  it.each(stdio.filter((b) => b.lang !== "json"))("$label ($lang): names the CA file with the credentials", (b) => {
+    for (const name of ["PROXMOX_HOST", "PROXMOX_TOKEN_ID", "PROXMOX_TOKEN_SECRET", "PROXMOX_CA_FILE"]) {
+      expect(b.code).toContain(name)
+    }
+    if (b.lang === "toml")
+      expect(b.code).toMatch(/^\[mcp_servers\.proxmox\]\ncommand = "node"\nargs = \[.*\]\nenv = \{.*\}\n$/)
+    // the token id's `!` is quoted for the shell
+    if (b.lang === "sh") expect(b.code).toContain("PROXMOX_TOKEN_ID='mcp@pve!mcp'")
+  })
+})
+
 /** The rows of the first table in the README section headed `heading`, as cells. */
 const tableIn = (heading: string): ReadonlyArray<ReadonlyArray<string>> => {
   const lines = readme.split("\n")

@@ -62,8 +62,17 @@ describe("live transport errors", () => {
   )
 
   it.each([
-    ["DEPTH_ZERO_SELF_SIGNED_CERT", "tls", "PVE's certificate is not trusted (DEPTH_ZERO_SELF_SIGNED_CERT)"],
-    ["SELF_SIGNED_CERT_IN_CHAIN", "tls", "PVE's certificate is not trusted (SELF_SIGNED_CERT_IN_CHAIN)"],
+    [
+      "DEPTH_ZERO_SELF_SIGNED_CERT",
+      "tls",
+      "PVE's certificate is self-signed (PVE's own CA made it) and not trusted here (DEPTH_ZERO_SELF_SIGNED_CERT)"
+    ],
+    [
+      "SELF_SIGNED_CERT_IN_CHAIN",
+      "tls",
+      "PVE's certificate is self-signed (PVE's own CA made it) and not trusted here (SELF_SIGNED_CERT_IN_CHAIN)"
+    ],
+    ["UNABLE_TO_VERIFY_LEAF_SIGNATURE", "tls", "PVE's certificate is not trusted (UNABLE_TO_VERIFY_LEAF_SIGNATURE)"],
     ["ERR_TLS_CERT_ALTNAME_INVALID", "tls", "PVE's certificate does not name this host (ERR_TLS_CERT_ALTNAME_INVALID)"],
     ["CERT_HAS_EXPIRED", "tls", "PVE's certificate has expired (CERT_HAS_EXPIRED)"],
     ["ENOTFOUND", "network", "host name not found (ENOTFOUND)"],
@@ -71,6 +80,14 @@ describe("live transport errors", () => {
     ["EWHATEVER", "network", "connection failed (EWHATEVER)"]
   ] as const)("names %s in words", (code, kind, text) => {
     expect(transportCause(Object.assign(new Error("x"), { code }))).toEqual({ text, kind })
+  })
+
+  it("tells plain HTTP on an https:// URL from an HTTPS port refusing plain HTTP on an http:// URL", () => {
+    const wrongVersion = Object.assign(new Error("ssl3_get_record:wrong version number"), { code: "EPROTO" })
+    expect(transportCause(wrongVersion, "https:")?.text).toContain("answered in plain HTTP, not HTTPS")
+    const reset = Object.assign(new Error("socket hang up"), { code: "ECONNRESET" })
+    expect(transportCause(reset, "http:")?.text).toContain("it probably speaks HTTPS")
+    expect(transportCause(reset, "https:")?.text).toBe("connection reset by the server (ECONNRESET)")
   })
 
   it("leaves a cause without a code to the generic text", () => {
