@@ -3,6 +3,7 @@ import * as Schema from "effect/Schema"
 import { API_PATH_MAX_LENGTH, apiRequest, callApi } from "../proxmox/api.js"
 import { plan } from "../proxmox/Plan.js"
 import { type AnyTool, destructiveTool, readTool } from "../proxmox/Tool.js"
+import { pveApiDescribe } from "./describe.js"
 
 const ApiPath = Schema.String.pipe(Schema.maxLength(API_PATH_MAX_LENGTH)).annotations({
   description:
@@ -113,4 +114,4 @@ export const pveApiCall = destructiveTool({
     `${renderAnswer(a)}${a.task === undefined ? "" : `\ntask ${a.task.upid}: ${a.task.exitStatus}${a.task.warningLines.length ? `\n${a.task.warningLines.join("\n")}` : ""}`}`
 })
 
-export const apiTools: ReadonlyArray<AnyTool> = [pveApiGet, pveApiCall]
+export const apiTools: ReadonlyArray<AnyTool> = [pveApiDescribe, pveApiGet, pveApiCall]

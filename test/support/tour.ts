@@ -53,6 +53,11 @@ export const TOUR: Readonly<Record<string, ReadonlyArray<TourArguments>>> = {
   pve_task_wait: [(earlier) => ({ upids: [lastUpid(earlier)] })],
   // the task is over by now: nothing is sent
   pve_task_stop: [(earlier) => ({ upid: lastUpid(earlier), dryRun: true }), (earlier) => ({ upid: lastUpid(earlier) })],
+  pve_api_describe: [
+    { query: "firewall rules of a vm" },
+    { method: "POST", path: "/nodes/pve1/qemu/101/firewall/rules" },
+    { method: "POST", path: "/nodes/{node}/qemu", param: "net" }
+  ],
   pve_api_get: [
     { path: "/nodes/pve1/qemu/101/config", params: { current: 1 } },
     // refused: it hands out credentials
