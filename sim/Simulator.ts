@@ -12,6 +12,7 @@ import type { ClusterModel, Guest, Task } from "./model.js"
 import { accessRoutes } from "./routes/access.js"
 import { backupRoutes } from "./routes/backup.js"
 import { clusterRoutes } from "./routes/cluster.js"
+import { firewallRoutes } from "./routes/firewall.js"
 import { guestRoutes } from "./routes/guests.js"
 import { haRoutes } from "./routes/ha.js"
 import { lifecycleRoutes } from "./routes/lifecycle.js"
@@ -99,7 +100,8 @@ export const simulatedRoutes: Readonly<Record<string, Route>> = {
   ...networkRoutes,
   ...poolRoutes,
   ...haRoutes,
-  ...replicationRoutes
+  ...replicationRoutes,
+  ...firewallRoutes
 }
 
 let sharedSchema: ApiSchema | undefined
