@@ -63,6 +63,7 @@ describe.each(GENERATIONS)("safety, end to end (%s client)", (generation: Client
     try {
       expect((await conn.listTools()).map((t) => t.name).sort()).toEqual([
         "pve_api_call",
+        "pve_api_describe",
         "pve_guest_shutdown",
         "pve_guest_start",
         "pve_guest_stop",

@@ -106,6 +106,8 @@ const allowlistSuites: ReadonlyArray<{
         args: { upid: UPID_ON("pve2", 102), confirm: true, confirmName: UPID_ON("pve2", 102) },
         expect: "denied"
       },
+      // describing reads only the embedded schema: nothing reaches any node, allowed or not
+      { tool: "pve_api_describe", args: { method: "GET", path: "/nodes/pve2/status" }, expect: "ok" },
       { tool: "pve_api_get", args: { path: "/nodes/pve2/status" }, expect: "denied" },
       {
         tool: "pve_api_get",
