@@ -3,10 +3,12 @@
  * list at start, enabling a toolset, notifications/tools/list_changed, the new tools listed and callable; the
  * policies still decide what may exist (read-only mode adds nothing that writes, the deny list holds).
  */
-import { afterEach, describe, expect, it } from "@effect/vitest"
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "@effect/vitest"
+import { type RunningSimServer, startSimServer } from "../../sim/server.js"
 import { isWriteTool } from "../../src/policy/Inventory.js"
 import { allTools } from "../../src/tools/index.js"
 import { pveToolsets } from "../../src/tools/toolsets.js"
+import { connectHttp, type HttpServerProcess, startHttpServerProcess } from "../support/httpServer.js"
 import { type InProcessServer, inProcess } from "../support/inProcess.js"
 import { GENERATIONS, textOf } from "../support/mcpClient.js"
 
@@ -125,6 +127,46 @@ describe("pve_toolsets", () => {
       await expect(`${JSON.stringify(tool, null, 2)}\n`).toMatchFileSnapshot("../__toolsnaps__/pve_toolsets.json")
     } finally {
       await server.close()
+    }
+  })
+})
+
+describe("dynamic toolsets over HTTP", () => {
+  let sim: RunningSimServer
+  let server: HttpServerProcess
+  beforeAll(async () => {
+    sim = await startSimServer({ port: 0 })
+    server = await startHttpServerProcess({ ...sim.serverEnv, PVE_READONLY: "false", PVE_TOOLSETS: "dynamic" }, [
+      "--transport",
+      "streamable-http"
+    ])
+  })
+  afterAll(async () => {
+    await server?.stop()
+    await sim?.close()
+  })
+
+  it("a 2026-07-28 request is answered by a fresh server: every offered toolset is on", async () => {
+    const client = await connectHttp("v2", server.url, { flavour: "streamable-http" })
+    try {
+      const names = (await client.listTools()).map((t) => t.name)
+      expect(names).toEqual(expect.arrayContaining(["pve_toolsets", "pve_guest_start", "pve_api_call"]))
+      const listing = await client.callTool("pve_toolsets", {})
+      const states = (listing.structuredContent?.toolsets ?? []) as ReadonlyArray<{ enabled: boolean }>
+      expect(states.every((s) => s.enabled)).toBe(true)
+    } finally {
+      await client.client.close()
+    }
+  })
+
+  it("a 2025-11-25 session starts small and keeps what it enables", async () => {
+    const client = await connectHttp("v1", server.url, { flavour: "streamable-http" })
+    try {
+      expect((await client.listTools()).map((t) => t.name)).not.toContain("pve_guest_start")
+      await client.callTool("pve_toolsets", { enable: "lifecycle" })
+      expect((await client.listTools()).map((t) => t.name)).toContain("pve_guest_start")
+    } finally {
+      await client.client.close()
     }
   })
 })
