@@ -5,6 +5,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs"
 import { join } from "node:path"
 import { SIM_TOKEN_ID, SIM_TOKEN_SECRET } from "../sim/Simulator.js"
 import { startSimServer } from "../sim/server.js"
+import { knownServerTools } from "../src/server.js"
 import { type JsonRpcChild, spawnJsonRpc } from "./jsonRpcChild.js"
 import { recommendedNodeFlags } from "./launchFlags.js"
 
@@ -187,6 +188,41 @@ const toolsListBytes = async () => {
   return { tools: tools.length, bytes }
 }
 
+interface ListedTool {
+  readonly name: string
+  readonly description?: string
+  readonly inputSchema?: unknown
+}
+
+/** What a model's context pays for the tool list of one configuration: all of it, and name + description + input. */
+const toolListBytes = async (env: Record<string, string>) => {
+  const session = start([], ["--simulator"], { PATH: process.env.PATH ?? "", ...env })
+  await initialize(session)
+  const { tools } = (await session.request("tools/list")) as { tools: ReadonlyArray<ListedTool> }
+  await session.close()
+  const core = tools.map((t) => ({ name: t.name, description: t.description, inputSchema: t.inputSchema }))
+  return { count: tools.length, bytes: JSON.stringify(tools).length, coreBytes: JSON.stringify(core).length }
+}
+
+/** tools/list bytes for every preset and for each toolset alone (writes on, so each toolset shows all its tools). */
+const contextFigures = async () => {
+  const presets: Array<readonly [string, Record<string, string>]> = [
+    ["read-only (default)", {}],
+    ["all (PVE_READONLY=false)", { PVE_READONLY: "false" }],
+    ["dynamic at start (PVE_TOOLSETS=dynamic)", { PVE_TOOLSETS: "dynamic", PVE_READONLY: "false" }],
+    // only toolsets that hold tools: naming another stops the server
+    ...knownServerTools.toolsets.map((set) => [`toolset ${set}`, { PVE_TOOLSETS: set, PVE_READONLY: "false" }] as const)
+  ]
+  const lines: Array<string> = []
+  for (const [label, env] of presets) {
+    const figures = await toolListBytes(env)
+    lines.push(
+      `  ${label}: ${figures.count} tools, ${figures.bytes} bytes (name + description + inputSchema: ${figures.coreBytes})`
+    )
+  }
+  return lines
+}
+
 const nodeMs = await baselineNodeMs()
 const floorStart = await startupMs([], [], { PATH: process.env.PATH ?? "" }, floorBin)
 const live = await startupMs(recommendedNodeFlags, [], liveEnv)
@@ -204,6 +240,7 @@ const simMs = await simStartMs()
 const callRuns = Number(process.env.BENCH_CALLS ?? 200)
 const perCall = await perCallMs(callRuns)
 const listed = await toolsListBytes()
+const context = await contextFigures()
 
 const launch = `node ${recommendedNodeFlags.join(" ")} dist/proxmox-mcp.js`
 console.log(`node itself (spawn of an empty script): median ${nodeMs.toFixed(0)} ms`)
@@ -234,3 +271,5 @@ console.log(
 console.log(
   `  the same by vmid alone (a /cluster/resources lookup first): median ${perCall.byVmid.toFixed(2)} ms (${(perCall.byVmid / perCall.floorMs).toFixed(1)}x the floor)`
 )
+console.log("tools/list size (what the model's context pays for the list):")
+for (const line of context) console.log(line)

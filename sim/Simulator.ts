@@ -14,6 +14,7 @@ import { agentRoutes } from "./routes/agent.js"
 import { applianceRoutes } from "./routes/appliances.js"
 import { backupRoutes } from "./routes/backup.js"
 import { clusterRoutes } from "./routes/cluster.js"
+import { firewallRoutes } from "./routes/firewall.js"
 import { guestRoutes } from "./routes/guests.js"
 import { haRoutes } from "./routes/ha.js"
 import { lifecycleRoutes } from "./routes/lifecycle.js"
@@ -112,7 +113,8 @@ export const simulatedRoutes: Readonly<Record<string, Route>> = {
   ...agentRoutes,
   ...metricsRoutes,
   ...logRoutes,
-  ...applianceRoutes
+  ...applianceRoutes,
+  ...firewallRoutes
 }
 
 let sharedSchema: ApiSchema | undefined

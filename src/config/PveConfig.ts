@@ -36,6 +36,8 @@ export interface PveConfigShape {
   readonly cancelStopsTask: boolean
   /** The largest Proxmox answer read; a longer body is refused while it streams in (PVE_MAX_RESPONSE_BYTES). */
   readonly maxResponseBytes: number
+  /** The largest tool answer, text and structuredContent together (PVE_MAX_ANSWER_BYTES; default 100,000). */
+  readonly maxAnswerBytes?: number
   /** A ticket is renewed once it is this old (PVE tickets live 2 h). */
   readonly ticketRenewAfterMs: number
   readonly logLevel: LogLevel.LogLevel
@@ -46,6 +48,9 @@ export class PveConfig extends Context.Tag("proxmox-mcp/PveConfig")<PveConfig, P
 }
 
 export const TICKET_LIFETIME_MS = 2 * 60 * 60 * 1000
+
+/** ≈ 25,000 tokens: what one tool answer may take of a model's context (PVE_MAX_ANSWER_BYTES). */
+export const DEFAULT_MAX_ANSWER_BYTES = 100_000
 
 /**
  * 16 MiB: the largest real answers are a few MiB. /cluster/resources is about 300 bytes per guest in recorded PVE
@@ -124,16 +129,16 @@ export const readMs = (name: string, fallback: number, problems: ConfigProblem[]
     return n
   })
 
-const readBytes = (name: string, fallback: number, problems: ConfigProblem[]) =>
+// below 64 KiB not even a small cluster's /cluster/resources fits
+const readBytes = (name: string, fallback: number, problems: ConfigProblem[], minimum = 64 * 1024) =>
   Effect.map(optionalString(name), (raw) => {
     if (raw === undefined) return fallback
     const n = Number(raw)
-    // below 64 KiB not even a small cluster's /cluster/resources fits
-    if (!Number.isSafeInteger(n) || n < 64 * 1024) {
+    if (!Number.isSafeInteger(n) || n < minimum) {
       problems.push({
         variable: name,
-        problem: `"${raw}" is not a number of bytes of at least 65536`,
-        fix: `set ${name} to a whole number of bytes, e.g. ${fallback} (${fallback / 1024 / 1024} MiB)`
+        problem: `"${raw}" is not a number of bytes of at least ${minimum}`,
+        fix: `set ${name} to a whole number of bytes, e.g. ${fallback}${fallback >= 1024 * 1024 ? ` (${fallback / 1024 / 1024} MiB)` : ""}`
       })
       return fallback
     }
@@ -342,7 +347,13 @@ export const loadPveConfig: Effect.Effect<PveConfigShape, ConfigInvalid> = Effec
 /** The settings that apply to any cluster, the simulator too: timeouts, the response limit and log level. */
 export type PveSettings = Pick<
   PveConfigShape,
-  "requestTimeoutMs" | "taskTimeoutMs" | "waitMaxMs" | "cancelStopsTask" | "maxResponseBytes" | "logLevel"
+  | "requestTimeoutMs"
+  | "taskTimeoutMs"
+  | "waitMaxMs"
+  | "cancelStopsTask"
+  | "maxResponseBytes"
+  | "maxAnswerBytes"
+  | "logLevel"
 >
 
 /** 50 s: under the 60 s request timeout common MCP clients use. */
@@ -355,6 +366,8 @@ const readSettings = (problems: ConfigProblem[]): Effect.Effect<PveSettings> =>
     const waitMaxMs = yield* readMs("PVE_WAIT_MAX_MS", DEFAULT_WAIT_MAX_MS, problems)
     const cancelStopsTask = (yield* readBoolean("PVE_CANCEL_STOPS_TASK", problems)) ?? false
     const maxResponseBytes = yield* readBytes("PVE_MAX_RESPONSE_BYTES", DEFAULT_MAX_RESPONSE_BYTES, problems)
+    // an answer must hold at least the note that says how to narrow it
+    const maxAnswerBytes = yield* readBytes("PVE_MAX_ANSWER_BYTES", DEFAULT_MAX_ANSWER_BYTES, problems, 10_000)
     const rawLevel = yield* optionalString("LOG_LEVEL")
     const logLevel = rawLevel === undefined ? LogLevel.Info : logLevels[rawLevel.trim().toLowerCase()]
     if (logLevel === undefined) {
@@ -370,6 +383,7 @@ const readSettings = (problems: ConfigProblem[]): Effect.Effect<PveSettings> =>
       waitMaxMs,
       cancelStopsTask,
       maxResponseBytes,
+      maxAnswerBytes,
       logLevel: logLevel ?? LogLevel.Info
     }
   })

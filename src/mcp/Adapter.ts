@@ -7,6 +7,7 @@ import {
   inputRequired,
   inputResponse,
   McpServer,
+  type RegisteredTool,
   requireScopes,
   type ServerContext,
   type StandardSchemaWithJSON
@@ -23,13 +24,20 @@ import type { PveAuthConfig } from "../config/PveConfig.js"
 import { PveConfig } from "../config/PveConfig.js"
 import { type AuditLog, CurrentCaller } from "../policy/Audit.js"
 import { type ConfirmationState, effectiveInputSchema, makeNonceLedger } from "../policy/Confirmation.js"
+import {
+  type DynamicToolsets,
+  TOOLSETS_TOOL,
+  type ToolsetState,
+  ToolsetSwitch,
+  toolsetStates
+} from "../policy/DynamicToolsets.js"
 import type { SafetyOptions } from "../policy/index.js"
 import { type Allowlists, type ConfirmMode, noAllowlists } from "../policy/PolicyConfig.js"
 import { makeSecretScrubber, type SecretScrubber, scrubJson } from "../policy/Secrets.js"
 import { auditArgumentRefusal, type CallOutcome, type ConfirmationAnswer, runToolCall } from "../policy/ToolCall.js"
 import { ProxmoxError } from "../proxmox/errors.js"
 import type { TaskProgress } from "../proxmox/Tasks.js"
-import type { AnyTool, ToolRequirements } from "../proxmox/Tool.js"
+import type { AnyTool, ToolRequirements, Toolset } from "../proxmox/Tool.js"
 import { withNestingLimit } from "./argumentNesting.js"
 import { presentError } from "./errorMessages.js"
 import { effectiveOutputSchema, toStandardSchema } from "./JsonSchema.js"
@@ -162,6 +170,8 @@ interface Session {
   readonly server: McpServer
   readonly policy: { readonly confirm: ConfirmMode; readonly allowlists: Allowlists }
   readonly stateCodec: StateCodec
+  /** dynamic mode: this session's toolsets */
+  readonly toolsets: ToolsetSwitch["Type"] | undefined
 }
 
 /** The MCP result of an outcome; every string that leaves the process goes through the scrubber. */
@@ -214,7 +224,9 @@ const call = async (tool: AnyTool, args: unknown, ctx: ServerContext, session: S
       },
       { ...session.policy, nonces }
       // over HTTP: the token's name or the OAuth subject, into every audit line of this call
-    ).pipe(Effect.locally(CurrentCaller, ctx.http?.authInfo?.clientId)),
+    ).pipe(Effect.locally(CurrentCaller, ctx.http?.authInfo?.clientId), (e) =>
+      session.toolsets === undefined ? e : Effect.provideService(e, ToolsetSwitch, session.toolsets)
+    ),
     { signal: ctx.mcpReq.signal }
   )
   if (Exit.isSuccess(exit)) return toResult(exit.value, ctx, session)
@@ -252,6 +264,46 @@ export interface ServingOptions {
   readonly stateKey?: Uint8Array | undefined
   /** an OAuth scope without which write and destructive tools answer 403 insufficient_scope (step-up) */
   readonly writeScope?: string | undefined
+  /**
+   * a fresh server for one request (2026-07-28 over HTTP): nothing outlives the request, so in dynamic mode every
+   * toolset the policies offer is on from the start
+   */
+  readonly stateless?: boolean | undefined
+}
+
+/**
+ * One session's toolsets in dynamic mode: the tools outside the initial toolsets are switched off once registered
+ * (`switchOffTheRest`, before connect: nothing is sent), and enabling a toolset switches its tools on (the SDK then
+ * sends notifications/tools/list_changed). Only tools the policies let exist were registered at all.
+ */
+const sessionToolsets = (
+  dynamic: DynamicToolsets,
+  tools: ReadonlyArray<AnyTool>,
+  registered: ReadonlyMap<string, RegisteredTool>,
+  allOn: boolean
+): ToolsetSwitch["Type"] & { readonly switchOffTheRest: () => void } => {
+  const enabled = new Set<Toolset>(allOn ? dynamic.offered : dynamic.initial)
+  return {
+    switchOffTheRest: () => {
+      for (const tool of tools) {
+        if (tool.name !== TOOLSETS_TOOL && !enabled.has(tool.toolset)) registered.get(tool.name)?.disable()
+      }
+    },
+    list: (): ReadonlyArray<ToolsetState> => toolsetStates(dynamic, tools, enabled),
+    enable: (name) => {
+      if (!dynamic.offered.includes(name)) return []
+      enabled.add(name)
+      const added: Array<string> = []
+      for (const tool of tools) {
+        const entry = registered.get(tool.name)
+        if (tool.toolset === name && entry !== undefined && !entry.enabled) {
+          entry.enable()
+          added.push(tool.name)
+        }
+      }
+      return added
+    }
+  }
 }
 
 /** A fresh McpServer with every tool registered; the SDK calls this once per connection. */
@@ -276,19 +328,25 @@ export const makeMcpServer = (
       jsonSchemaValidator: new CfWorkerJsonSchemaValidator()
     }
   )
+  const registered = new Map<string, RegisteredTool>()
+  const toolsets =
+    safety.dynamic === undefined
+      ? undefined
+      : sessionToolsets(safety.dynamic, tools, registered, serving.stateless === true)
   const session: Session = {
     runtime,
     auth,
     scrub: makeSecretScrubber(auth),
     server,
     policy: { confirm: safety.confirm ?? "auto", allowlists: safety.allowlists ?? noAllowlists },
-    stateCodec
+    stateCodec,
+    toolsets
   }
   const writeScope = serving.writeScope
   const scopeFor = (tool: AnyTool) =>
     writeScope !== undefined && tool.kind !== "read" ? { scopeChallenge: requireScopes(writeScope) } : {}
   for (const tool of tools) {
-    server.registerTool(
+    const entry = server.registerTool(
       tool.name,
       {
         title: tool.title,
@@ -302,6 +360,8 @@ export const makeMcpServer = (
       },
       (args: unknown, ctx: ServerContext) => call(tool, args, ctx, session)
     )
+    registered.set(tool.name, entry)
   }
+  toolsets?.switchOffTheRest()
   return server
 }

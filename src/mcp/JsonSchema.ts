@@ -1,6 +1,7 @@
 import type { StandardSchemaWithJSON } from "@modelcontextprotocol/server"
 import * as JSONSchema from "effect/JSONSchema"
 import * as Schema from "effect/Schema"
+import { TRUNCATED_FIELD, TruncatedNote } from "../policy/AnswerBudget.js"
 import { DryRunResult } from "../policy/Confirmation.js"
 import { RunningResult } from "../policy/Running.js"
 import type { AnyTool } from "../proxmox/Tool.js"
@@ -139,5 +140,18 @@ export const toStandardSchema = <A, I>(
  * The result Schema the client sees: a write tool may also answer with its dry-run, or with "running" when its
  * task outlasted the wait (PVE_WAIT_MAX_MS) or the call asked `wait: false`.
  */
-export const effectiveOutputSchema = (tool: AnyTool): Schema.Schema.AnyNoContext =>
-  tool.kind === "read" ? tool.output : Schema.Union(tool.output, DryRunResult, RunningResult)
+export const effectiveOutputSchema = (tool: AnyTool): Schema.Schema.AnyNoContext => {
+  const own = withTruncatedNote(tool.output)
+  return tool.kind === "read" ? own : Schema.Union(own, DryRunResult, RunningResult)
+}
+
+const truncatedNote = Schema.Struct({ [TRUNCATED_FIELD]: Schema.optional(TruncatedNote) })
+
+/** Any answer may carry the note of the answer budget (policy/AnswerBudget.ts); a schema that cannot be extended stays. */
+const withTruncatedNote = (output: Schema.Schema.AnyNoContext): Schema.Schema.AnyNoContext => {
+  try {
+    return Schema.extend(output as Schema.Schema<object>, truncatedNote) as unknown as Schema.Schema.AnyNoContext
+  } catch {
+    return output
+  }
+}

@@ -33,6 +33,8 @@ const policyHints: { readonly [P in PolicyName]: string } = {
   api: "No request was sent. Use the dedicated tool for this, or ask the person to do it in the Proxmox web interface.",
   confirmation: "No request was sent. Call the tool again to be asked for confirmation anew.",
   "api-schema": "No request was sent. This is a bug in proxmox-mcp; please report it.",
+  "answer-budget":
+    "Only reads were sent; nothing was changed. Ask for less (a narrower path, filters, fields or paging), or raise PVE_MAX_ANSWER_BYTES.",
   plan: "No request was sent. The tool tried to send a request that is not a step of its plan; this is a bug in proxmox-mcp, please report it."
 }
 

@@ -38,6 +38,8 @@ export interface PolicyConfigShape {
   readonly readOnly: boolean
   /** The toolsets whose tools exist. */
   readonly toolsets: ReadonlyArray<string>
+  /** PVE_TOOLSETS=dynamic: the server starts with the core tools and the client enables the others it needs. */
+  readonly dynamic?: boolean
   /** Tools that never exist, whatever the other settings say. */
   readonly toolsDeny: ReadonlyArray<string>
   readonly allowlists: Allowlists
@@ -135,7 +137,11 @@ export const loadPolicyConfig = (known: KnownTools): Effect.Effect<PolicyConfigS
     }
 
     let toolsets = defaults.toolsets
-    const rawToolsets = yield* readList("PVE_TOOLSETS")
+    const listedToolsets = yield* readList("PVE_TOOLSETS")
+    // `dynamic` (alone: every toolset; beside names: those) lets the client switch the toolsets on
+    const dynamic = listedToolsets?.some((t) => t.toLowerCase() === "dynamic") === true
+    const named = listedToolsets?.filter((t) => t.toLowerCase() !== "dynamic")
+    const rawToolsets = dynamic && named?.length === 0 ? undefined : named
     if (rawToolsets !== undefined && !(rawToolsets.length === 1 && rawToolsets[0]!.toLowerCase() === "all")) {
       if (rawToolsets.length === 0) {
         problems.push({
@@ -244,6 +250,7 @@ export const loadPolicyConfig = (known: KnownTools): Effect.Effect<PolicyConfigS
     return {
       readOnly,
       toolsets,
+      ...(dynamic ? { dynamic } : {}),
       toolsDeny,
       allowlists: {
         nodes: rawNodes,

@@ -6,7 +6,8 @@ import * as Either from "effect/Either"
 import * as FiberRef from "effect/FiberRef"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import { PveConfig } from "../config/PveConfig.js"
+import * as SchemaAST from "effect/SchemaAST"
+import { DEFAULT_MAX_ANSWER_BYTES, PveConfig } from "../config/PveConfig.js"
 import { requestFor } from "../proxmox/Endpoint.js"
 import {
   ConfirmationRequired,
@@ -28,6 +29,7 @@ import {
 } from "../proxmox/Tool.js"
 import { parseUpid } from "../proxmox/Upid.js"
 import { argumentsViolation } from "./Allowlist.js"
+import { fitAnswer, narrowingHint } from "./AnswerBudget.js"
 import { AuditLog } from "./Audit.js"
 import {
   argumentsDigest,
@@ -384,6 +386,8 @@ const run = (call: CallInput, policy: CallPolicy): Effect.Effect<CallOutcome, Pr
 const auditRefusal = (tool: AnyTool, error: ProxmoxError) =>
   Effect.gen(function* () {
     if (!(error instanceof PolicyDenied || error instanceof InvalidInput)) return
+    // an answer over the budget is a read that was sent, not a refusal
+    if (error instanceof PolicyDenied && error.policy === "answer-budget") return
     if (yield* FiberRef.get(refusalAudited)) return
     const audit = yield* AuditLog
     const now = yield* Clock.currentTimeMillis
@@ -412,9 +416,60 @@ export const auditArgumentRefusal = (tool: string, at: ReadonlyArray<string>): E
     })
   })
 
+// once per tool: what cut content must still match, and the argument names that narrow a request
+const budgetChecks = new WeakMap<
+  AnyTool,
+  { readonly valid: (tag: "Answer" | "DryRun" | "Running", value: unknown) => boolean; readonly hint: string }
+>()
+const budgetCheckOf = (tool: AnyTool) => {
+  let check = budgetChecks.get(tool)
+  if (check === undefined) {
+    const own = Schema.is(Schema.typeSchema(tool.output))
+    const dry = Schema.is(DryRunResult)
+    const running = Schema.is(RunningResult)
+    let names: ReadonlyArray<string> = []
+    try {
+      names = SchemaAST.getPropertySignatures(tool.input.ast).map((p) => String(p.name))
+    } catch {
+      // an input that is not a struct names no arguments
+    }
+    check = {
+      valid: (tag, value) => (tag === "Answer" ? own(value) : tag === "DryRun" ? dry(value) : running(value)),
+      hint: narrowingHint(tool, names)
+    }
+    budgetChecks.set(tool, check)
+  }
+  return check
+}
+
+/**
+ * The answer within PVE_MAX_ANSWER_BYTES: cut, and saying so, when it is over. A read that cannot be cut fails with
+ * how to ask for less; a write's answer is never turned into a failure (its writes were done): it stays whole.
+ */
+const withinBudget = (tool: AnyTool, outcome: CallOutcome): Effect.Effect<CallOutcome, PolicyDenied, PveConfig> => {
+  if (outcome._tag !== "Answer" && outcome._tag !== "DryRun" && outcome._tag !== "Running")
+    return Effect.succeed(outcome)
+  return Effect.flatMap(PveConfig, (config) => {
+    const check = budgetCheckOf(tool)
+    const fitted = fitAnswer(
+      outcome.structured,
+      outcome.text,
+      config.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES,
+      check.hint,
+      (value) => check.valid(outcome._tag, value)
+    )
+    if (fitted._tag === "Fits") return Effect.succeed({ ...outcome, structured: fitted.structured, text: fitted.text })
+    if (tool.kind !== "read") {
+      return Effect.as(Effect.logWarning(`${tool.name}: ${fitted.message} (answered whole: it wrote)`), outcome)
+    }
+    return Effect.fail(new PolicyDenied({ policy: "answer-budget", message: fitted.message }))
+  })
+}
+
 /** Runs one call to its outcome: failures become `Failed`, defects `Internal` (logged), never a thrown error. */
 export const runToolCall = (call: CallInput, policy: CallPolicy): Effect.Effect<CallOutcome, never, Requirements> =>
   run(call, policy).pipe(
+    Effect.flatMap((outcome) => withinBudget(call.tool, outcome)),
     Effect.either,
     Effect.flatMap((result) =>
       Either.isRight(result)

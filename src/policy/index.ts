@@ -8,8 +8,9 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import { ConfigInvalid, type PveAuthConfig } from "../config/PveConfig.js"
 import type { ProxmoxClient } from "../proxmox/ProxmoxClient.js"
-import { type AnyTool, TOOLSETS } from "../proxmox/Tool.js"
+import { type AnyTool, TOOLSETS, type Toolset } from "../proxmox/Tool.js"
 import { type AuditLog, AuditLogLive } from "./Audit.js"
+import { type DynamicToolsets, INITIAL_TOOLSETS, TOOLSETS_TOOL } from "./DynamicToolsets.js"
 import { inventory } from "./Inventory.js"
 import { PolicyClientLayer } from "./PolicyClient.js"
 import type { Allowlists, ConfirmMode, KnownTools, PolicyConfigShape } from "./PolicyConfig.js"
@@ -21,11 +22,16 @@ export const knownTools = (tools: ReadonlyArray<AnyTool>): KnownTools => ({
   tools: tools.map((t) => t.name)
 })
 
-/** How destructive calls are confirmed, and the allowlists checked on a tool's arguments before it runs. */
+/**
+ * What the MCP server takes from the policies: how destructive calls are confirmed, the allowlists checked on a
+ * tool's arguments before it runs, and in dynamic mode which toolsets are on at start.
+ */
 export interface SafetyOptions {
   /** PVE_CONFIRM (default auto: the person when the client can show a form, else confirm + echo) */
   readonly confirm?: ConfirmMode
   readonly allowlists?: Allowlists
+  /** PVE_TOOLSETS=dynamic: the tools outside `initial` are registered switched off, for pve_toolsets to enable */
+  readonly dynamic?: DynamicToolsets
 }
 
 export interface ServerPolicies {
@@ -45,15 +51,30 @@ export const makeServerPolicies = (
   tools: ReadonlyArray<AnyTool>
 ): ServerPolicies => {
   const scrub = makeSecretScrubber(auth)
+  const dynamic = policy.dynamic === true
+  const allowed = inventory(tools.filter((t) => t.name !== TOOLSETS_TOOL))
+    .withReadOnly(policy.readOnly)
+    .withToolsets(policy.toolsets)
+    .withDenied(policy.toolsDeny)
+    .build()
+  // the switch itself exists only in dynamic mode, whatever toolsets are named (the deny list still removes it)
+  const switcher = dynamic ? tools.filter((t) => t.name === TOOLSETS_TOOL && !policy.toolsDeny.includes(t.name)) : []
+  const offered = TOOLSETS.filter((set) => policy.toolsets.includes(set))
+  const dynamicToolsets: DynamicToolsets = {
+    offered,
+    initial: INITIAL_TOOLSETS.filter((set: Toolset) => offered.includes(set)),
+    all: tools.filter((t) => t.name !== TOOLSETS_TOOL),
+    readOnly: policy.readOnly
+  }
   return {
-    tools: inventory(tools)
-      .withReadOnly(policy.readOnly)
-      .withToolsets(policy.toolsets)
-      .withDenied(policy.toolsDeny)
-      .build(),
+    tools: [...switcher, ...allowed],
     wrapClient: (client) =>
       PolicyClientLayer(policy).pipe(Layer.provideMerge(Layer.merge(client, AuditLogLive(policy.auditLog, scrub)))),
-    safety: { confirm: policy.confirm, allowlists: policy.allowlists },
+    safety: {
+      confirm: policy.confirm,
+      allowlists: policy.allowlists,
+      ...(dynamic && switcher.length > 0 ? { dynamic: dynamicToolsets } : {})
+    },
     scrub
   }
 }

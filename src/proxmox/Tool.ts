@@ -62,6 +62,8 @@ interface ToolBase<I, IE, O, OE> {
   readonly endpoints: ToolEndpoints
   /** A short text rendering of the result, for clients that only show text. */
   readonly render: (output: O) => string
+  /** How to ask for less when an answer is over PVE_MAX_ANSWER_BYTES (default: the tool's argument names). */
+  readonly narrow?: string
   /** Derived from the kind: never written by hand. */
   readonly annotations: ToolAnnotations
 }

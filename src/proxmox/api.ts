@@ -60,7 +60,7 @@ export const apiPathShapeProblem = (path: unknown): string | undefined => {
  * Endpoints the generic API tools never reach: they hand out credentials (tickets, VNC/terminal tickets, new
  * token secrets, TFA recovery codes, the corosync key, cloud-init user data) or run sub-requests that would bypass these policies.
  */
-const forbiddenEndpoint = (method: string, template: string): string | undefined => {
+export const forbiddenEndpoint = (method: string, template: string): string | undefined => {
   if (template === "/access/ticket" || template === "/access/vncticket" || template.startsWith("/access/openid")) {
     return "it issues login tickets"
   }

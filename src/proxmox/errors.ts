@@ -98,7 +98,15 @@ export class TaskTimeout extends Schema.TaggedError<TaskTimeout>()("TaskTimeout"
  * The policies that can refuse a request: read-only mode, the allowlists, the generic API tools' forbidden
  * endpoints, endpoints outside the real schema, confirmation, and the plan rules (a tool writes only its steps).
  */
-export const PolicyName = Schema.Literal("read-only", "allowlist", "api", "api-schema", "confirmation", "plan")
+export const PolicyName = Schema.Literal(
+  "read-only",
+  "allowlist",
+  "api",
+  "api-schema",
+  "confirmation",
+  "plan",
+  "answer-budget"
+)
 export type PolicyName = typeof PolicyName.Type
 
 /** A policy refused the operation before any request was sent. */

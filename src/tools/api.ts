@@ -3,6 +3,7 @@ import * as Schema from "effect/Schema"
 import { API_PATH_MAX_LENGTH, apiRequest, callApi } from "../proxmox/api.js"
 import { plan } from "../proxmox/Plan.js"
 import { type AnyTool, destructiveTool, readTool } from "../proxmox/Tool.js"
+import { pveApiDescribe } from "./describe.js"
 
 const ApiPath = Schema.String.pipe(Schema.maxLength(API_PATH_MAX_LENGTH)).annotations({
   description:
@@ -45,11 +46,15 @@ const ApiCallAnswer = Schema.Struct({
 
 const TEXT_LIMIT = 20_000
 
+/** What an answer over PVE_MAX_ANSWER_BYTES suggests. */
+const narrowApi =
+  "read a narrower path (one node's /nodes/{node}/qemu, one guest's config) or pass the endpoint's filters in params (/cluster/resources takes type: vm, storage, node or sdn; pve_api_describe lists every endpoint's parameters, e.g. limit and start for logs)"
+
 const renderAnswer = (a: typeof ApiAnswer.Type) => {
   const text = JSON.stringify(a.data, null, 1) ?? "null"
   const body =
     text.length > TEXT_LIMIT
-      ? `${text.slice(0, TEXT_LIMIT)}\n… (${text.length} characters; structuredContent has all of it)`
+      ? `${text.slice(0, TEXT_LIMIT)}\n… (${text.length} characters; structuredContent has the data)`
       : text
   return `${a.method} ${a.path}${a.total === undefined ? "" : ` (total ${a.total})`}:\n${body}`
 }
@@ -62,6 +67,7 @@ export const pveApiGet = readTool({
   toolset: "api",
   input: Schema.Struct({ path: ApiPath, params: ApiParams }),
   output: ApiAnswer,
+  narrow: narrowApi,
   endpoints: { any: "GET" },
   handler: ({ path, params }) =>
     Effect.map(callApi("GET", path, params ?? {}), (r) => ({
@@ -85,6 +91,7 @@ export const pveApiCall = destructiveTool({
     params: ApiParams
   }),
   output: ApiCallAnswer,
+  narrow: narrowApi,
   endpoints: { any: "any method" },
   confirmTarget: { echo: "name", what: "API path", of: (input: { readonly path: string }) => input.path },
   // one step: the answer is PVE's own, and when it is a UPID its task is waited for
@@ -113,4 +120,4 @@ export const pveApiCall = destructiveTool({
     `${renderAnswer(a)}${a.task === undefined ? "" : `\ntask ${a.task.upid}: ${a.task.exitStatus}${a.task.warningLines.length ? `\n${a.task.warningLines.join("\n")}` : ""}`}`
 })
 
-export const apiTools: ReadonlyArray<AnyTool> = [pveApiGet, pveApiCall]
+export const apiTools: ReadonlyArray<AnyTool> = [pveApiDescribe, pveApiGet, pveApiCall]

@@ -10,6 +10,7 @@ import { networkTools } from "./network.js"
 import { snapshotTools } from "./snapshots.js"
 import { storageTools } from "./storage.js"
 import { taskTools } from "./tasks.js"
+import { pveToolsets } from "./toolsets.js"
 
 /** Every tool the server can offer, before policies decide which ones exist. */
 export const allTools: ReadonlyArray<AnyTool> = [
@@ -25,3 +26,6 @@ export const allTools: ReadonlyArray<AnyTool> = [
   ...networkTools,
   ...apiTools
 ]
+
+/** pve_toolsets, which exists only in dynamic mode (PVE_TOOLSETS=dynamic), beside every tool. */
+export const toolsAndSwitch: ReadonlyArray<AnyTool> = [pveToolsets, ...allTools]

@@ -213,6 +213,8 @@ const allowlistSuites: ReadonlyArray<{
       { tool: "pve_network_create_bridge", args: { node: "pve2", name: "vmbr95" }, expect: "denied" },
       { tool: "pve_network_apply", args: { node: "pve2", confirm: true, confirmName: "pve2" }, expect: "denied" },
       { tool: "pve_network_revert", args: { node: "pve2" }, expect: "denied" },
+      // describing reads only the embedded schema: nothing reaches any node, allowed or not
+      { tool: "pve_api_describe", args: { method: "GET", path: "/nodes/pve2/status" }, expect: "ok" },
       { tool: "pve_api_get", args: { path: "/nodes/pve2/status" }, expect: "denied" },
       {
         tool: "pve_api_get",

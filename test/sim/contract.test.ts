@@ -12,6 +12,51 @@ import { call, simulator, steppedClock, upidPath } from "../support/rawSimulator
 
 type Case = readonly [method: string, path: string, params?: Record<string, string | number>]
 
+/** The firewall of one scope (cluster, node, VM, container), on what the simulated cluster is seeded with. */
+const firewallCases = (template: string, concrete: string, withSets: boolean): Record<string, Case> => ({
+  [`GET ${template}/rules`]: ["GET", `${concrete}/rules`],
+  [`POST ${template}/rules`]: [
+    "POST",
+    `${concrete}/rules`,
+    { type: "in", action: "ACCEPT", proto: "tcp", dport: "80" }
+  ],
+  [`GET ${template}/rules/{pos}`]: ["GET", `${concrete}/rules/0`],
+  [`PUT ${template}/rules/{pos}`]: ["PUT", `${concrete}/rules/0`, { comment: "changed", enable: 0 }],
+  [`DELETE ${template}/rules/{pos}`]: ["DELETE", `${concrete}/rules/0`],
+  [`GET ${template}/options`]: ["GET", `${concrete}/options`],
+  [`PUT ${template}/options`]: ["PUT", `${concrete}/options`, { enable: 1 }],
+  ...(withSets
+    ? {
+        [`GET ${template}/aliases`]: ["GET", `${concrete}/aliases`],
+        [`POST ${template}/aliases`]: ["POST", `${concrete}/aliases`, { name: "dns1", cidr: "10.0.0.53" }],
+        [`GET ${template}/aliases/{name}`]: ["GET", `${concrete}/aliases/ALIAS`],
+        [`PUT ${template}/aliases/{name}`]: ["PUT", `${concrete}/aliases/ALIAS`, { cidr: "10.0.0.21" }],
+        [`DELETE ${template}/aliases/{name}`]: ["DELETE", `${concrete}/aliases/ALIAS`],
+        [`GET ${template}/ipset`]: ["GET", `${concrete}/ipset`],
+        [`POST ${template}/ipset`]: ["POST", `${concrete}/ipset`, { name: "blocked", comment: "c" }],
+        [`GET ${template}/ipset/{name}`]: ["GET", `${concrete}/ipset/IPSET`],
+        [`POST ${template}/ipset/{name}`]: ["POST", `${concrete}/ipset/IPSET`, { cidr: "10.9.9.9" }],
+        [`DELETE ${template}/ipset/{name}`]: ["DELETE", `${concrete}/ipset/IPSET`, { force: 1 }],
+        [`GET ${template}/ipset/{name}/{cidr}`]: ["GET", `${concrete}/ipset/IPSET/CIDR`],
+        [`PUT ${template}/ipset/{name}/{cidr}`]: ["PUT", `${concrete}/ipset/IPSET/CIDR`, { comment: "c" }],
+        [`DELETE ${template}/ipset/{name}/{cidr}`]: ["DELETE", `${concrete}/ipset/IPSET/CIDR`]
+      }
+    : {})
+})
+
+/** The seeded alias, IP set and entry of each scope filled in. */
+const seededFirewall = (cases: Record<string, Case>, alias: string, ipset: string, cidr: string) =>
+  Object.fromEntries(
+    Object.entries(cases).map(([key, [method, path, params]]) => [
+      key,
+      [
+        method,
+        path.replace("ALIAS", alias).replace("IPSET", ipset).replace("CIDR", encodeURIComponent(cidr)),
+        ...(params === undefined ? [] : [params])
+      ] as unknown as Case
+    ])
+  )
+
 /** One representative successful request per implemented endpoint (template → concrete request). */
 const cases = (upid: string): Record<string, Case> => ({
   "GET /version": ["GET", "/version"],
@@ -193,7 +238,26 @@ const cases = (upid: string): Record<string, Case> => ({
     "POST",
     "/nodes/pve1/storage/local/download-url",
     { url: "https://example.org/alpine.iso", filename: "alpine.iso", content: "iso" }
-  ]
+  ],
+  ...seededFirewall(
+    firewallCases("/cluster/firewall", "/cluster/firewall", true),
+    "gateway",
+    "management",
+    "192.168.10.0/24"
+  ),
+  ...firewallCases("/nodes/{node}/firewall", "/nodes/pve1/firewall", false),
+  ...seededFirewall(
+    firewallCases("/nodes/{node}/qemu/{vmid}/firewall", "/nodes/pve1/qemu/100/firewall", true),
+    "backend",
+    "clients",
+    "10.0.0.0/24"
+  ),
+  ...seededFirewall(
+    firewallCases("/nodes/{node}/lxc/{vmid}/firewall", "/nodes/pve1/lxc/105/firewall", true),
+    "backend",
+    "clients",
+    "10.0.0.0/24"
+  )
 })
 
 /**

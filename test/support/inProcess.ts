@@ -37,6 +37,8 @@ export interface InProcessOptions {
   readonly onElicit?: (request: { readonly message: string; readonly requestedSchema: unknown }) => ElicitationAnswer
   /** tools offered beside the real ones (under the same policies) */
   readonly extraTools?: ReadonlyArray<AnyTool>
+  /** called on each notifications/tools/list_changed the client receives */
+  readonly onToolsChanged?: () => void
 }
 
 export interface InProcessServer {
@@ -85,7 +87,8 @@ export const inProcess = async (
   }
   const connected = await connectClient(generation, clientSide, {
     name: `inproc-${generation}`,
-    onElicit: options.onElicit
+    onElicit: options.onElicit,
+    onToolsChanged: options.onToolsChanged
   })
   return {
     sim: simulator,

@@ -3,7 +3,7 @@ import { Client as ClientV2 } from "@modelcontextprotocol/client"
 import { StdioClientTransport as StdioTransportV2 } from "@modelcontextprotocol/client/stdio"
 import { Client as ClientV1 } from "@modelcontextprotocol/sdk/client/index.js"
 import { StdioClientTransport as StdioTransportV1 } from "@modelcontextprotocol/sdk/client/stdio.js"
-import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js"
+import { ElicitRequestSchema, ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js"
 
 /** v2 = a current host (MCP 2026-07-28); v1 = an older host (2025-11-25). Every e2e behaviour runs with both. */
 export type ClientGeneration = "v2" | "v1"
@@ -86,9 +86,14 @@ export interface ConnectedClient {
 export const connectClient = async (
   generation: ClientGeneration,
   transport: unknown,
-  options: { readonly name: string; readonly onElicit?: ConnectOptions["onElicit"] | undefined }
+  options: {
+    readonly name: string
+    readonly onElicit?: ConnectOptions["onElicit"] | undefined
+    /** called on each notifications/tools/list_changed (v2: through the subscription it opens on 2026-07-28) */
+    readonly onToolsChanged?: (() => void) | undefined
+  }
 ): Promise<ConnectedClient> => {
-  const { onElicit } = options
+  const { onElicit, onToolsChanged } = options
   const capabilities = onElicit === undefined ? {} : { elicitation: { form: {} } }
   const answer = (request: { params: { message: string; requestedSchema?: unknown } }) =>
     onElicit!({ message: request.params.message, requestedSchema: request.params.requestedSchema })
@@ -98,7 +103,13 @@ export const connectClient = async (
   if (generation === "v2") {
     const client = new ClientV2(
       { name: options.name, version: "1.0.0" },
-      { capabilities, versionNegotiation: { mode: "auto" } }
+      {
+        capabilities,
+        versionNegotiation: { mode: "auto" },
+        ...(onToolsChanged === undefined
+          ? {}
+          : { listChanged: { tools: { autoRefresh: false, debounceMs: 0, onChanged: () => onToolsChanged() } } })
+      }
     )
     if (onElicit !== undefined) {
       client.setRequestHandler("elicitation/create", async (request) => answer(request as never) as never)
@@ -120,6 +131,7 @@ export const connectClient = async (
   if (onElicit !== undefined) {
     client.setRequestHandler(ElicitRequestSchema, async (request) => answer(request as never) as never)
   }
+  if (onToolsChanged !== undefined) client.setNotificationHandler(ToolListChangedNotificationSchema, onToolsChanged)
   await client.connect(transport as never)
   return {
     client,

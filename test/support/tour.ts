@@ -223,6 +223,11 @@ export const TOUR: Readonly<Record<string, ReadonlyArray<TourArguments>>> = {
   pve_network_apply: [{ node: "pve3", dryRun: true }, { node: "pve3" }],
   // nothing is pending after the apply: nothing is sent
   pve_network_revert: [{ node: "pve3" }, { node: "pve3", dryRun: true }],
+  pve_api_describe: [
+    { query: "firewall rules of a vm" },
+    { method: "POST", path: "/nodes/pve1/qemu/101/firewall/rules" },
+    { method: "POST", path: "/nodes/{node}/qemu", param: "net" }
+  ],
   pve_api_get: [
     { path: "/nodes/pve1/qemu/101/config", params: { current: 1 } },
     // refused: it hands out credentials

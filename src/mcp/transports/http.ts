@@ -119,7 +119,8 @@ const serveOn = (server: HttpServer, base: string, options: HttpServeOptions): R
   const rateLimiter = makeRateLimiter(config.rateLimitPerMinute)
   const anyHost = config.allowedHosts.includes("*")
 
-  const modern = createMcpHandler(() => makeServer(), {
+  // a fresh server per request: in dynamic mode its toolsets are all on (an enable could not outlive the request)
+  const modern = createMcpHandler(() => options.makeServer({ ...serving, stateless: true }), {
     legacy: "reject",
     maxRequestBodySize: config.maxBodyBytes,
     onerror
