@@ -51,46 +51,43 @@ import { GuestNode, Node, Vmid } from "./fields.js"
 // ---------------------------------------------------------------------------------------------------------------
 // Shared arguments
 
-const NewVmid = Vmid.annotations({
-  description: "Id of the new guest; default: the next free one (chosen while planning)",
-  jsonSchema: {
-    type: "integer",
-    minimum: 100,
-    maximum: 999_999_999,
-    description: "Id of the new guest; default: the next free one (chosen while planning)"
-  }
-})
-const Memory = Schema.Union(
-  Schema.Int.pipe(Schema.between(16, 4_194_304)),
-  Schema.String.pipe(Schema.maxLength(16))
-).annotations({ description: 'Memory in MiB (2048) or with a unit ("4G", "512M")' })
-const Size = Schema.Union(Schema.Number.pipe(Schema.positive()), Schema.String.pipe(Schema.maxLength(16)))
-const Cores = Schema.Int.pipe(Schema.between(1, 512)).annotations({ description: "CPU cores" })
-const Bridge = Schema.String.pipe(Schema.pattern(/^[-_.\w]{1,20}$/)).annotations({
-  description: "Bridge on the node, default vmbr0"
-})
-const Vlan = Schema.Int.pipe(Schema.between(1, 4094)).annotations({ description: "VLAN tag" })
-const Storage = (description: string) =>
-  Schema.String.pipe(Schema.pattern(/^[a-z][a-z0-9\-_.]*[a-z0-9]$/i), Schema.maxLength(64)).annotations({
-    description
+// The JSON Schema a model reads is kept to type and description (every tool's schema counts against the size of
+// tools/list); the Schema itself still checks ranges and patterns, and says so in its errors.
+const shown = (type: string, description: string) => ({ jsonSchema: { type, description } })
+
+/** A string of at most `max` characters. */
+const Text = (max: number, description: string) =>
+  Schema.String.pipe(Schema.maxLength(max)).annotations(shown("string", description))
+
+/** A string matching `pattern`. */
+const Word = (pattern: RegExp, description: string) =>
+  Schema.String.pipe(Schema.pattern(pattern)).annotations(shown("string", description))
+
+const NewVmid = Vmid.annotations(shown("integer", "Id of the new guest; default: the next free one"))
+const SizeInput = (description: string) =>
+  Schema.Union(Schema.Number.pipe(Schema.positive()), Schema.String.pipe(Schema.maxLength(16))).annotations({
+    jsonSchema: { anyOf: [{ type: "number" }, { type: "string" }], description }
   })
-const Tags = Schema.Array(Schema.String.pipe(Schema.pattern(/^[a-z0-9_][a-z0-9_\-+.]*$/i))).annotations({
-  description: "Tags"
-})
-const Pool = Schema.String.pipe(Schema.pattern(/^[A-Za-z0-9._-]{1,64}$/)).annotations({
-  description: "Add to this resource pool"
-})
-const Start = Schema.Boolean.annotations({ description: "Start it afterwards (a second task)" })
+const Memory = SizeInput('MiB (2048) or with a unit ("4G")')
+const Cores = Schema.Int.pipe(Schema.between(1, 512)).annotations(shown("integer", "CPU cores"))
+const Bridge = Word(/^[-_.\w]{1,20}$/, "Bridge, default vmbr0")
+const Vlan = Schema.Int.pipe(Schema.between(1, 4094)).annotations(shown("integer", "VLAN tag"))
+const Storage = (description: string) => Word(/^[a-z][a-z0-9\-_.]{0,62}[a-z0-9]$/i, description)
+const Tags = Schema.Array(Word(/^[a-z0-9_][a-z0-9_\-+.]*$/i, "tag")).annotations({ description: "Tags" })
+const Pool = Word(/^[A-Za-z0-9._-]{1,64}$/, "Resource pool to add it to")
+const Start = Schema.Boolean.annotations({ description: "Start it afterwards" })
 // the value is never echoed: an error names the rule only
 const Password = (minimum: number) =>
   Schema.String.pipe(
     Schema.filter((s) => s.length >= minimum && s.length <= 256, {
       message: () => `the password must be ${minimum} to 256 characters (not shown)`
     })
-  ).annotations({ description: "Password (never shown back)" })
-const SshKeys = Schema.Array(Schema.String.pipe(Schema.pattern(/^(ssh|ecdsa|sk)-\S+ \S+/))).annotations({
-  description: "Public SSH keys, one per item (OpenSSH format)"
+  ).annotations(shown("string", "Never shown back"))
+const SshKeys = Schema.Array(Word(/^(ssh|ecdsa|sk)-\S+ \S+/, "OpenSSH public key")).annotations({
+  description: "Public SSH keys"
 })
+
+const MAX_MIB = 4 * 1024 * 1024
 
 const fail = (field: string, message: string) => Effect.fail(new InvalidInput({ field, message }))
 
@@ -153,54 +150,50 @@ const OsType = Schema.Literal(
   "wxp",
   "solaris",
   "other"
-).annotations({ description: "Guest OS: l26 (Linux), win11, win10, …, other; default l26" })
+).annotations({ description: "Guest OS, default l26 (Linux)" })
 
 const IpConfigInput = Schema.Union(
-  Schema.Literal("dhcp"),
   Schema.Struct({ ip: Schema.String, gw: Schema.optional(Schema.String) }),
   Schema.String.pipe(Schema.maxLength(200))
-).annotations({ description: '"dhcp", {ip: "10.0.0.5/24", gw: "10.0.0.1"}, or PVE\'s ip=…,gw=…' })
+).annotations({
+  jsonSchema: {
+    anyOf: [{ type: "string" }, { type: "object", properties: { ip: { type: "string" }, gw: { type: "string" } } }],
+    description: '"dhcp", {ip: "10.0.0.5/24", gw: "10.0.0.1"} or "ip=…,gw=…"'
+  }
+})
 
 const CloudInit = Schema.Struct({
-  user: Schema.optional(Schema.String.pipe(Schema.pattern(/^[a-z_][a-z0-9_.-]{0,31}$/i))),
+  user: Schema.optional(Word(/^[a-z_][a-z0-9_.-]{0,31}$/i, "User name")),
   password: Schema.optionalWith(Password(1), { exact: true }),
   sshKeys: Schema.optional(SshKeys),
   ipconfig0: Schema.optional(IpConfigInput),
-  nameserver: Schema.optional(Schema.String.pipe(Schema.maxLength(200))),
-  searchdomain: Schema.optional(Schema.String.pipe(Schema.maxLength(200))),
-  storage: Schema.optional(Storage("Storage of the cloud-init drive; default: the disk's"))
-}).annotations({ description: "Cloud-init drive and settings (user, password or sshKeys, ipconfig0, DNS)" })
+  nameserver: Schema.optional(Text(200, "DNS server")),
+  searchdomain: Schema.optional(Text(200, "DNS search domain")),
+  storage: Schema.optional(Storage("Drive storage, default the disk's"))
+}).annotations({ description: "Adds a cloud-init drive with these settings" })
 
 const VmCreateInput = Schema.Struct({
   node: Node,
   vmid: Schema.optional(NewVmid),
-  name: Schema.optional(Schema.String.pipe(Schema.maxLength(128)).annotations({ description: "VM name (DNS name)" })),
+  name: Schema.optional(Text(128, "VM name (a DNS name)")),
   cores: Schema.optional(Cores),
-  sockets: Schema.optional(Schema.Int.pipe(Schema.between(1, 16)).annotations({ description: "CPU sockets" })),
+  sockets: Schema.optional(Schema.Int.pipe(Schema.between(1, 16)).annotations(shown("integer", "CPU sockets"))),
   memory: Schema.optional(Memory),
-  diskSize: Schema.optional(Size.annotations({ description: 'Disk size in GiB (32) or "32G"; default 32' })),
-  storage: Schema.optional(Storage("Storage of the disk (holding images); default: the node's first")),
-  iso: Schema.optional(
-    Schema.String.pipe(Schema.maxLength(255)).annotations({
-      description: "ISO as a volume id (local:iso/x.iso) or a file name found on the node's ISO storages"
-    })
-  ),
+  diskSize: Schema.optional(SizeInput('GiB (32) or "32G"; default 32')),
+  storage: Schema.optional(Storage("Disk storage; default the node's first for images")),
+  iso: Schema.optional(Text(255, "CD-ROM ISO: volume id (local:iso/x.iso) or file name on the node")),
   bridge: Schema.optional(Bridge),
   vlan: Schema.optional(Vlan),
   netModel: Schema.optional(
-    Schema.Literal("virtio", "e1000", "e1000e", "rtl8139", "vmxnet3").annotations({
-      description: "NIC model, default virtio"
-    })
+    Schema.Literal("virtio", "e1000", "e1000e", "vmxnet3").annotations({ description: "NIC model, default virtio" })
   ),
   ostype: Schema.optional(OsType),
   scsihw: Schema.optional(
     Schema.Literal("virtio-scsi-single", "virtio-scsi-pci", "lsi", "megasas", "pvscsi").annotations({
-      description: "SCSI controller, default virtio-scsi-single"
+      description: "Default virtio-scsi-single"
     })
   ),
-  bios: Schema.optional(
-    Schema.Literal("seabios", "ovmf").annotations({ description: "ovmf: UEFI, with an EFI disk on the disk's storage" })
-  ),
+  bios: Schema.optional(Schema.Literal("seabios", "ovmf").annotations({ description: "ovmf: UEFI, with an EFI disk" })),
   cloudInit: Schema.optional(CloudInit),
   pool: Schema.optional(Pool),
   tags: Schema.optional(Tags),
@@ -212,7 +205,8 @@ const vmCreatePlan = (input: VmCreateInput) =>
   Effect.gen(function* () {
     const node = input.node
     const memory = input.memory === undefined ? 2048 : yield* decoded(memoryMiB(input.memory), "memory")
-    if (memory < 16) return yield* fail("memory", `memory ${memory} MiB is below PVE's minimum of 16 MiB`)
+    if (memory < 16 || memory > MAX_MIB)
+      return yield* fail("memory", `memory ${memory} MiB is not within 16 MiB to 4 TiB`)
     const size = yield* decoded(diskGiB(input.diskSize ?? 32), "diskSize")
     const vmid = yield* chooseVmid(input.vmid, "vmid")
     const storages = yield* storagesOn(node)
@@ -263,7 +257,7 @@ export const pveVmCreate = writeTool({
   name: "pve_vm_create",
   title: "Create a VM",
   description:
-    "Creates a QEMU VM on a node: disk, optional ISO as CD-ROM, network, UEFI with EFI disk, cloud-init (user, password or SSH keys, IP, DNS), pool, tags; start: true starts it. Storages, ISO and bridge are checked on the node first.",
+    "Creates a QEMU VM: disk, ISO as CD-ROM, network, UEFI, cloud-init, pool, tags; then starts it if asked. Storages, ISO, bridge and vmid are checked first.",
   toolset: "provisioning",
   input: VmCreateInput,
   output: CreateResult,
@@ -285,29 +279,22 @@ export const pveVmCreate = writeTool({
 
 const CtCreateInput = Schema.Struct({
   node: Node,
-  template: Schema.String.pipe(Schema.maxLength(255)).annotations({
-    description:
-      "OS template as a volume id (local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst) or a file name found on the node's template storages"
-  }),
+  template: Text(255, "OS template: volume id (local:vztmpl/x.tar.zst) or file name on the node"),
   vmid: Schema.optional(NewVmid),
-  hostname: Schema.optional(
-    Schema.String.pipe(Schema.maxLength(128)).annotations({ description: "Host name (DNS name)" })
-  ),
+  hostname: Schema.optional(Text(128, "Host name (a DNS name)")),
   cores: Schema.optional(Cores),
   memory: Schema.optional(Memory),
   swap: Schema.optional(
-    Schema.Union(Schema.Int.pipe(Schema.between(0, 4_194_304)), Schema.String.pipe(Schema.maxLength(16))).annotations({
-      description: "Swap in MiB or with a unit; default 512"
+    Schema.Union(Schema.Number.pipe(Schema.nonNegative()), Schema.String.pipe(Schema.maxLength(16))).annotations({
+      jsonSchema: { anyOf: [{ type: "number" }, { type: "string" }], description: "Like memory; default 512" }
     })
   ),
-  diskSize: Schema.optional(Size.annotations({ description: 'Root disk in GiB (8) or "8G"; default 8' })),
-  storage: Schema.optional(Storage("Storage of the root disk (holding rootdir); default: the node's first")),
+  diskSize: Schema.optional(SizeInput('Root disk, GiB (8) or "8G"; default 8')),
+  storage: Schema.optional(Storage("Root disk storage; default the node's first for rootdir")),
   bridge: Schema.optional(Bridge),
   vlan: Schema.optional(Vlan),
-  ip: Schema.optional(
-    Schema.String.pipe(Schema.maxLength(64)).annotations({ description: '"dhcp" (default) or 10.0.0.5/24' })
-  ),
-  gw: Schema.optional(Schema.String.pipe(Schema.maxLength(64)).annotations({ description: "Gateway of a static ip" })),
+  ip: Schema.optional(Text(64, '"dhcp" (default) or 10.0.0.5/24')),
+  gw: Schema.optional(Text(64, "Gateway of a static ip")),
   password: Schema.optionalWith(Password(5), { exact: true }),
   sshKeys: Schema.optional(SshKeys),
   unprivileged: Schema.optional(Schema.Boolean.annotations({ description: "Default true" })),
@@ -316,7 +303,7 @@ const CtCreateInput = Schema.Struct({
       nesting: Schema.optional(Schema.Boolean),
       keyctl: Schema.optional(Schema.Boolean),
       fuse: Schema.optional(Schema.Boolean)
-    }).annotations({ description: "Container features; nesting defaults to true for unprivileged" })
+    }).annotations({ description: "nesting defaults to true when unprivileged" })
   ),
   pool: Schema.optional(Pool),
   tags: Schema.optional(Tags),
@@ -328,7 +315,8 @@ const ctCreatePlan = (input: CtCreateInput) =>
   Effect.gen(function* () {
     const node = input.node
     const memory = input.memory === undefined ? 512 : yield* decoded(memoryMiB(input.memory), "memory")
-    if (memory < 16) return yield* fail("memory", `memory ${memory} MiB is below PVE's minimum of 16 MiB`)
+    if (memory < 16 || memory > MAX_MIB)
+      return yield* fail("memory", `memory ${memory} MiB is not within 16 MiB to 4 TiB`)
     const swap = input.swap === undefined ? 512 : yield* decoded(memoryMiB(input.swap), "swap")
     const size = yield* decoded(diskGiB(input.diskSize ?? 8), "diskSize")
     const ip = input.ip ?? "dhcp"
@@ -370,7 +358,7 @@ export const pveCtCreate = writeTool({
   name: "pve_ct_create",
   title: "Create a container",
   description:
-    "Creates an LXC container on a node from an OS template (volume id or file name): root disk, network (DHCP or static), password or SSH keys, unprivileged by default, features, pool, tags; start: true starts it.",
+    "Creates an LXC container from an OS template: root disk, network (DHCP or static), password or SSH keys, unprivileged by default, features, pool, tags; then starts it if asked.",
   toolset: "provisioning",
   input: CtCreateInput,
   output: CreateResult,
@@ -402,20 +390,17 @@ const findGuest = (vmid: number, node: string | undefined) =>
   })
 
 const CloneInput = Schema.Struct({
-  vmid: Vmid.annotations({ description: "The VM or container to clone (a template for a linked clone)" }),
+  vmid: Vmid.annotations(shown("integer", "Guest to clone")),
   node: Schema.optional(GuestNode),
   newid: Schema.optional(NewVmid),
-  name: Schema.optional(
-    Schema.String.pipe(Schema.maxLength(128)).annotations({ description: "Name (hostname for a container)" })
-  ),
+  name: Schema.optional(Text(128, "Name (a container's hostname)")),
   full: Schema.optional(
     Schema.Boolean.annotations({
-      description:
-        "true: copy every disk; false: linked clone (templates only). Default: linked for a template, else full"
+      description: "false: linked clone, of a template only. Default: linked for a template"
     })
   ),
-  target: Schema.optional(Node.annotations({ description: "Node of the clone; default the source's" })),
-  storage: Schema.optional(Storage("Storage of the copied disks (full clones only)")),
+  target: Schema.optional(Node.annotations(shown("string", "Node of the clone; default the source's"))),
+  storage: Schema.optional(Storage("Storage of a full clone's disks")),
   pool: Schema.optional(Pool),
   start: Schema.optional(Start)
 })
@@ -424,7 +409,7 @@ export const pveGuestClone = writeTool({
   name: "pve_guest_clone",
   title: "Clone a VM or container",
   description:
-    "Clones a VM or container (full, or linked from a template) under a new id (default: the next free one), optionally on another node or storage, into a pool; start: true starts the clone.",
+    "Clones a VM or container, full or linked (from a template), under a new id (default the next free one), to another node or storage if asked; then starts it if asked.",
   toolset: "provisioning",
   input: CloneInput,
   output: CreateResult,
@@ -508,21 +493,15 @@ export const pveGuestClone = writeTool({
 const MigrateInput = Schema.Struct({
   vmid: Vmid,
   node: Schema.optional(GuestNode),
-  target: Node.annotations({ description: "Node to move the guest to" }),
-  online: Schema.optional(
-    Schema.Boolean.annotations({ description: "VMs: live migration; default true for a running VM" })
-  ),
+  target: Node.annotations(shown("string", "Node to move it to")),
+  online: Schema.optional(Schema.Boolean.annotations({ description: "VM: live; default for a running VM" })),
   withLocalDisks: Schema.optional(
-    Schema.Boolean.annotations({
-      description: "VMs: copy local disks while running; default: when the VM has some"
-    })
+    Schema.Boolean.annotations({ description: "VM: copy local disks live; default when it has some" })
   ),
   restart: Schema.optional(
-    Schema.Boolean.annotations({
-      description: "Containers: a running container is shut down, moved and started again (required for one)"
-    })
+    Schema.Boolean.annotations({ description: "Container: stop, move, start; needed when running" })
   ),
-  targetStorage: Schema.optional(Storage("Storage on the target node for the disks; default: the same ids"))
+  targetStorage: Schema.optional(Storage("Storage for the disks on the target"))
 })
 
 const MigrateResult = Schema.Struct({
@@ -542,7 +521,7 @@ export const pveGuestMigrate = writeTool({
   name: "pve_guest_migrate",
   title: "Migrate a VM or container",
   description:
-    "Moves a VM or container to another node: a running VM online (copying local disks when it has some), a running container only with restart: true; a stopped guest offline. Preconditions are read first and a refusal says why.",
+    "Moves a VM or container to another node: a running VM live (with its local disks), a running container with restart, a stopped guest offline. A refusal says why.",
   toolset: "provisioning",
   input: MigrateInput,
   output: MigrateResult,
