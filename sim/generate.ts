@@ -352,6 +352,13 @@ const seedTemplatesAndIsos = (storages: Map<string, Storage>, nodeNames: Readonl
       size: 126_127_341,
       ctime: base - 80 * 86_400
     })
+    addVolume(local, node, {
+      volid: "local:vztmpl/ubuntu-24.04-standard_24.04-2_amd64.tar.zst",
+      content: "vztmpl",
+      format: "tzst",
+      size: 141_733_616,
+      ctime: base - 40 * 86_400
+    })
   }
   const nfs = storages.get("nfs-shared")!
   addVolume(nfs, "", {

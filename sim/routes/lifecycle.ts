@@ -14,6 +14,7 @@ import {
   type GuestType,
   guestDisks,
   isTemplate,
+  MIB,
   parseSize,
   storageAvailableOn,
   volumesOn
@@ -57,32 +58,59 @@ const newGuest = (vmid: number, type: GuestType, node: string, config: Record<st
   }
 }
 
-const existsError = (ctx: RouteContext, type: GuestType, vmid: number): string => {
+/** PVE::Cluster::check_vmid_unused; a VM create says so behind "unable to create VM …" (create_and_lock_config). */
+const existsError = (ctx: RouteContext, type: GuestType, vmid: number, creating = false): string => {
   const existing = ctx.model.guests.get(vmid)
   if (existing === undefined) return ""
+  const unused = `${guestLabel(existing.type)} ${vmid} already exists on node '${existing.node}'`
+  if (creating) return type === "qemu" ? `unable to create VM ${vmid} - ${unused}` : unused
   return type === "qemu" && existing.node === ctx.str("node")
     ? `unable to create VM ${vmid}: config file already exists`
-    : `${guestLabel(existing.type)} ${vmid} already exists on node '${existing.node}'`
+    : unused
 }
 
 /** `storage:size` allocation syntax (size in GiB) → a new volume spec with its volid. */
-const allocateDisks = (ctx: RouteContext, vmid: number, node: string, config: Record<string, ConfigValue>) => {
+const allocateDisks = (
+  ctx: RouteContext,
+  type: GuestType,
+  vmid: number,
+  node: string,
+  config: Record<string, ConfigValue>
+) => {
   let index = 0
   for (const [key, value] of Object.entries(config)) {
     if (!diskKeyRe.test(key) || typeof value !== "string" || value.includes("media=cdrom")) continue
     const [first = "", ...options] = value.split(",")
     const alloc = /^([a-z][a-z0-9\-_.]*[a-z0-9]):(\d+(?:\.\d+)?)$/i.exec(first)
     if (!alloc) continue
-    const storage = ctx.model.storages.get(alloc[1]!)
-    if (storage === undefined) die(`storage '${alloc[1]}' does not exist`)
-    if (!storageAvailableOn(storage!, node)) die(`storage '${alloc[1]}' is not available on node '${node}'`)
-    const volid = `${alloc[1]}:vm-${vmid}-disk-${index++}`
-    config[key] = [
-      volid,
-      ...options.filter((option) => !option.startsWith("size=")),
-      `size=${formatSize(Math.round(Number(alloc[2]) * GIB))}`
-    ].join(",")
+    const storage = usableStorage(ctx, alloc[1]!, node, type)
+    const volid = `${storage.storage}:vm-${vmid}-disk-${index++}`
+    // the EFI vars volume is the vars' size (4m vars on LVM: 4M), whatever size was asked
+    const size = key === "efidisk0" ? 4 * MIB : Math.round(Number(alloc[2]) * GIB)
+    config[key] = [volid, ...options.filter((option) => !option.startsWith("size=")), `size=${formatSize(size)}`].join(
+      ","
+    )
   }
+  // qemu-server: `STORAGE:cloudinit` allocates the cloud-init drive, a CD-ROM
+  for (const [key, value] of Object.entries(config)) {
+    const drive = typeof value === "string" ? /^([a-z][a-z0-9\-_.]*[a-z0-9]):cloudinit$/i.exec(value) : null
+    if (!diskKeyRe.test(key) || drive === null) continue
+    const storage = usableStorage(ctx, drive[1]!, node, type)
+    config[key] = `${storage.storage}:vm-${vmid}-cloudinit,media=cdrom`
+  }
+}
+
+/** PVE check_storage_access: the storage exists, is on the node and takes guest disks. */
+const usableStorage = (ctx: RouteContext, id: string, node: string, type: GuestType) => {
+  const storage = ctx.model.storages.get(id)
+  if (storage === undefined) return die(`storage '${id}' does not exist`)
+  if (!storageAvailableOn(storage, node)) die(`storage '${id}' is not available on node '${node}'`)
+  const content = type === "qemu" ? "images" : "rootdir"
+  if (!storage.content.includes(content))
+    paramError({
+      storage: `storage '${id}' does not support ${type === "qemu" ? "vm images" : "container directories"}`
+    })
+  return storage
 }
 
 const configFromParams = (
@@ -124,7 +152,7 @@ const create =
     const archive = ctx.optStr(type === "qemu" ? "archive" : "ostemplate")
     const restoring = type === "qemu" ? archive !== undefined : /:backup\//.test(archive ?? "")
     if (restoring || (type === "lxc" && ctx.bool("restore"))) return restoreArchive(ctx, type, newGuest)
-    const taken = existsError(ctx, type, vmid)
+    const taken = existsError(ctx, type, vmid, true)
     if (taken !== "" && !(restoring && ctx.bool("force"))) die(taken)
     if (type === "lxc" && archive === undefined)
       paramError({ ostemplate: "property is missing and it is not optional" })
@@ -146,7 +174,7 @@ const create =
       config.memory ??= "2048"
       config.meta = `creation-qemu=9.2.0,ctime=${Math.floor(ctx.now / 1000)}`
     }
-    allocateDisks(ctx, vmid, node, config)
+    allocateDisks(ctx, type, vmid, node, config)
     const guest = newGuest(vmid, type, node, config)
     if (pool !== undefined) guest.pool = pool
     ctx.model.guests.set(vmid, guest)
@@ -236,6 +264,8 @@ const clone =
     if (taken !== "") die(taken)
     const template = isTemplate(source)
     const full = ctx.optStr("full") === undefined ? !template : ctx.bool("full")
+    if (!full && ctx.optStr("storage") !== undefined)
+      paramError({ storage: "parameter 'storage' not allowed for linked clones" })
     if (!full && !template)
       die(`Linked clone feature is not supported for drive '${guestDisks(source.config)[0]?.key ?? "scsi0"}'`)
     if (target !== source.node && !full) die("Linked clone feature only works on the same node")
@@ -276,28 +306,63 @@ const clone =
     })
   }
 
-/** `GET …/migrate`: the nodes a VM could move to (every other online node) and its local disks. */
+/** Disks on storages that are not shared: they move with the guest. */
+const localDisks = (ctx: RouteContext, guest: Guest) =>
+  guestDisks(guest.config).filter((disk) => !ctx.model.storages.get(disk.volid.split(":")[0] ?? "")?.shared)
+
+/** ISO images of a node's own storage in a CD-ROM drive: they keep a VM from migrating ("local cdrom image"). */
+const localCdroms = (ctx: RouteContext, guest: Guest) =>
+  Object.entries(guest.config).flatMap(([key, value]) => {
+    if (!diskKeyRe.test(key) || typeof value !== "string" || !value.includes("media=cdrom")) return []
+    const volid = value.split(",")[0]!
+    const storage = ctx.model.storages.get(volid.split(":")[0] ?? "")
+    if (storage === undefined || storage.shared || !volid.includes(":iso/")) return []
+    return [{ key, volid, size: volumesOn(storage, guest.node).get(volid)?.size ?? 0 }]
+  })
+
+/** PCI and USB passthrough: PVE's check_local_resources. */
+const localResources = (guest: Guest) =>
+  Object.entries(guest.config)
+    .filter(([key, value]) => /^hostpci\d+$/.test(key) || (/^usb\d+$/.test(key) && !String(value).startsWith("spice")))
+    .map(([key]) => key)
+
+/** `GET …/migrate`: the nodes a VM could move to (every other online node that has its storages) and its local disks and devices. */
 const migrationTargets: Route = (ctx) => {
   const guest = guestAt(ctx, "qemu")
   const others = [...ctx.model.nodes.values()].filter((node) => node.name !== guest.node)
-  const localDisks = guestDisks(guest.config).filter(
-    (disk) => !ctx.model.storages.get(disk.volid.split(":")[0] ?? "")?.shared
-  )
+  const unavailable = (node: string) =>
+    [...new Set(guestDisks(guest.config).map((disk) => disk.volid.split(":")[0] ?? ""))].filter((id) => {
+      const storage = ctx.model.storages.get(id)
+      return storage !== undefined && !storageAvailableOn(storage, node)
+    })
+  const online = others.filter((node) => node.online)
   return {
     data: {
       running: guest.status === "running",
-      allowed_nodes: others.filter((node) => node.online).map((node) => node.name),
-      not_allowed_nodes: Object.fromEntries(
-        others.filter((node) => !node.online).map((node) => [node.name, { unavailable_storages: [] }])
-      ),
-      local_disks: localDisks.map((disk) => ({
-        volid: disk.volid,
-        size: disk.size,
-        drivename: disk.key,
-        cdrom: false,
-        is_unused: false
-      })),
-      local_resources: [],
+      allowed_nodes: online.filter((node) => unavailable(node.name).length === 0).map((node) => node.name),
+      not_allowed_nodes: Object.fromEntries([
+        ...others.filter((node) => !node.online).map((node) => [node.name, { unavailable_storages: [] }]),
+        ...online
+          .filter((node) => unavailable(node.name).length > 0)
+          .map((node) => [node.name, { unavailable_storages: unavailable(node.name) }])
+      ]),
+      local_disks: [
+        ...localDisks(ctx, guest).map((disk) => ({
+          volid: disk.volid,
+          size: disk.size,
+          drivename: disk.key,
+          cdrom: 0,
+          is_unused: 0
+        })),
+        ...localCdroms(ctx, guest).map((drive) => ({
+          volid: drive.volid,
+          size: drive.size,
+          drivename: drive.key,
+          cdrom: 1,
+          is_unused: 0
+        }))
+      ],
+      local_resources: localResources(guest),
       "mapped-resources": [],
       "mapped-resource-info": {},
       "has-dbus-vmstate": false
@@ -317,29 +382,45 @@ const migrate =
     checkLock(guest)
     if (guest.status === "running") {
       if (type === "qemu" && !ctx.bool("online")) die(`can't migrate running VM without --online`)
-      if (type === "lxc" && !ctx.bool("restart")) die(`CT ${guest.vmid} is running - use online migration`)
+      if (type === "lxc" && ctx.bool("online")) die("lxc live migration is currently not implemented")
+      if (type === "lxc" && !ctx.bool("restart")) die("running container can only be migrated in restart mode")
     }
-    const localDisks = guestDisks(guest.config).filter(
-      (disk) => !ctx.model.storages.get(disk.volid.split(":")[0] ?? "")?.shared
-    )
-    if (type === "qemu" && guest.status === "running" && localDisks.length > 0 && !ctx.bool("with-local-disks")) {
-      die(`can't live migrate attached local disks without with-local-disks option`)
-    }
+    const disks = localDisks(ctx, guest)
+    // QemuMigrate's prepare and scan_local_volumes run in the worker: these refusals end the task with an error
+    const resources = type === "qemu" ? localResources(guest) : []
+    const cdroms = type === "qemu" ? localCdroms(ctx, guest) : []
+    const error =
+      resources.length > 0 && !ctx.bool("force")
+        ? `can't migrate VM which uses local devices: ${resources.join(", ")}`
+        : cdroms.length > 0
+          ? `can't migrate local disk '${cdroms[0]!.volid}': local cdrom image`
+          : type === "qemu" && guest.status === "running" && disks.length > 0 && !ctx.bool("with-local-disks")
+            ? "can't live migrate attached local disks without with-local-disks option"
+            : undefined
     const source = guest.node
     const unlock = lockForTask(guest, "migrate")
+    if (error !== undefined) {
+      return startGuestTask(ctx, guest, type === "qemu" ? "qmigrate" : "vzmigrate", {
+        lines: [`starting migration of ${guestLabel(type)} ${guest.vmid} to node '${target}' (${targetNode!.ip})`],
+        error: `migration aborted (duration 00:00:01): ${error}`,
+        onEnd: unlock
+      })
+    }
     const lines = [
       `starting migration of ${guestLabel(type)} ${guest.vmid} to node '${target}' (${targetNode!.ip})`,
-      ...localDisks.map((disk) => `found local disk '${disk.volid}' (attached)`),
-      ...(guest.status === "running"
-        ? ["migration active, transferred 1.0 GiB of 2.0 GiB VM-state", "migration completed"]
-        : []),
+      ...disks.map((disk) => `found local disk '${disk.volid}' (attached)`),
+      ...(guest.status !== "running"
+        ? []
+        : type === "qemu"
+          ? ["migration active, transferred 1.0 GiB of 2.0 GiB VM-state", "migration completed"]
+          : [`shutdown CT ${guest.vmid}`, `start container on target node '${target}'`]),
       "migration finished successfully (duration 00:00:05)"
     ]
     return startGuestTask(ctx, guest, type === "qemu" ? "qmigrate" : "vzmigrate", {
       lines,
       onEnd: unlock,
       onSuccess: () => {
-        for (const disk of localDisks) {
+        for (const disk of disks) {
           const storage = ctx.model.storages.get(disk.volid.split(":")[0] ?? "")
           if (storage === undefined) continue
           const volume = volumesOn(storage, source).get(disk.volid)

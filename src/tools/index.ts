@@ -7,6 +7,7 @@ import { guestTools } from "./guests.js"
 import { logTools } from "./logs.js"
 import { metricsTools } from "./metrics.js"
 import { networkTools } from "./network.js"
+import { provisioningTools } from "./provisioning.js"
 import { snapshotTools } from "./snapshots.js"
 import { storageTools } from "./storage.js"
 import { taskTools } from "./tasks.js"
@@ -17,6 +18,7 @@ export const allTools: ReadonlyArray<AnyTool> = [
   ...clusterTools,
   ...guestTools,
   ...guestOpsTools,
+  ...provisioningTools,
   ...taskTools,
   ...snapshotTools,
   ...backupTools,

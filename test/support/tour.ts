@@ -121,6 +121,78 @@ export const TOUR: Readonly<Record<string, ReadonlyArray<TourArguments>>> = {
   pve_guest_delete: [
     { vmid: 101, node: "pve1", stop: true, purge: true, destroyUnreferencedDisks: false, dryRun: true }
   ],
+  // guests made here use vmids 9200–9299; the dry-runs and refusals touch nothing
+  pve_vm_create: [
+    {
+      node: "pve1",
+      vmid: 9200,
+      name: "tour-vm",
+      cores: 1,
+      sockets: 1,
+      memory: "1G",
+      diskSize: 8,
+      storage: "local-lvm",
+      iso: "debian-12.9.0-amd64-netinst.iso",
+      bridge: "vmbr0",
+      vlan: 10,
+      netModel: "virtio",
+      ostype: "l26",
+      scsihw: "virtio-scsi-single",
+      bios: "ovmf",
+      cloudInit: {
+        user: "tour",
+        password: TOUR_CI_PASSWORD,
+        sshKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAITour tour@example"],
+        ipconfig0: { ip: "10.0.0.8/24", gw: "10.0.0.1" },
+        nameserver: "10.0.0.2",
+        searchdomain: "tour.example",
+        storage: "local-lvm"
+      },
+      pool: "lab",
+      tags: ["tour"],
+      start: false
+    },
+    { node: "pve2", vmid: 9201, cloudInit: { password: TOUR_CI_PASSWORD, ipconfig0: "dhcp" }, dryRun: true }
+  ],
+  pve_ct_create: [
+    {
+      node: "pve1",
+      vmid: 9202,
+      template: "debian-12-standard_12.7-1_amd64.tar.zst",
+      hostname: "tour-ct",
+      cores: 1,
+      memory: 512,
+      swap: "256M",
+      diskSize: "4G",
+      storage: "local-lvm",
+      bridge: "vmbr0",
+      vlan: 20,
+      ip: "10.0.0.9/24",
+      gw: "10.0.0.1",
+      password: TOUR_CI_PASSWORD,
+      sshKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAITour tour@example"],
+      unprivileged: true,
+      features: { nesting: true, keyctl: true },
+      pool: "lab",
+      tags: ["tour"],
+      start: true
+    },
+    {
+      node: "pve2",
+      template: "local:vztmpl/ubuntu-24.04-standard_24.04-2_amd64.tar.zst",
+      password: TOUR_CI_PASSWORD,
+      dryRun: true
+    }
+  ],
+  pve_guest_clone: [
+    { vmid: 9000, node: "pve1", newid: 9203, name: "tour-linked", full: false, pool: "lab", start: false },
+    { vmid: 9000, newid: 9204, full: true, target: "pve2", storage: "local-lvm", start: true },
+    { vmid: 100, newid: 9205, dryRun: true }
+  ],
+  pve_guest_migrate: [
+    { vmid: 9202, node: "pve1", target: "pve2", restart: true },
+    { vmid: 9204, target: "pve3", online: true, withLocalDisks: true, targetStorage: "local-lvm", dryRun: true }
+  ],
   pve_task_status: [(earlier) => ({ upid: lastUpid(earlier), logLines: 50 })],
   pve_task_wait: [(earlier) => ({ upids: [lastUpid(earlier)] })],
   // the task is over by now: nothing is sent

@@ -1,0 +1,653 @@
+/**
+ * New guests and moving them: create a VM (from an ISO, with cloud-init and UEFI) or a container (from a template),
+ * clone, migrate. Each plan reads first (next free vmid, storages, ISOs and templates, bridges, migration
+ * preconditions), translates the typed arguments into PVE's encodings, checks them against the real schema, and
+ * returns the writes: the create, clone or migrate task, then the start task when asked.
+ */
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
+import { clusterResourcesEndpoint, nextVmidEndpoint } from "../proxmox/cluster.js"
+import { call } from "../proxmox/Endpoint.js"
+import { InvalidInput } from "../proxmox/errors.js"
+import { type GuestRef, GuestType, getGuestStatus, guestStatusEndpoints, listGuests } from "../proxmox/guests.js"
+import { nodesEndpoint } from "../proxmox/nodes.js"
+import type { StepDone } from "../proxmox/Plan.js"
+import { plan } from "../proxmox/Plan.js"
+import type { Params } from "../proxmox/ProxmoxClient.js"
+import {
+  cdrom,
+  checkBridge,
+  checkedStep,
+  chooseVmid,
+  cloneEndpoints,
+  cloudInitDrive,
+  createCtEndpoint,
+  createVmEndpoint,
+  ctFeatures,
+  ctNet,
+  diskGiB,
+  efiDisk,
+  encodedSshKeys,
+  findVolume,
+  guestLabel,
+  ipConfig,
+  memoryMiB,
+  migrateEndpoints,
+  migratePreconditionEndpoint,
+  newVolume,
+  nodeNetworkEndpoint,
+  nodeStoragesEndpoint,
+  startEndpoints,
+  storageContentEndpoint,
+  storageFor,
+  storagesOn,
+  tagList,
+  vmNet,
+  withoutSecrets
+} from "../proxmox/provisioning.js"
+import { type AnyTool, writeTool } from "../proxmox/Tool.js"
+import { GuestNode, Node, Vmid } from "./fields.js"
+
+// ---------------------------------------------------------------------------------------------------------------
+// Shared arguments
+
+// The JSON Schema a model reads is kept to type and description (every tool's schema counts against the size of
+// tools/list); the Schema itself still checks ranges and patterns, and says so in its errors.
+const shown = (type: string, description: string) => ({ jsonSchema: { type, description } })
+
+/** A string of at most `max` characters. */
+const Text = (max: number, description: string) =>
+  Schema.String.pipe(Schema.maxLength(max)).annotations(shown("string", description))
+
+/** A string matching `pattern`. */
+const Word = (pattern: RegExp, description: string) =>
+  Schema.String.pipe(Schema.pattern(pattern)).annotations(shown("string", description))
+
+const NewVmid = Vmid.annotations(shown("integer", "Id of the new guest; default: the next free one"))
+const SizeInput = (description: string) =>
+  Schema.Union(Schema.Number.pipe(Schema.positive()), Schema.String.pipe(Schema.maxLength(16))).annotations({
+    jsonSchema: { anyOf: [{ type: "number" }, { type: "string" }], description }
+  })
+const Memory = SizeInput('MiB (2048) or with a unit ("4G")')
+const Cores = Schema.Int.pipe(Schema.between(1, 512)).annotations(shown("integer", "CPU cores"))
+const Bridge = Word(/^[-_.\w]{1,20}$/, "Bridge, default vmbr0")
+const Vlan = Schema.Int.pipe(Schema.between(1, 4094)).annotations(shown("integer", "VLAN tag"))
+const Storage = (description: string) => Word(/^[a-z][a-z0-9\-_.]{0,62}[a-z0-9]$/i, description)
+const Tags = Schema.Array(Word(/^[a-z0-9_][a-z0-9_\-+.]*$/i, "tag")).annotations({ description: "Tags" })
+const Pool = Word(/^[A-Za-z0-9._-]{1,64}$/, "Resource pool to add it to")
+const Start = Schema.Boolean.annotations({ description: "Start it afterwards" })
+// the value is never echoed: an error names the rule only
+const Password = (minimum: number) =>
+  Schema.String.pipe(
+    Schema.filter((s) => s.length >= minimum && s.length <= 256, {
+      message: () => `the password must be ${minimum} to 256 characters (not shown)`
+    })
+  ).annotations(shown("string", "Never shown back"))
+const SshKeys = Schema.Array(Word(/^(ssh|ecdsa|sk)-\S+ \S+/, "OpenSSH public key")).annotations({
+  description: "Public SSH keys"
+})
+
+const MAX_MIB = 4 * 1024 * 1024
+
+const fail = (field: string, message: string) => Effect.fail(new InvalidInput({ field, message }))
+
+const decoded = <A>(value: A | string, field: string) =>
+  typeof value === "string" ? fail(field, value) : Effect.succeed(value)
+
+const GuestCreated = {
+  vmid: Schema.Number,
+  node: Schema.String,
+  type: GuestType,
+  upid: Schema.String,
+  exitStatus: Schema.String,
+  started: Schema.Boolean,
+  statusAfter: Schema.String,
+  /** what was sent, secrets left out */
+  config: Schema.Record({ key: Schema.String, value: Schema.Union(Schema.String, Schema.Number, Schema.Boolean) })
+}
+const CreateResult = Schema.Struct(GuestCreated)
+type CreateResult = typeof CreateResult.Type
+
+/** The end of a create or clone plan: the first task's outcome, whether a start followed, the status after. */
+const finishCreate =
+  (guest: GuestRef, config: Record<string, string | number | boolean>) => (done: ReadonlyArray<StepDone>) =>
+    Effect.map(getGuestStatus(guest), (status) => ({
+      vmid: guest.vmid,
+      node: guest.node,
+      type: guest.type,
+      upid: done[0]!.task!.upid,
+      exitStatus: done[0]!.task!.exitStatus,
+      started: done.length > 1,
+      statusAfter: status.status,
+      config
+    }))
+
+const renderCreated = (verb: string) => (r: CreateResult) =>
+  [
+    `${verb} ${guestLabel(r.type)} ${r.vmid} on ${r.node}: ${r.exitStatus}${r.started ? ", started" : ""}; now ${r.statusAfter}`,
+    ...Object.entries(r.config)
+      .filter(([k]) => k !== "vmid")
+      .map(([k, v]) => `  ${k}: ${v}`)
+  ].join("\n")
+
+const startStep = (type: "qemu" | "lxc", node: string, vmid: number) =>
+  checkedStep(startEndpoints[type], { node, vmid }, {})
+
+// ---------------------------------------------------------------------------------------------------------------
+// pve_vm_create
+
+const OsType = Schema.Literal(
+  "l26",
+  "l24",
+  "win11",
+  "win10",
+  "win8",
+  "win7",
+  "wvista",
+  "w2k8",
+  "w2k3",
+  "w2k",
+  "wxp",
+  "solaris",
+  "other"
+).annotations({ description: "Guest OS, default l26 (Linux)" })
+
+const IpConfigInput = Schema.Union(
+  Schema.Struct({ ip: Schema.String, gw: Schema.optional(Schema.String) }),
+  Schema.String.pipe(Schema.maxLength(200))
+).annotations({
+  jsonSchema: {
+    anyOf: [{ type: "string" }, { type: "object", properties: { ip: { type: "string" }, gw: { type: "string" } } }],
+    description: '"dhcp", {ip: "10.0.0.5/24", gw: "10.0.0.1"} or "ip=…,gw=…"'
+  }
+})
+
+const CloudInit = Schema.Struct({
+  user: Schema.optional(Word(/^[a-z_][a-z0-9_.-]{0,31}$/i, "User name")),
+  password: Schema.optionalWith(Password(1), { exact: true }),
+  sshKeys: Schema.optional(SshKeys),
+  ipconfig0: Schema.optional(IpConfigInput),
+  nameserver: Schema.optional(Text(200, "DNS server")),
+  searchdomain: Schema.optional(Text(200, "DNS search domain")),
+  storage: Schema.optional(Storage("Drive storage, default the disk's"))
+}).annotations({ description: "Adds a cloud-init drive with these settings" })
+
+const VmCreateInput = Schema.Struct({
+  node: Node,
+  vmid: Schema.optional(NewVmid),
+  name: Schema.optional(Text(128, "VM name (a DNS name)")),
+  cores: Schema.optional(Cores),
+  sockets: Schema.optional(Schema.Int.pipe(Schema.between(1, 16)).annotations(shown("integer", "CPU sockets"))),
+  memory: Schema.optional(Memory),
+  diskSize: Schema.optional(SizeInput('GiB (32) or "32G"; default 32')),
+  storage: Schema.optional(Storage("Disk storage; default the node's first for images")),
+  iso: Schema.optional(Text(255, "CD-ROM ISO: volume id (local:iso/x.iso) or file name on the node")),
+  bridge: Schema.optional(Bridge),
+  vlan: Schema.optional(Vlan),
+  netModel: Schema.optional(
+    Schema.Literal("virtio", "e1000", "e1000e", "vmxnet3").annotations({ description: "NIC model, default virtio" })
+  ),
+  ostype: Schema.optional(OsType),
+  scsihw: Schema.optional(
+    Schema.Literal("virtio-scsi-single", "virtio-scsi-pci", "lsi", "megasas", "pvscsi").annotations({
+      description: "Default virtio-scsi-single"
+    })
+  ),
+  bios: Schema.optional(Schema.Literal("seabios", "ovmf").annotations({ description: "ovmf: UEFI, with an EFI disk" })),
+  cloudInit: Schema.optional(CloudInit),
+  pool: Schema.optional(Pool),
+  tags: Schema.optional(Tags),
+  start: Schema.optional(Start)
+})
+type VmCreateInput = typeof VmCreateInput.Type
+
+const vmCreatePlan = (input: VmCreateInput) =>
+  Effect.gen(function* () {
+    const node = input.node
+    const memory = input.memory === undefined ? 2048 : yield* decoded(memoryMiB(input.memory), "memory")
+    if (memory < 16 || memory > MAX_MIB)
+      return yield* fail("memory", `memory ${memory} MiB is not within 16 MiB to 4 TiB`)
+    const size = yield* decoded(diskGiB(input.diskSize ?? 32), "diskSize")
+    const vmid = yield* chooseVmid(input.vmid, "vmid")
+    const storages = yield* storagesOn(node)
+    const storage = yield* storageFor(storages, input.storage, "images", node, "storage")
+    const bridge = input.bridge ?? "vmbr0"
+    yield* checkBridge(node, bridge, "bridge")
+    const iso = input.iso === undefined ? undefined : yield* findVolume(node, storages, input.iso, "iso", "iso")
+    const ci = input.cloudInit
+    const ciStorage =
+      ci === undefined
+        ? undefined
+        : yield* storageFor(storages, ci.storage ?? storage, "images", node, "cloudInit.storage")
+    const ipconfig = ci?.ipconfig0 === undefined ? undefined : ipConfig(ci.ipconfig0)
+    if (ipconfig !== undefined && "problem" in ipconfig) return yield* fail("cloudInit.ipconfig0", ipconfig.problem)
+    const params: Params = {
+      vmid,
+      name: input.name,
+      cores: input.cores ?? 2,
+      sockets: input.sockets,
+      memory,
+      ostype: input.ostype ?? "l26",
+      scsihw: input.scsihw ?? "virtio-scsi-single",
+      scsi0: newVolume(storage, size),
+      ide2: iso === undefined ? undefined : cdrom(iso),
+      boot: iso === undefined ? "order=scsi0;net0" : "order=scsi0;ide2;net0",
+      net0: vmNet({ model: input.netModel ?? "virtio", bridge, vlan: input.vlan }),
+      bios: input.bios,
+      efidisk0: input.bios === "ovmf" ? efiDisk(storage) : undefined,
+      machine: input.bios === "ovmf" ? "q35" : undefined,
+      ide0: ciStorage === undefined ? undefined : cloudInitDrive(ciStorage),
+      ciuser: ci?.user,
+      cipassword: ci?.password,
+      sshkeys: ci?.sshKeys === undefined ? undefined : encodedSshKeys(ci.sshKeys),
+      ipconfig0: ipconfig?.ok,
+      nameserver: ci?.nameserver,
+      searchdomain: ci?.searchdomain,
+      pool: input.pool,
+      tags: input.tags === undefined ? undefined : tagList(input.tags)
+    }
+    const sent = Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined)) as Params
+    const steps = [yield* checkedStep(createVmEndpoint, { node }, sent)]
+    if (input.start) steps.push(yield* startStep("qemu", node, vmid))
+    const guest: GuestRef = { vmid, node, type: "qemu", name: input.name }
+    return plan(steps, finishCreate(guest, withoutSecrets(sent, createVmEndpoint.template)))
+  })
+
+export const pveVmCreate = writeTool({
+  name: "pve_vm_create",
+  title: "Create a VM",
+  description:
+    "Creates a QEMU VM: disk, ISO as CD-ROM, network, UEFI, cloud-init, pool, tags; then starts it if asked. Storages, ISO, bridge and vmid are checked first.",
+  toolset: "provisioning",
+  input: VmCreateInput,
+  output: CreateResult,
+  endpoints: [
+    nextVmidEndpoint,
+    nodeStoragesEndpoint,
+    storageContentEndpoint,
+    nodeNetworkEndpoint,
+    createVmEndpoint,
+    startEndpoints.qemu,
+    guestStatusEndpoints.qemu
+  ],
+  plan: vmCreatePlan,
+  render: renderCreated("created")
+})
+
+// ---------------------------------------------------------------------------------------------------------------
+// pve_ct_create
+
+const CtCreateInput = Schema.Struct({
+  node: Node,
+  template: Text(255, "OS template: volume id (local:vztmpl/x.tar.zst) or file name on the node"),
+  vmid: Schema.optional(NewVmid),
+  hostname: Schema.optional(Text(128, "Host name (a DNS name)")),
+  cores: Schema.optional(Cores),
+  memory: Schema.optional(Memory),
+  swap: Schema.optional(
+    Schema.Union(Schema.Number.pipe(Schema.nonNegative()), Schema.String.pipe(Schema.maxLength(16))).annotations({
+      jsonSchema: { anyOf: [{ type: "number" }, { type: "string" }], description: "Like memory; default 512" }
+    })
+  ),
+  diskSize: Schema.optional(SizeInput('Root disk, GiB (8) or "8G"; default 8')),
+  storage: Schema.optional(Storage("Root disk storage; default the node's first for rootdir")),
+  bridge: Schema.optional(Bridge),
+  vlan: Schema.optional(Vlan),
+  ip: Schema.optional(Text(64, '"dhcp" (default) or 10.0.0.5/24')),
+  gw: Schema.optional(Text(64, "Gateway of a static ip")),
+  password: Schema.optionalWith(Password(5), { exact: true }),
+  sshKeys: Schema.optional(SshKeys),
+  unprivileged: Schema.optional(Schema.Boolean.annotations({ description: "Default true" })),
+  features: Schema.optional(
+    Schema.Struct({
+      nesting: Schema.optional(Schema.Boolean),
+      keyctl: Schema.optional(Schema.Boolean),
+      fuse: Schema.optional(Schema.Boolean)
+    }).annotations({ description: "nesting defaults to true when unprivileged" })
+  ),
+  pool: Schema.optional(Pool),
+  tags: Schema.optional(Tags),
+  start: Schema.optional(Start)
+})
+type CtCreateInput = typeof CtCreateInput.Type
+
+const ctCreatePlan = (input: CtCreateInput) =>
+  Effect.gen(function* () {
+    const node = input.node
+    const memory = input.memory === undefined ? 512 : yield* decoded(memoryMiB(input.memory), "memory")
+    if (memory < 16 || memory > MAX_MIB)
+      return yield* fail("memory", `memory ${memory} MiB is not within 16 MiB to 4 TiB`)
+    const swap = input.swap === undefined ? 512 : yield* decoded(memoryMiB(input.swap), "swap")
+    const size = yield* decoded(diskGiB(input.diskSize ?? 8), "diskSize")
+    const ip = input.ip ?? "dhcp"
+    const address = ip === "dhcp" ? { ok: "ip=dhcp" } : ipConfig({ ip, gw: input.gw })
+    if ("problem" in address) return yield* fail("ip", address.problem)
+    if (ip === "dhcp" && input.gw !== undefined) return yield* fail("gw", "a gateway goes with a static ip, not dhcp")
+    const vmid = yield* chooseVmid(input.vmid, "vmid")
+    const storages = yield* storagesOn(node)
+    const storage = yield* storageFor(storages, input.storage, "rootdir", node, "storage")
+    const bridge = input.bridge ?? "vmbr0"
+    yield* checkBridge(node, bridge, "bridge")
+    const template = yield* findVolume(node, storages, input.template, "vztmpl", "template")
+    const unprivileged = input.unprivileged ?? true
+    const features = ctFeatures({ nesting: unprivileged ? true : undefined, ...input.features })
+    const params: Params = {
+      vmid,
+      ostemplate: template,
+      hostname: input.hostname,
+      cores: input.cores ?? 1,
+      memory,
+      swap,
+      rootfs: newVolume(storage, size),
+      net0: ctNet({ bridge, ip: ip === "dhcp" ? "dhcp" : ip, gw: input.gw, vlan: input.vlan }),
+      password: input.password,
+      "ssh-public-keys": input.sshKeys === undefined ? undefined : input.sshKeys.join("\n"),
+      unprivileged: unprivileged ? 1 : 0,
+      features: features === "" ? undefined : features,
+      pool: input.pool,
+      tags: input.tags === undefined ? undefined : tagList(input.tags)
+    }
+    const sent = Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined)) as Params
+    const steps = [yield* checkedStep(createCtEndpoint, { node }, sent)]
+    if (input.start) steps.push(yield* startStep("lxc", node, vmid))
+    const guest: GuestRef = { vmid, node, type: "lxc", name: input.hostname }
+    return plan(steps, finishCreate(guest, withoutSecrets(sent, createCtEndpoint.template)))
+  })
+
+export const pveCtCreate = writeTool({
+  name: "pve_ct_create",
+  title: "Create a container",
+  description:
+    "Creates an LXC container from an OS template: root disk, network (DHCP or static), password or SSH keys, unprivileged by default, features, pool, tags; then starts it if asked.",
+  toolset: "provisioning",
+  input: CtCreateInput,
+  output: CreateResult,
+  endpoints: [
+    nextVmidEndpoint,
+    nodeStoragesEndpoint,
+    storageContentEndpoint,
+    nodeNetworkEndpoint,
+    createCtEndpoint,
+    startEndpoints.lxc,
+    guestStatusEndpoints.lxc
+  ],
+  plan: ctCreatePlan,
+  render: renderCreated("created")
+})
+
+// ---------------------------------------------------------------------------------------------------------------
+// pve_guest_clone
+
+/** The guest of `vmid` from /cluster/resources, on `node` when given. */
+const findGuest = (vmid: number, node: string | undefined) =>
+  Effect.gen(function* () {
+    const guests = yield* listGuests()
+    const guest = guests.find((g) => g.vmid === vmid)
+    if (guest === undefined) return yield* fail("vmid", `no VM or container with id ${vmid} in the cluster`)
+    if (node !== undefined && guest.node !== node)
+      return yield* fail("node", `${guestLabel(guest.type)} ${vmid} is on node ${guest.node}, not ${node}`)
+    return { guest, guests }
+  })
+
+const CloneInput = Schema.Struct({
+  vmid: Vmid.annotations(shown("integer", "Guest to clone")),
+  node: Schema.optional(GuestNode),
+  newid: Schema.optional(NewVmid),
+  name: Schema.optional(Text(128, "Name (a container's hostname)")),
+  full: Schema.optional(
+    Schema.Boolean.annotations({
+      description: "false: linked clone, of a template only. Default: linked for a template"
+    })
+  ),
+  target: Schema.optional(Node.annotations(shown("string", "Node of the clone; default the source's"))),
+  storage: Schema.optional(Storage("Storage of a full clone's disks")),
+  pool: Schema.optional(Pool),
+  start: Schema.optional(Start)
+})
+
+export const pveGuestClone = writeTool({
+  name: "pve_guest_clone",
+  title: "Clone a VM or container",
+  description:
+    "Clones a VM or container, full or linked (from a template), under a new id (default the next free one), to another node or storage if asked; then starts it if asked.",
+  toolset: "provisioning",
+  input: CloneInput,
+  output: CreateResult,
+  endpoints: [
+    clusterResourcesEndpoint,
+    nextVmidEndpoint,
+    nodesEndpoint,
+    nodeStoragesEndpoint,
+    ...Object.values(cloneEndpoints),
+    ...Object.values(startEndpoints),
+    guestStatusEndpoints.qemu,
+    guestStatusEndpoints.lxc
+  ],
+  plan: (input) =>
+    Effect.gen(function* () {
+      const { guest: source, guests } = yield* findGuest(input.vmid, input.node)
+      const label = `${guestLabel(source.type)} ${source.vmid}`
+      const full = input.full ?? !source.template
+      if (!full && !source.template)
+        return yield* fail(
+          "full",
+          `${label} is not a template: a linked clone needs one. Clone it with full: true (a full copy), or convert it to a template first`
+        )
+      if (!full && input.storage !== undefined)
+        return yield* fail(
+          "storage",
+          "storage applies to full clones only; a linked clone stays on the template's storage"
+        )
+      if (input.newid !== undefined) {
+        const taken = guests.find((g) => g.vmid === input.newid)
+        if (taken !== undefined)
+          return yield* fail(
+            "newid",
+            `vmid ${input.newid} is taken by ${guestLabel(taken.type)} ${taken.vmid}${taken.name ? ` (${taken.name})` : ""} on ${taken.node}; choose a free one, or leave newid out for the next free id`
+          )
+      }
+      const target = input.target ?? source.node
+      if (target !== source.node) {
+        const nodes = yield* call(nodesEndpoint, {})
+        const found = nodes.find((n) => n.node === target)
+        if (found === undefined)
+          return yield* fail(
+            "target",
+            `no node ${target} in the cluster; nodes: ${nodes.map((n) => n.node).join(", ")}`
+          )
+        if (found.status !== "online") return yield* fail("target", `node ${target} is ${found.status}`)
+      }
+      if (input.storage !== undefined) {
+        const storages = yield* storagesOn(target)
+        yield* storageFor(storages, input.storage, source.type === "qemu" ? "images" : "rootdir", target, "storage")
+      }
+      const newid = input.newid ?? (yield* chooseVmid(undefined, "newid"))
+      const params: Params = {
+        newid,
+        [source.type === "qemu" ? "name" : "hostname"]: input.name,
+        full: full ? 1 : 0,
+        target: target === source.node ? undefined : target,
+        storage: input.storage,
+        pool: input.pool
+      }
+      const sent = Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined)) as Params
+      const endpoint = cloneEndpoints[source.type]
+      const steps = [yield* checkedStep(endpoint, { node: source.node, vmid: source.vmid }, sent)]
+      if (input.start) steps.push(yield* startStep(source.type, target, newid))
+      const clone: GuestRef = { vmid: newid, node: target, type: source.type, name: input.name }
+      return plan(
+        steps,
+        finishCreate(clone, {
+          source: source.vmid,
+          mode: full ? "full" : "linked",
+          ...withoutSecrets(sent, endpoint.template)
+        })
+      )
+    }),
+  render: renderCreated("cloned into")
+})
+
+// ---------------------------------------------------------------------------------------------------------------
+// pve_guest_migrate
+
+const MigrateInput = Schema.Struct({
+  vmid: Vmid,
+  node: Schema.optional(GuestNode),
+  target: Node.annotations(shown("string", "Node to move it to")),
+  online: Schema.optional(Schema.Boolean.annotations({ description: "VM: live; default for a running VM" })),
+  withLocalDisks: Schema.optional(
+    Schema.Boolean.annotations({ description: "VM: copy local disks live; default when it has some" })
+  ),
+  restart: Schema.optional(
+    Schema.Boolean.annotations({ description: "Container: stop, move, start; needed when running" })
+  ),
+  targetStorage: Schema.optional(Storage("Storage for the disks on the target"))
+})
+
+const MigrateResult = Schema.Struct({
+  vmid: Schema.Number,
+  type: GuestType,
+  from: Schema.String,
+  to: Schema.String,
+  mode: Schema.Literal("online", "offline", "restart"),
+  withLocalDisks: Schema.Boolean,
+  upid: Schema.String,
+  exitStatus: Schema.String,
+  nodeAfter: Schema.String,
+  statusAfter: Schema.String
+})
+
+export const pveGuestMigrate = writeTool({
+  name: "pve_guest_migrate",
+  title: "Migrate a VM or container",
+  description:
+    "Moves a VM or container to another node: a running VM live (with its local disks), a running container with restart, a stopped guest offline. A refusal says why.",
+  toolset: "provisioning",
+  input: MigrateInput,
+  output: MigrateResult,
+  endpoints: [
+    clusterResourcesEndpoint,
+    nodesEndpoint,
+    migratePreconditionEndpoint,
+    nodeStoragesEndpoint,
+    ...Object.values(migrateEndpoints),
+    guestStatusEndpoints.qemu,
+    guestStatusEndpoints.lxc
+  ],
+  plan: (input) =>
+    Effect.gen(function* () {
+      const { guest } = yield* findGuest(input.vmid, input.node)
+      const label = `${guestLabel(guest.type)} ${guest.vmid}`
+      const target = input.target
+      if (target === guest.node)
+        return yield* fail("target", `${label} is already on node ${target}; choose another target node`)
+      const running = guest.status === "running"
+      let withLocalDisks = false
+      let mode: "online" | "offline" | "restart" = "offline"
+      if (guest.type === "qemu") {
+        if (input.restart !== undefined)
+          return yield* fail("restart", "restart mode is for containers; a VM migrates online")
+        const pre = yield* call(migratePreconditionEndpoint, { node: guest.node, vmid: guest.vmid }, { target })
+        const refused = pre.not_allowed_nodes?.[target]
+        if (refused !== undefined) {
+          const why = [
+            ...(refused.unavailable_storages ?? []).map((s) => `storage ${s} is not available there`),
+            ...(refused.unavailable_resources ?? []).map((r) => `resource ${r} is not available there`)
+          ]
+          return yield* fail(
+            "target",
+            `${label} cannot migrate to ${target}: ${why.join("; ") || "PVE does not allow it"}`
+          )
+        }
+        if (!(pre.allowed_nodes ?? []).includes(target)) {
+          return yield* fail(
+            "target",
+            `${label} cannot migrate to ${target}: not a node it may go to (allowed: ${(pre.allowed_nodes ?? []).join(", ") || "none"})`
+          )
+        }
+        if (pre.local_resources.length > 0)
+          return yield* fail(
+            "vmid",
+            `${label} uses local resources (${pre.local_resources.join(", ")}) that keep it on ${guest.node}; remove them first`
+          )
+        const cdroms = pre.local_disks.filter((d) => d.cdrom === true)
+        if (cdroms.length > 0)
+          return yield* fail(
+            "vmid",
+            `${label} has a local ISO in its CD-ROM drive (${cdroms.map((d) => `${d.drivename ?? "?"}: ${d.volid}`).join(", ")}); eject it first (set the drive to none,media=cdrom)`
+          )
+        const disks = pre.local_disks.filter((d) => d.cdrom !== true)
+        if (running) {
+          if (input.online === false)
+            return yield* fail(
+              "online",
+              `${label} is running: it migrates online only; shut it down first for an offline migration`
+            )
+          mode = "online"
+          if (disks.length > 0 && input.withLocalDisks === false)
+            return yield* fail(
+              "withLocalDisks",
+              `${label} is running with local disks (${disks.map((d) => d.volid).join(", ")}): an online migration must copy them (withLocalDisks: true), or shut it down first`
+            )
+          withLocalDisks = input.withLocalDisks ?? disks.length > 0
+        } else withLocalDisks = input.withLocalDisks ?? false
+      } else {
+        if (input.online === true)
+          return yield* fail(
+            "online",
+            "containers cannot migrate live; a running container migrates with restart: true"
+          )
+        if (input.withLocalDisks !== undefined)
+          return yield* fail(
+            "withLocalDisks",
+            "withLocalDisks is for VMs; a container's local volumes are moved anyway"
+          )
+        if (running && input.restart !== true)
+          return yield* fail(
+            "restart",
+            `${label} is running: a running container migrates only in restart mode (restart: true: it is shut down, moved and started again), or shut it down first`
+          )
+        mode = running ? "restart" : "offline"
+      }
+      if (input.targetStorage !== undefined) {
+        const storages = yield* storagesOn(target)
+        yield* storageFor(
+          storages,
+          input.targetStorage,
+          guest.type === "qemu" ? "images" : "rootdir",
+          target,
+          "targetStorage"
+        )
+      }
+      const params: Params =
+        guest.type === "qemu"
+          ? {
+              target,
+              online: mode === "online" ? 1 : undefined,
+              "with-local-disks": withLocalDisks ? 1 : undefined,
+              targetstorage: input.targetStorage
+            }
+          : { target, restart: mode === "restart" ? 1 : undefined, "target-storage": input.targetStorage }
+      const sent = Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined)) as Params
+      const step = yield* checkedStep(migrateEndpoints[guest.type], { node: guest.node, vmid: guest.vmid }, sent)
+      const moved: GuestRef = { vmid: guest.vmid, node: target, type: guest.type, name: guest.name }
+      return plan([step], (done) =>
+        Effect.map(getGuestStatus(moved), (status) => ({
+          vmid: guest.vmid,
+          type: guest.type,
+          from: guest.node,
+          to: target,
+          mode,
+          withLocalDisks,
+          upid: done[0]!.task!.upid,
+          exitStatus: done[0]!.task!.exitStatus,
+          nodeAfter: target,
+          statusAfter: status.status
+        }))
+      )
+    }),
+  render: (r) =>
+    `migrated ${guestLabel(r.type)} ${r.vmid} from ${r.from} to ${r.to} (${r.mode}${r.withLocalDisks ? ", with local disks" : ""}): ${r.exitStatus}; now ${r.statusAfter} on ${r.nodeAfter}`
+})
+
+export const provisioningTools: ReadonlyArray<AnyTool> = [pveVmCreate, pveCtCreate, pveGuestClone, pveGuestMigrate]
