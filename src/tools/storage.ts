@@ -228,6 +228,10 @@ const checkDownload = (input: DownloadInput) =>
     if (url.protocol !== "http:" && url.protocol !== "https:") {
       return yield* invalid("url", `only http and https URLs can be downloaded, not ${url.protocol}`)
     }
+    // PVE prints the URL in the task log, and the audit line carries it: no credentials in it
+    if (url.username !== "" || url.password !== "") {
+      return yield* invalid("url", "the URL carries a user name or password: use a URL without credentials")
+    }
     const filename = input.filename ?? decodeURIComponent(url.pathname.split("/").at(-1) ?? "")
     if (!FILE_NAME.test(filename) || filename.includes("..")) {
       return yield* invalid(

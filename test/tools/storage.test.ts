@@ -5,6 +5,7 @@
  * anything is sent (a bad file name or URL, a storage that does not exist or holds no such content, PVE before 7.2).
  */
 import { createHash } from "node:crypto"
+import { readFileSync } from "node:fs"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { type InProcessServer, inProcess } from "../support/inProcess.js"
 import { GENERATIONS, type ToolResult, textOf } from "../support/mcpClient.js"
@@ -180,6 +181,7 @@ describe.each(GENERATIONS)("storage tools (%s client)", (generation) => {
   it.each([
     [{ url: "ftp://example.org/a.iso", content: "iso" }, "only http and https"],
     [{ url: "not a url", content: "iso" }, "is not a URL"],
+    [{ url: "https://me:hunter2@example.org/a.iso", content: "iso" }, "URL without credentials"],
     [{ url: "https://example.org/a.iso", filename: "../../etc/passwd.iso", content: "iso" }, "not a plain file name"],
     [{ url: "https://example.org/a.qcow2", content: "iso" }, "must end in .iso or .img"],
     [
@@ -197,6 +199,9 @@ describe.each(GENERATIONS)("storage tools (%s client)", (generation) => {
     expect(result.isError).toBe(true)
     expect(textOf(result)).toContain(message)
     expect(writesSeen(server.sim)).toEqual([])
+    // a password in the URL is not echoed back, nor written to the audit file
+    expect(JSON.stringify(result)).not.toContain("hunter2")
+    expect(readFileSync(server.auditFile, "utf8")).not.toContain("hunter2")
   })
 
   it("says a download from a URL needs PVE 7.2 on an older cluster", async () => {
