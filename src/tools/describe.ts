@@ -1,6 +1,6 @@
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
-import { API_PATH_MAX_LENGTH } from "../proxmox/api.js"
+import { API_PATH_MAX_LENGTH, apiPathShapeProblem } from "../proxmox/api.js"
 import {
   describeEndpoint,
   type EndpointDescription,
@@ -140,7 +140,11 @@ export const pveApiDescribe = readTool({
   handler: ({ query, method, path, param }) =>
     Effect.gen(function* () {
       if (path !== undefined) {
-        if (!path.startsWith("/")) return yield* invalid("path", "the path must start with /, e.g. /cluster/ha")
+        // a template is looked up as it is; a concrete path must have the shape pve_api_get would take
+        const shape = /^\/[A-Za-z0-9_/-]*(\{[a-z-]+\}[A-Za-z0-9_/-]*)+$/.test(path)
+          ? undefined
+          : apiPathShapeProblem(path)
+        if (shape !== undefined) return yield* invalid("path", shape)
         const chosen = method ?? (yield* Effect.promise(() => onlyMethod(path)))
         if (chosen === undefined) {
           const matches = yield* Effect.promise(() => searchEndpoints(path))

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { toJsonSchema } from "../../src/mcp/JsonSchema.js"
 import { effectiveInputSchema } from "../../src/policy/Confirmation.js"
+import { apiPathShapeProblem } from "../../src/proxmox/api.js"
 import { allTools } from "../../src/tools/index.js"
 import { type InProcessServer, inProcess } from "../support/inProcess.js"
 import type { ClientGeneration, ToolResult } from "../support/mcpClient.js"
@@ -172,6 +173,10 @@ const segmentCases: ReadonlyArray<Case> = allTools.flatMap((tool) => {
 
 const apiCases: ReadonlyArray<Case> = hostilePaths.flatMap((path) => [
   { label: `pve_api_get ${show(path)}`, tool: "pve_api_get", args: { path } },
+  // describing sends nothing: it refuses what has no path's shape (a template or a bad value it explains)
+  ...(path.includes("{") || apiPathShapeProblem(path) === undefined
+    ? []
+    : [{ label: `pve_api_describe ${show(path)}`, tool: "pve_api_describe", args: { method: "GET", path } }]),
   {
     label: `pve_api_call POST ${show(path)}`,
     tool: "pve_api_call",
