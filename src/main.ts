@@ -20,12 +20,12 @@ import { usage } from "./usage.js"
 import { VERSION } from "./version.js"
 
 const instructions = [
-  "Tools for one Proxmox VE cluster. Guests (VMs and containers) are addressed by vmid alone; node is optional.",
+  "Tools for one Proxmox VE cluster. Guests (VMs and containers) are addressed by vmid (unique in the cluster, e.g. 100); node is optional: left out, it is looked up from the vmid; given, it must be the guest's node. Arguments are checked by the server, which says what to fix.",
   "Start with pve_cluster_status or pve_list_guests. Write tools wait for the Proxmox task and report its real exit status.",
   // said once here rather than in every tool's schema: tools/list stays small
   "Every write tool takes dryRun: true (nothing is sent; the answer is the exact requests, after every policy) and wait: false (answer once the first task started, with its UPID for pve_task_wait; by default a call waits up to PVE_WAIT_MAX_MS and a longer task is answered as status running with its UPID).",
   "A destructive tool needs confirm: true with its target repeated (confirmVmid or confirmName), unless the client shows a confirmation dialog.",
-  "Lists come a page at a time: pass nextCursor as cursor, with the same filters and sort."
+  "Lists come a page at a time (limit rows): pass nextCursor as cursor, with the same filters and sort."
 ].join(" ")
 
 /** The command line: an optional `doctor` command, switches, and `--transport X` / `--env-file F` (or `=X`). */

@@ -127,8 +127,15 @@ const qemuHotplugged = (guest: Guest, key: string): boolean => {
   )
 }
 
-const appliesNow = (guest: Guest, key: string): boolean =>
+const isCdrom = (value: unknown): boolean => typeof value === "string" && value.includes("media=cdrom")
+
+/** qemu-server changes (or ejects) a running VM's CD-ROM medium at once, whatever its hotplug option. */
+const cdromMediumChange = (guest: Guest, key: string, value: unknown): boolean =>
+  guest.type === "qemu" && /^(ide|sata|scsi)\d+$/.test(key) && isCdrom(guest.config[key]) && isCdrom(value)
+
+const appliesNow = (guest: Guest, key: string, value?: unknown): boolean =>
   guest.status !== "running" ||
+  cdromMediumChange(guest, key, value) ||
   (guest.type === "qemu" ? qemuHotOptions.has(key) || qemuHotplugged(guest, key) : !lxcColdOptions.test(key))
 
 /**
@@ -183,7 +190,7 @@ const updateConfig = (ctx: RouteContext, guest: Guest): void => {
     if (controlParams.has(key) || raw === undefined || raw === null) continue
     const typed = key === "tags" ? normalizeTags(String(raw)) : typedConfigValue(ctx.state, guest.type, key, raw)
     const value = allocateNewDisk(ctx, guest, key, typed)
-    if (appliesNow(guest, key)) {
+    if (appliesNow(guest, key, value)) {
       guest.config[key] = value
       delete guest.pending[key]
     } else {

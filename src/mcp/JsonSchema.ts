@@ -79,23 +79,53 @@ const mergeObjectUnion = (schema: JsonObject): JsonObject => {
   }
 }
 
+/** Arguments every client learns once from the server instructions (src/main.ts), not in each tool's schema. */
+export const ARGUMENTS_EXPLAINED_ONCE: ReadonlySet<string> = new Set([
+  "vmid",
+  "node",
+  "dryRun",
+  "wait",
+  "confirm",
+  "confirmVmid",
+  "confirmName",
+  "limit",
+  "cursor"
+])
+
+// bounds and formats the server checks itself, with an error that says what to fix
+const CHECKED_NOT_ADVERTISED = new Set([
+  "maxLength",
+  "minLength",
+  "pattern",
+  "minimum",
+  "maximum",
+  "exclusiveMinimum",
+  "exclusiveMaximum",
+  "minItems",
+  "maxItems",
+  "$schema"
+])
+
 /**
  * The arguments' schema as advertised in tools/list, which every client puts in the model's context on every
- * turn: string length bounds and empty `required` lists are left out (the server still checks every bound, with
- * an error that says what to fix); types, enums, patterns, number bounds and descriptions stay.
+ * turn: types, enums, required and descriptions stay; bounds, patterns, `additionalProperties: false` and empty
+ * `required` lists are left out (the server still checks every one of them, and refuses an unknown argument, with
+ * an error that says what to fix), and so are the descriptions of the arguments the server instructions explain.
  */
 export const leanInputSchema = (schema: JsonObject): JsonObject => {
-  const visit = (node: unknown): unknown => {
-    if (Array.isArray(node)) return node.map(visit)
+  const visit = (node: unknown, argument?: string): unknown => {
+    if (Array.isArray(node)) return node.map((item) => visit(item))
     if (node === null || typeof node !== "object") return node
     const out: JsonObject = {}
     for (const [k, v] of Object.entries(node as JsonObject)) {
-      if (k === "maxLength" || k === "minLength") continue
+      if (CHECKED_NOT_ADVERTISED.has(k)) continue
       if (k === "required" && Array.isArray(v) && v.length === 0) continue
+      if (k === "additionalProperties" && v === false) continue
+      if (k === "description" && argument !== undefined && ARGUMENTS_EXPLAINED_ONCE.has(argument)) continue
       // property names are data here, not keywords: only their schemas are visited
       out[k] =
         k === "properties" || k === "patternProperties"
-          ? Object.fromEntries(Object.entries(v as JsonObject).map(([name, sub]) => [name, visit(sub)]))
+          ? Object.fromEntries(Object.entries(v as JsonObject).map(([name, sub]) => [name, visit(sub, name)]))
           : visit(v)
     }
     return out

@@ -1,10 +1,11 @@
 /**
  * What every tool advertises in tools/list stays small and is a schema MCP clients (and the official Inspector)
- * take: an object at the root with properties, no root anyOf, a description on every argument, no bare {}.
+ * take: an object at the root with properties, no root anyOf, a description on every argument (but those the server
+ * instructions explain once: ARGUMENTS_EXPLAINED_ONCE), no bare {}.
  * Generic over allTools, so each new tool is held to it.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { effectiveOutputSchema, toStandardSchema } from "../../src/mcp/JsonSchema.js"
+import { ARGUMENTS_EXPLAINED_ONCE, effectiveOutputSchema, toStandardSchema } from "../../src/mcp/JsonSchema.js"
 import { effectiveInputSchema } from "../../src/policy/Confirmation.js"
 import { allTools } from "../../src/tools/index.js"
 
@@ -58,6 +59,7 @@ describe("tool schemas (tools/list)", () => {
       const schema = advertised(tool, "input")
       for (const p of rootProblems(schema)) problems.push(`${tool.name} input ${p}`)
       for (const [name, property] of Object.entries((schema.properties ?? {}) as Record<string, Json>)) {
+        if (ARGUMENTS_EXPLAINED_ONCE.has(name)) continue
         if (typeof property.description !== "string" || property.description.trim() === "")
           problems.push(`${tool.name} argument ${name} has no description`)
       }
