@@ -61,9 +61,10 @@ const existing = (sim: () => Simulator): Record<string, fc.Arbitrary<unknown>> =
   timeout: fc.integer({ min: 0, max: 2 }),
   // a snapshot of VM 101 (rollback, delete), or a new name (create)
   name: fc.oneof(
-    fc.constantFrom("pre-upgrade", "after-upgrade"),
-    fc.nat({ max: 99_999 }).map((n) => `prop-${n}`)
+    { weight: 2, arbitrary: fc.constantFrom("pre-upgrade", "after-upgrade") },
+    { weight: 1, arbitrary: fc.nat({ max: 99_999 }).map((n) => `prop-${n}`) }
   ),
+  storage: fc.constantFrom("nfs-shared", "local"),
   // a backup archive of the simulated cluster, as it is now
   archive: fc.nat().map((i) => {
     const archives = [...sim().model.storages.get("nfs-shared")!.volumes.get("")!.values()].filter(
@@ -81,7 +82,7 @@ const existing = (sim: () => Simulator): Record<string, fc.Arbitrary<unknown>> =
 })
 
 /** The arguments with an existing guest on its own node, existing other targets and a matching confirmation. */
-const grounded = (input: Record<string, unknown>, sim: () => Simulator) => {
+const grounded = (input: Record<string, unknown>, sim: () => Simulator, destructive: boolean) => {
   const known = existing(sim)
   const keys = Object.keys(input).filter((k) => k in known)
   return fc
@@ -95,20 +96,28 @@ const grounded = (input: Record<string, unknown>, sim: () => Simulator) => {
       const target = ofVm101 ? guests[1]! : guest
       if ("vmid" in input) out.vmid = target.vmid
       if ("node" in input) out.node = target.node
-      if ("confirmVmid" in input || "confirmName" in input || "confirm" in input)
-        Object.assign(out, { confirm: true, confirmVmid: out.vmid, confirmName: out.path ?? out.name ?? out.archive })
+      if (destructive || "confirmVmid" in input || "confirmName" in input || "confirm" in input) {
+        // a tool confirms by name (a path, snapshot, archive or task) or else by vmid, never both
+        const name = out.path ?? out.name ?? out.archive ?? out.upid
+        Object.assign(
+          out,
+          name === undefined ? { confirm: true, confirmVmid: out.vmid } : { confirm: true, confirmName: name }
+        )
+        if (name !== undefined) delete out.confirmVmid
+        else delete out.confirmName
+      }
       for (const k of Object.keys(out)) if (out[k] === undefined) delete out[k]
       return out
     })
 }
 
-const mutations = (valid: fc.Arbitrary<Record<string, unknown>>, sim: () => Simulator) =>
+const mutations = (valid: fc.Arbitrary<Record<string, unknown>>, sim: () => Simulator, destructive: boolean) =>
   valid.chain((input) => {
     const keys = Object.keys(input)
     const options: Array<fc.WeightedArbitrary<Record<string, unknown>>> = [
       { weight: 1, arbitrary: fc.constant(input) },
       // twice as often: grounded calls are the ones that reach Proxmox and run to the end
-      { weight: 2, arbitrary: grounded(input, sim) },
+      { weight: 2, arbitrary: grounded(input, sim, destructive) },
       {
         weight: 1,
         arbitrary: fc
@@ -130,7 +139,7 @@ const mutations = (valid: fc.Arbitrary<Record<string, unknown>>, sim: () => Simu
 const argumentsFor = (tool: (typeof allTools)[number], sim: () => Simulator) => {
   const valid = Arbitrary.make(effectiveInputSchema(tool)) as fc.Arbitrary<Record<string, unknown>>
   return fc.oneof(
-    { weight: 3, arbitrary: mutations(valid, sim) },
+    { weight: 3, arbitrary: mutations(valid, sim, tool.kind === "destructive") },
     { weight: 1, arbitrary: fc.dictionary(fc.string({ maxLength: 12 }), randomValue, { maxKeys: 5 }) }
   )
 }
