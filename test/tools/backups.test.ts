@@ -428,3 +428,32 @@ describe("backup jobs", () => {
       expect(writesSeen(server.sim)).toEqual([])
     }))
 })
+
+describe("toolsets", () => {
+  it("PVE_TOOLSETS=backup serves the backup tools, and core,lifecycle,snapshots the snapshot tools", async () => {
+    const backup = await inProcess("v2", { env: { PVE_READONLY: "false", PVE_TOOLSETS: "backup" } })
+    const snapshots = await inProcess("v2", {
+      env: { PVE_READONLY: "false", PVE_TOOLSETS: "core,lifecycle,snapshots" }
+    })
+    try {
+      expect((await backup.listTools()).map((t) => t.name).sort()).toEqual(
+        [
+          "pve_backup_create",
+          "pve_backup_restore",
+          "pve_backup_schedule",
+          "pve_last_backup",
+          "pve_list_backup_jobs",
+          "pve_list_backups"
+        ].sort()
+      )
+      const names = (await snapshots.listTools()).map((t) => t.name)
+      for (const name of ["pve_list_snapshots", "pve_snapshot_create", "pve_snapshot_rollback", "pve_snapshot_delete"])
+        expect(names).toContain(name)
+      const rollback = (await snapshots.listTools()).find((t) => t.name === "pve_snapshot_rollback")!
+      expect(rollback.annotations).toMatchObject({ destructiveHint: true, readOnlyHint: false })
+    } finally {
+      await backup.close()
+      await snapshots.close()
+    }
+  })
+})
