@@ -457,3 +457,15 @@ describe("toolsets", () => {
     }
   })
 })
+
+describe("a failed backup", () => {
+  it("reports the task's error and log tail when a guest is locked", () =>
+    using(async (server) => {
+      server.sim.model.guest(104).config.lock = "migrate"
+      const result = await server.callTool("pve_backup_create", { vmids: [104], storage: "nfs-shared" })
+      expect(result.isError).toBe(true)
+      expect(textOf(result)).toContain("job errors")
+      expect(JSON.stringify(result)).toContain("ERROR: Backup of VM 104 failed - VM is locked (migrate)")
+      expect(writesSeen(server.sim)).toEqual(["POST /nodes/pve3/vzdump"])
+    }))
+})
