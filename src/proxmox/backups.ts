@@ -145,10 +145,13 @@ export const listStoreBackups = (
 export const compareBackups = (a: Backup, b: Backup): number =>
   (b.ctime ?? 0) - (a.ctime ?? 0) || a.volid.localeCompare(b.volid) || (a.node ?? "").localeCompare(b.node ?? "")
 
-/** Every backup of the cluster (optionally of one guest), newest first, and the stores that could not be read. */
-export const listAllBackups = (vmid?: number) =>
+/**
+ * Every backup of the cluster (optionally of one guest, or on one storage), newest first, and the stores that could
+ * not be read.
+ */
+export const listAllBackups = (vmid?: number, storage?: string) =>
   Effect.gen(function* () {
-    const stores = yield* listBackupStores
+    const stores = (yield* listBackupStores).filter((s) => storage === undefined || s.storage === storage)
     const read = yield* Effect.forEach(
       stores,
       (store) =>

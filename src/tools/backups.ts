@@ -181,8 +181,8 @@ export const pveListBackups = readTool({
   handler: ({ vmid, storage, limit, cursor }) =>
     Effect.gen(function* () {
       const after = cursor === undefined ? undefined : yield* decodeCursor(cursor)
-      const all = yield* listAllBackups(vmid)
-      const matching = all.backups.filter((b) => storage === undefined || b.storage === storage)
+      const all = yield* listAllBackups(vmid, storage)
+      const matching = all.backups
       const rest = after === undefined ? matching : matching.filter((b) => isAfter(b, after))
       const page = rest.slice(0, limit ?? 50)
       const now = yield* nowSeconds

@@ -64,13 +64,13 @@ const existing = (sim: () => Simulator): Record<string, fc.Arbitrary<unknown>> =
   delete: fc.constantFrom(undefined, ["description"]),
   disk: fc.constant("scsi0"),
   size: fc.constantFrom("+1G", "+64M"),
-  // a snapshot of VM 101 (rollback, delete), or a new name (create)
-  // or a bridge name (network)
+  // a snapshot of VM 101 (rollback, delete), a new name (create), or a bridge name (network)
   name: fc.oneof(
-    fc.constantFrom("pre-upgrade", "after-upgrade"),
-    fc.nat({ max: 99_999 }).map((n) => `prop-${n}`),
-    fc.integer({ min: 80, max: 99 }).map((n) => `vmbr${n}`)
+    { weight: 2, arbitrary: fc.constantFrom("pre-upgrade", "after-upgrade") },
+    { weight: 1, arbitrary: fc.nat({ max: 99_999 }).map((n) => `prop-${n}`) },
+    { weight: 1, arbitrary: fc.integer({ min: 80, max: 99 }).map((n) => `vmbr${n}`) }
   ),
+  storage: fc.constantFrom("nfs-shared", "local"),
   // a backup archive of the simulated cluster, as it is now
   archive: fc.nat().map((i) => {
     const archives = [...sim().model.storages.get("nfs-shared")!.volumes.get("")!.values()].filter(
@@ -80,8 +80,7 @@ const existing = (sim: () => Simulator): Record<string, fc.Arbitrary<unknown>> =
   }),
   vmids: fc.constantFrom([100], [104, 105]),
   schedule: fc.constantFrom("daily", "sun 01:00", "mon..fri 02:30"),
-  // storage, download and bridge arguments that exist or fit (the download's content matches its URL)
-  storage: fc.constantFrom("local", "nfs-shared"),
+  // download and bridge arguments that exist or fit (the download's content matches its URL)
   url: fc.nat({ max: 1_000_000 }).map((i) => `https://example.org/images/prop-${i}.iso`),
   content: fc.constant("iso"),
   filename: fc.constant(undefined),
@@ -98,7 +97,7 @@ const existing = (sim: () => Simulator): Record<string, fc.Arbitrary<unknown>> =
 })
 
 /** The arguments with an existing guest on its own node, existing other targets and a matching confirmation. */
-const grounded = (input: Record<string, unknown>, sim: () => Simulator) => {
+const grounded = (input: Record<string, unknown>, sim: () => Simulator, destructive: boolean) => {
   const known = existing(sim)
   const keys = Object.keys(input).filter((k) => k in known)
   return fc
@@ -112,24 +111,28 @@ const grounded = (input: Record<string, unknown>, sim: () => Simulator) => {
       const target = ofVm101 ? guests[1]! : guest
       if ("vmid" in input) out.vmid = target.vmid
       if ("node" in input) out.node = target.node
-      if ("confirmVmid" in input || "confirmName" in input || "confirm" in input)
-        Object.assign(out, {
-          confirm: true,
-          confirmVmid: out.vmid,
-          confirmName: out.path ?? out.name ?? out.archive ?? out.node
-        })
+      if (destructive || "confirmVmid" in input || "confirmName" in input || "confirm" in input) {
+        // a tool confirms by name (a path, snapshot, archive, task or node) or else by vmid, never both
+        const name = out.path ?? out.name ?? out.archive ?? out.upid ?? (out.vmid === undefined ? out.node : undefined)
+        Object.assign(
+          out,
+          name === undefined ? { confirm: true, confirmVmid: out.vmid } : { confirm: true, confirmName: name }
+        )
+        if (name !== undefined) delete out.confirmVmid
+        else delete out.confirmName
+      }
       for (const k of Object.keys(out)) if (out[k] === undefined) delete out[k]
       return out
     })
 }
 
-const mutations = (valid: fc.Arbitrary<Record<string, unknown>>, sim: () => Simulator) =>
+const mutations = (valid: fc.Arbitrary<Record<string, unknown>>, sim: () => Simulator, destructive: boolean) =>
   valid.chain((input) => {
     const keys = Object.keys(input)
     const options: Array<fc.WeightedArbitrary<Record<string, unknown>>> = [
       { weight: 1, arbitrary: fc.constant(input) },
       // twice as often: grounded calls are the ones that reach Proxmox and run to the end
-      { weight: 2, arbitrary: grounded(input, sim) },
+      { weight: 2, arbitrary: grounded(input, sim, destructive) },
       {
         weight: 1,
         arbitrary: fc
@@ -151,7 +154,7 @@ const mutations = (valid: fc.Arbitrary<Record<string, unknown>>, sim: () => Simu
 const argumentsFor = (tool: (typeof allTools)[number], sim: () => Simulator) => {
   const valid = Arbitrary.make(effectiveInputSchema(tool)) as fc.Arbitrary<Record<string, unknown>>
   return fc.oneof(
-    { weight: 3, arbitrary: mutations(valid, sim) },
+    { weight: 3, arbitrary: mutations(valid, sim, tool.kind === "destructive") },
     { weight: 1, arbitrary: fc.dictionary(fc.string({ maxLength: 12 }), randomValue, { maxKeys: 5 }) }
   )
 }

@@ -428,3 +428,44 @@ describe("backup jobs", () => {
       expect(writesSeen(server.sim)).toEqual([])
     }))
 })
+
+describe("toolsets", () => {
+  it("PVE_TOOLSETS=backup serves the backup tools, and core,lifecycle,snapshots the snapshot tools", async () => {
+    const backup = await inProcess("v2", { env: { PVE_READONLY: "false", PVE_TOOLSETS: "backup" } })
+    const snapshots = await inProcess("v2", {
+      env: { PVE_READONLY: "false", PVE_TOOLSETS: "core,lifecycle,snapshots" }
+    })
+    try {
+      expect((await backup.listTools()).map((t) => t.name).sort()).toEqual(
+        [
+          "pve_backup_create",
+          "pve_backup_restore",
+          "pve_backup_schedule",
+          "pve_last_backup",
+          "pve_list_backup_jobs",
+          "pve_list_backups"
+        ].sort()
+      )
+      const names = (await snapshots.listTools()).map((t) => t.name)
+      for (const name of ["pve_list_snapshots", "pve_snapshot_create", "pve_snapshot_rollback", "pve_snapshot_delete"])
+        expect(names).toContain(name)
+      const rollback = (await snapshots.listTools()).find((t) => t.name === "pve_snapshot_rollback")!
+      expect(rollback.annotations).toMatchObject({ destructiveHint: true, readOnlyHint: false })
+    } finally {
+      await backup.close()
+      await snapshots.close()
+    }
+  })
+})
+
+describe("a failed backup", () => {
+  it("reports the task's error and log tail when a guest is locked", () =>
+    using(async (server) => {
+      server.sim.model.guest(104).config.lock = "migrate"
+      const result = await server.callTool("pve_backup_create", { vmids: [104], storage: "nfs-shared" })
+      expect(result.isError).toBe(true)
+      expect(textOf(result)).toContain("job errors")
+      expect(JSON.stringify(result)).toContain("ERROR: Backup of VM 104 failed - VM is locked (migrate)")
+      expect(writesSeen(server.sim)).toEqual(["POST /nodes/pve3/vzdump"])
+    }))
+})
