@@ -147,6 +147,44 @@ describe(".env", () => {
   })
 })
 
+describe("the command line", () => {
+  const dir = mkdtempSync(join(tmpdir(), "pmcp-args-"))
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+  const run = (args: ReadonlyArray<string>) =>
+    spawnSync(process.execPath, [SERVER_BIN, ...args], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? "" },
+      input: "",
+      encoding: "utf8"
+    })
+
+  it("reads --env-file FILE and --env-file=FILE; a missing one stops it, naming the file", () => {
+    const file = join(dir, "custom.env")
+    writeFileSync(file, "LOG_LEVEL=debug\n")
+    for (const args of [["--env-file", file], [`--env-file=${file}`]]) {
+      const started = run([...args, "--simulator"])
+      expect(started.status).toBe(0)
+      expect(started.stderr).toContain(`read ${file}: set LOG_LEVEL`)
+    }
+    // Node itself checks an --env-file wherever it stands on the command line (it does not load one after the
+    // script: the server does), so a missing file stops Node first, naming it
+    const missing = run(["--env-file", join(dir, "nope.env"), "--simulator"])
+    expect(missing.status).not.toBe(0)
+    expect(missing.stderr).toContain(`${join(dir, "nope.env")}: not found`)
+  })
+
+  it("refuses an unknown option or a valueless one with the usage, exit 2", () => {
+    const unknown = run(["--bogus"])
+    expect(unknown.status).toBe(2)
+    expect(unknown.stderr).toContain("unknown option --bogus")
+    expect(unknown.stderr).toContain("Usage:")
+    expect(run(["--transport"]).stderr).toContain("--transport (needs a value)")
+    expect(run(["--transport", "carrier-pigeon", "--simulator"]).stderr).toContain(
+      '"carrier-pigeon" is not a transport'
+    )
+  })
+})
+
 describe("PROXMOX_CA_FILE", () => {
   const dir = mkdtempSync(join(tmpdir(), "pmcp-ca-"))
   afterAll(() => rmSync(dir, { recursive: true, force: true }))
