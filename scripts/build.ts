@@ -40,7 +40,8 @@ const outputs = Object.entries(result.metafile.outputs).filter(([file]) => file.
 const total = outputs.reduce((sum, [, o]) => sum + o.bytes, 0)
 console.error(`built ${outputs.length} files, ${(total / 1024).toFixed(0)} KiB of JavaScript`)
 
-// The library's declarations (tsconfig.types.json: src/index.ts and what it names), for package.json's exports.types.
+// The declarations of the library entries (tsconfig.types.json: src/index.ts, src/simulatorMode.ts and what they
+// name) into dist/types, which package.json's exports name.
 execFileSync(process.execPath, [resolve("node_modules/typescript/bin/tsc"), "-p", "tsconfig.types.json"], {
   stdio: "inherit"
 })

@@ -73,7 +73,7 @@ describe("the variables list", () => {
     for (const part of ["--simulator", "--transport", "--env-file", "-v, --version", "doctor", "streamable-http"]) {
       expect(help).toContain(part)
     }
-    expect(help).toMatch(/^ {2}core {9}pve_version/m)
+    expect(help).toMatch(/^ {2}core +pve_[a-z_]+/m)
   })
 })
 
@@ -102,6 +102,14 @@ describe(".env", () => {
     expect(env).toEqual({ A_FROM_FILE: "1", B_BOTH: "from env", C_QUOTED: "x y" })
     expect(loaded).toMatchObject({ set: ["A_FROM_FILE", "C_QUOTED"], kept: ["B_BOTH"] })
     expect(Effect.runSync(loadEnvFile(undefined, {}, join(dir, "..", "no-such-dir-pmcp")))).toBeUndefined()
+  })
+
+  it("cp .env.example .env: the copy configures the server as it is", () => {
+    const env: Record<string, string | undefined> = {}
+    Effect.runSync(loadEnvFile(join(root, ".env.example"), env, dir))
+    const config = Effect.runSync(loadPveConfigFrom(env as Record<string, string>))
+    expect(config.baseUrl).toBe("https://pve.example.com:8006/api2/json")
+    expect(config.auth).toMatchObject({ _tag: "Token", tokenId: "mcp@pve!mcp" })
   })
 
   it("an --env-file that cannot be read is a configuration error naming it", () => {
@@ -136,6 +144,44 @@ describe(".env", () => {
     } finally {
       await sim.close()
     }
+  })
+})
+
+describe("the command line", () => {
+  const dir = mkdtempSync(join(tmpdir(), "pmcp-args-"))
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+  const run = (args: ReadonlyArray<string>) =>
+    spawnSync(process.execPath, [SERVER_BIN, ...args], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? "" },
+      input: "",
+      encoding: "utf8"
+    })
+
+  it("reads --env-file FILE and --env-file=FILE; a missing one stops it, naming the file", () => {
+    const file = join(dir, "custom.env")
+    writeFileSync(file, "LOG_LEVEL=debug\n")
+    for (const args of [["--env-file", file], [`--env-file=${file}`]]) {
+      const started = run([...args, "--simulator"])
+      expect(started.status).toBe(0)
+      expect(started.stderr).toContain(`read ${file}: set LOG_LEVEL`)
+    }
+    // Node itself checks an --env-file wherever it stands on the command line (it does not load one after the
+    // script: the server does), so a missing file stops Node first, naming it
+    const missing = run(["--env-file", join(dir, "nope.env"), "--simulator"])
+    expect(missing.status).not.toBe(0)
+    expect(missing.stderr).toContain(`${join(dir, "nope.env")}: not found`)
+  })
+
+  it("refuses an unknown option or a valueless one with the usage, exit 2", () => {
+    const unknown = run(["--bogus"])
+    expect(unknown.status).toBe(2)
+    expect(unknown.stderr).toContain("unknown option --bogus")
+    expect(unknown.stderr).toContain("Usage:")
+    expect(run(["--transport"]).stderr).toContain("--transport (needs a value)")
+    expect(run(["--transport", "carrier-pigeon", "--simulator"]).stderr).toContain(
+      '"carrier-pigeon" is not a transport'
+    )
   })
 })
 
