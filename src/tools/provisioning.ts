@@ -9,7 +9,7 @@ import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import { clusterResourcesEndpoint, nextVmidEndpoint } from "../proxmox/cluster.js"
 import { call } from "../proxmox/Endpoint.js"
-import { InvalidInput } from "../proxmox/errors.js"
+import { InvalidInput, PveNotFound } from "../proxmox/errors.js"
 import { type GuestRef, GuestType, getGuestStatus, guestStatusEndpoints, listGuests } from "../proxmox/guests.js"
 import { nodesEndpoint } from "../proxmox/nodes.js"
 import type { StepDone } from "../proxmox/Plan.js"
@@ -416,7 +416,8 @@ const findGuest = (vmid: number, node: string | undefined) =>
   Effect.gen(function* () {
     const guests = yield* listGuests()
     const guest = guests.find((g) => g.vmid === vmid)
-    if (guest === undefined) return yield* fail("vmid", `no VM or container with id ${vmid} in the cluster`)
+    if (guest === undefined)
+      return yield* new PveNotFound({ message: `no VM or container with id ${vmid} in the cluster` })
     if (node !== undefined && guest.node !== node)
       return yield* fail("node", `${guestLabel(guest.type)} ${vmid} is on node ${guest.node}, not ${node}`)
     return { guest, guests }
