@@ -4,11 +4,12 @@
  * preconditions), translates the typed arguments into PVE's encodings, checks them against the real schema, and
  * returns the writes: the create, clone or migrate task, then the start task when asked.
  */
+import type { FastCheck } from "effect"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import { clusterResourcesEndpoint, nextVmidEndpoint } from "../proxmox/cluster.js"
 import { call } from "../proxmox/Endpoint.js"
-import { InvalidInput } from "../proxmox/errors.js"
+import { InvalidInput, PveNotFound } from "../proxmox/errors.js"
 import { type GuestRef, GuestType, getGuestStatus, guestStatusEndpoints, listGuests } from "../proxmox/guests.js"
 import { nodesEndpoint } from "../proxmox/nodes.js"
 import type { StepDone } from "../proxmox/Plan.js"
@@ -55,35 +56,56 @@ import { GuestNode, Node, Vmid } from "./fields.js"
 // tools/list); the Schema itself still checks ranges and patterns, and says so in its errors.
 const shown = (type: string, description: string) => ({ jsonSchema: { type, description } })
 
+/** Values the simulated cluster has, for property tests: random text would almost never name a storage or an ISO. */
+type Sample<A> = (fc: typeof FastCheck) => FastCheck.Arbitrary<A>
+const drawn = <A>(sample: Sample<A> | undefined) => (sample === undefined ? {} : { arbitrary: () => sample })
+const oneOf =
+  <A>(...values: ReadonlyArray<A>): Sample<A> =>
+  (fc) =>
+    fc.constantFrom(...values)
+
 /** A string of at most `max` characters. */
-const Text = (max: number, description: string) =>
-  Schema.String.pipe(Schema.maxLength(max)).annotations(shown("string", description))
+const Text = (max: number, description: string, sample?: Sample<string>) =>
+  Schema.String.pipe(Schema.maxLength(max)).annotations({ ...shown("string", description), ...drawn(sample) })
 
 /** A string matching `pattern`. */
-const Word = (pattern: RegExp, description: string) =>
-  Schema.String.pipe(Schema.pattern(pattern)).annotations(shown("string", description))
+const Word = (pattern: RegExp, description: string, sample?: Sample<string>) =>
+  Schema.String.pipe(Schema.pattern(pattern)).annotations({ ...shown("string", description), ...drawn(sample) })
 
 const NewVmid = Vmid.annotations(shown("integer", "Id of the new guest; default: the next free one"))
-const SizeInput = (description: string) =>
+const SizeInput = (description: string, sample: Sample<string | number>) =>
   Schema.Union(Schema.Number.pipe(Schema.positive()), Schema.String.pipe(Schema.maxLength(16))).annotations({
-    jsonSchema: { anyOf: [{ type: "number" }, { type: "string" }], description }
+    jsonSchema: { anyOf: [{ type: "number" }, { type: "string" }], description },
+    arbitrary: () => sample
   })
-const Memory = SizeInput('MiB (2048) or with a unit ("4G")')
+const Memory = SizeInput('MiB (2048) or with a unit ("4G")', oneOf<string | number>(512, 1024, "2G", "1.5G", 0.5))
 const Cores = Schema.Int.pipe(Schema.between(1, 512)).annotations(shown("integer", "CPU cores"))
-const Bridge = Word(/^[-_.\w]{1,20}$/, "Bridge, default vmbr0")
+const Bridge = Word(/^[-_.\w]{1,20}$/, "Bridge, default vmbr0", oneOf("vmbr0", "vmbr0", "vmbr9"))
 const Vlan = Schema.Int.pipe(Schema.between(1, 4094)).annotations(shown("integer", "VLAN tag"))
-const Storage = (description: string) => Word(/^[a-z][a-z0-9\-_.]{0,62}[a-z0-9]$/i, description)
+const Storage = (description: string) =>
+  Word(/^[a-z][a-z0-9\-_.]{0,62}[a-z0-9]$/i, description, oneOf("local-lvm", "local-lvm", "local", "nfs-shared"))
 const Tags = Schema.Array(Word(/^[a-z0-9_][a-z0-9_\-+.]*$/i, "tag")).annotations({ description: "Tags" })
-const Pool = Word(/^[A-Za-z0-9._-]{1,64}$/, "Resource pool to add it to")
+const Pool = Word(/^[A-Za-z0-9._-]{1,64}$/, "Resource pool to add it to", oneOf("lab", "production", "nopool"))
 const Start = Schema.Boolean.annotations({ description: "Start it afterwards" })
 // the value is never echoed: an error names the rule only
 const Password = (minimum: number) =>
   Schema.String.pipe(
     Schema.filter((s) => s.length >= minimum && s.length <= 256, {
-      message: () => `the password must be ${minimum} to 256 characters (not shown)`
+      message: () => `the password must be ${minimum} to 256 characters (not shown)`,
+      arbitrary: () => (fc) => fc.string({ minLength: minimum, maxLength: 32 })
     })
   ).annotations(shown("string", "Never shown back"))
-const SshKeys = Schema.Array(Word(/^(ssh|ecdsa|sk)-\S+ \S+/, "OpenSSH public key")).annotations({
+// fast-check's generator for the pattern's \S+ runs for minutes: property tests draw keys of this shape instead
+const SshKey = Word(/^(ssh|ecdsa|sk)-\S+ \S+/, "OpenSSH public key").annotations({
+  arbitrary: () => (fc) =>
+    fc
+      .tuple(
+        fc.constantFrom("ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256"),
+        fc.base64String({ minLength: 4, maxLength: 64 })
+      )
+      .map(([kind, key]) => `${kind} ${key}`)
+})
+const SshKeys = Schema.Array(SshKey).annotations({
   description: "Public SSH keys"
 })
 
@@ -175,13 +197,19 @@ const CloudInit = Schema.Struct({
 const VmCreateInput = Schema.Struct({
   node: Node,
   vmid: Schema.optional(NewVmid),
-  name: Schema.optional(Text(128, "VM name (a DNS name)")),
+  name: Schema.optional(Text(128, "VM name (a DNS name)", oneOf("web-02", "db_03"))),
   cores: Schema.optional(Cores),
   sockets: Schema.optional(Schema.Int.pipe(Schema.between(1, 16)).annotations(shown("integer", "CPU sockets"))),
   memory: Schema.optional(Memory),
-  diskSize: Schema.optional(SizeInput('GiB (32) or "32G"; default 32')),
+  diskSize: Schema.optional(SizeInput('GiB (32) or "32G"; default 32', oneOf<string | number>(8, "16G", "0"))),
   storage: Schema.optional(Storage("Disk storage; default the node's first for images")),
-  iso: Schema.optional(Text(255, "CD-ROM ISO: volume id (local:iso/x.iso) or file name on the node")),
+  iso: Schema.optional(
+    Text(
+      255,
+      "CD-ROM ISO: volume id (local:iso/x.iso) or file name on the node",
+      oneOf("debian-12.9.0-amd64-netinst.iso", "nfs-shared:iso/ubuntu-24.04.1-live-server-amd64.iso", "none.iso")
+    )
+  ),
   bridge: Schema.optional(Bridge),
   vlan: Schema.optional(Vlan),
   netModel: Schema.optional(
@@ -279,22 +307,27 @@ export const pveVmCreate = writeTool({
 
 const CtCreateInput = Schema.Struct({
   node: Node,
-  template: Text(255, "OS template: volume id (local:vztmpl/x.tar.zst) or file name on the node"),
+  template: Text(
+    255,
+    "OS template: volume id (local:vztmpl/x.tar.zst) or file name on the node",
+    oneOf("debian-12-standard_12.7-1_amd64.tar.zst", "local:vztmpl/ubuntu-24.04-standard_24.04-2_amd64.tar.zst", "x")
+  ),
   vmid: Schema.optional(NewVmid),
-  hostname: Schema.optional(Text(128, "Host name (a DNS name)")),
+  hostname: Schema.optional(Text(128, "Host name (a DNS name)", oneOf("ct-02", "ct 03"))),
   cores: Schema.optional(Cores),
   memory: Schema.optional(Memory),
   swap: Schema.optional(
     Schema.Union(Schema.Number.pipe(Schema.nonNegative()), Schema.String.pipe(Schema.maxLength(16))).annotations({
-      jsonSchema: { anyOf: [{ type: "number" }, { type: "string" }], description: "Like memory; default 512" }
+      jsonSchema: { anyOf: [{ type: "number" }, { type: "string" }], description: "Like memory; default 512" },
+      arbitrary: () => oneOf<string | number>(0, 512, "1G")
     })
   ),
-  diskSize: Schema.optional(SizeInput('Root disk, GiB (8) or "8G"; default 8')),
+  diskSize: Schema.optional(SizeInput('Root disk, GiB (8) or "8G"; default 8', oneOf<string | number>(4, "8G", -1))),
   storage: Schema.optional(Storage("Root disk storage; default the node's first for rootdir")),
   bridge: Schema.optional(Bridge),
   vlan: Schema.optional(Vlan),
-  ip: Schema.optional(Text(64, '"dhcp" (default) or 10.0.0.5/24')),
-  gw: Schema.optional(Text(64, "Gateway of a static ip")),
+  ip: Schema.optional(Text(64, '"dhcp" (default) or 10.0.0.5/24', oneOf("dhcp", "10.0.0.5/24", "10.0.0.5"))),
+  gw: Schema.optional(Text(64, "Gateway of a static ip", oneOf("10.0.0.1"))),
   password: Schema.optionalWith(Password(5), { exact: true }),
   sshKeys: Schema.optional(SshKeys),
   unprivileged: Schema.optional(Schema.Boolean.annotations({ description: "Default true" })),
@@ -383,7 +416,8 @@ const findGuest = (vmid: number, node: string | undefined) =>
   Effect.gen(function* () {
     const guests = yield* listGuests()
     const guest = guests.find((g) => g.vmid === vmid)
-    if (guest === undefined) return yield* fail("vmid", `no VM or container with id ${vmid} in the cluster`)
+    if (guest === undefined)
+      return yield* new PveNotFound({ message: `no VM or container with id ${vmid} in the cluster` })
     if (node !== undefined && guest.node !== node)
       return yield* fail("node", `${guestLabel(guest.type)} ${vmid} is on node ${guest.node}, not ${node}`)
     return { guest, guests }
@@ -393,13 +427,18 @@ const CloneInput = Schema.Struct({
   vmid: Vmid.annotations(shown("integer", "Guest to clone")),
   node: Schema.optional(GuestNode),
   newid: Schema.optional(NewVmid),
-  name: Schema.optional(Text(128, "Name (a container's hostname)")),
+  name: Schema.optional(Text(128, "Name (a container's hostname)", oneOf("clone-01", "clone 02"))),
   full: Schema.optional(
     Schema.Boolean.annotations({
       description: "false: linked clone, of a template only. Default: linked for a template"
     })
   ),
-  target: Schema.optional(Node.annotations(shown("string", "Node of the clone; default the source's"))),
+  target: Schema.optional(
+    Node.annotations({
+      ...shown("string", "Node of the clone; default the source's"),
+      ...drawn(oneOf("pve1", "pve2", "pve9"))
+    })
+  ),
   storage: Schema.optional(Storage("Storage of a full clone's disks")),
   pool: Schema.optional(Pool),
   start: Schema.optional(Start)
@@ -493,7 +532,7 @@ export const pveGuestClone = writeTool({
 const MigrateInput = Schema.Struct({
   vmid: Vmid,
   node: Schema.optional(GuestNode),
-  target: Node.annotations(shown("string", "Node to move it to")),
+  target: Node.annotations({ ...shown("string", "Node to move it to"), ...drawn(oneOf("pve1", "pve2", "pve3")) }),
   online: Schema.optional(Schema.Boolean.annotations({ description: "VM: live; default for a running VM" })),
   withLocalDisks: Schema.optional(
     Schema.Boolean.annotations({ description: "VM: copy local disks live; default when it has some" })

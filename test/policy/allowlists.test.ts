@@ -92,6 +92,13 @@ const allowlistSuites: ReadonlyArray<{
       { tool: "pve_guest_config", args: { vmid: 102, node: "pve2" }, expect: "denied" },
       { tool: "pve_guest_config", args: { vmid: 104 }, expect: "refused" },
       { tool: "pve_guest_start", args: { vmid: 104, node: "pve3" }, expect: "denied" },
+      { tool: "pve_vm_create", args: { node: "pve2" }, expect: "denied" },
+      {
+        tool: "pve_ct_create",
+        args: { node: "pve3", template: "debian-12-standard_12.7-1_amd64.tar.zst" },
+        expect: "denied"
+      },
+      { tool: "pve_guest_migrate", args: { vmid: 100, target: "pve2" }, expect: "denied" },
       { tool: "pve_guest_start", args: { vmid: 104 }, expect: "refused" },
       {
         tool: "pve_guest_shutdown",
@@ -260,6 +267,9 @@ const allowlistSuites: ReadonlyArray<{
       { tool: "pve_guest_status", args: { vmid: 102 }, expect: "denied" },
       { tool: "pve_guest_config", args: { vmid: 103 }, expect: "denied" },
       { tool: "pve_guest_start", args: { vmid: 104 }, expect: "denied" },
+      { tool: "pve_guest_clone", args: { vmid: 100, newid: 9262 }, expect: "denied" },
+      { tool: "pve_guest_clone", args: { vmid: 9000 }, expect: "refused" },
+      { tool: "pve_guest_migrate", args: { vmid: 102, target: "pve3" }, expect: "refused" },
       { tool: "pve_guest_shutdown", args: { vmid: 103, confirm: true, confirmVmid: 103 }, expect: "denied" },
       { tool: "pve_guest_stop", args: { vmid: 102, confirm: true, confirmVmid: 102 }, expect: "denied" },
       { tool: "pve_guest_network", args: { vmid: 105 }, expect: "ok" },
@@ -416,6 +426,7 @@ const allowlistSuites: ReadonlyArray<{
       },
       { tool: "pve_api_get", args: { path: "/nodes/pve1/storage/local-lvm/status" }, expect: "ok" },
       { tool: "pve_guest_set_config", args: { vmid: 100, set: { scsi1: "nfs-shared:8" } }, expect: "denied" },
+      { tool: "pve_vm_create", args: { node: "pve1", vmid: 9263 }, expect: "ok" },
       { tool: "pve_api_get", args: { path: "/nodes/pve1/storage/local/content" }, expect: "denied" },
       {
         tool: "pve_api_get",
