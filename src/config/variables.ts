@@ -80,6 +80,13 @@ export const VARIABLES: ReadonlyArray<VariableDoc> = [
   },
   {
     group: "Timeouts, limits, logging",
+    variable: "`PVE_MAX_ANSWER_BYTES`",
+    default: "`100000`",
+    meaning:
+      "the largest tool answer, text and structuredContent together (at least 10000); a larger one keeps the first items of its longest lists and says how to narrow the request"
+  },
+  {
+    group: "Timeouts, limits, logging",
     variable: "`PVE_CANCEL_STOPS_TASK`",
     default: "`false`",
     meaning:
@@ -109,7 +116,7 @@ export const VARIABLES: ReadonlyArray<VariableDoc> = [
     variable: "`PVE_TOOLSETS`",
     default: "all",
     meaning:
-      "toolsets to serve, comma-separated, e.g. `core,lifecycle` (`proxmox-mcp --help` lists the toolsets of this version; naming one without tools is an error)"
+      "toolsets to serve, comma-separated, e.g. `core,lifecycle` (`proxmox-mcp --help` lists them; naming an unknown one is an error); `dynamic`, alone or beside names: start with the core tools and `pve_toolsets`, with which the client switches the others on"
   },
   { group: "Safety policy", variable: "`PVE_TOOLS_DENY`", default: "", meaning: "tool names to leave out" },
   {

@@ -12,14 +12,11 @@ import { connectHttp, type HttpServerProcess, startHttpServerProcess } from "../
 import { type InProcessServer, inProcess } from "../support/inProcess.js"
 import { GENERATIONS, textOf } from "../support/mcpClient.js"
 
-/**
- * The toolset the test enables, and one call of its tools. `lifecycle` on this branch; once the snapshots toolset
- * exists, switch to ["snapshots", "pve_snapshot_list", { vmid: 101 }] (the issue's example).
- */
+/** The toolset the test enables (the issue's example), and one call of its tools. */
 const ENABLED: readonly [toolset: string, tool: string, args: Record<string, unknown>] = [
-  "lifecycle",
-  "pve_guest_start",
-  { vmid: 104, dryRun: true }
+  "snapshots",
+  "pve_list_snapshots",
+  { vmid: 101 }
 ]
 
 const waitFor = async (condition: () => boolean, ms = 5_000) => {

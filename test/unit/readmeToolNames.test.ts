@@ -4,28 +4,6 @@ import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { allTools } from "../../src/index.js"
 
-/**
- * Tools of issue 9 being built on other branches, named in the table already. Once a branch is merged, its names
- * are tools and the last test below fails: delete them from this list.
- */
-const NOT_YET_MERGED: ReadonlyArray<string> = [
-  "pve_guest_reboot",
-  "pve_vm_create",
-  "pve_ct_create",
-  "pve_guest_clone",
-  "pve_guest_migrate",
-  "pve_guest_delete",
-  "pve_guest_network",
-  "pve_list_storage",
-  "pve_list_snapshots",
-  "pve_snapshot_create",
-  "pve_snapshot_rollback",
-  "pve_backup_create",
-  "pve_list_backups",
-  "pve_last_backup",
-  "pve_backup_restore"
-]
-
 const HEADING = "### Tool names of the other Proxmox MCP servers"
 
 /** Rows of the first table under the heading, as [their name, our cell, note]. */
@@ -59,19 +37,16 @@ describe("README table of the other servers' tool names", () => {
     expect(theirs).toEqual(expect.arrayContaining(["pve_migrate_vm", "pve_execute_command"]))
   })
 
-  it("names only tools of ours (or ones listed as not merged yet), or says there is none and why", () => {
+  it("names only tools of ours, or says there is none and why", () => {
     const problems: string[] = []
     for (const [their = "", ours = "", note = ""] of rows) {
       const names = [...namesIn(ours), ...namesIn(note)]
       if (ours === "none" && note.length < 20) problems.push(`${their}: "none" without a reason`)
       if (ours !== "none" && namesIn(ours).length === 0) problems.push(`${their}: no tool of ours named`)
       for (const name of names)
-        if (!known.has(name) && !NOT_YET_MERGED.includes(name)) problems.push(`${their}: ${name} is not a tool`)
+        if (!known.has(name)) problems.push(`${their}: ${name} is not a tool`)
     }
     expect(problems).toEqual([])
   })
 
-  it("the not-yet-merged list holds only names that are not tools yet", () => {
-    expect(NOT_YET_MERGED.filter((name) => known.has(name))).toEqual([])
-  })
 })
