@@ -113,7 +113,8 @@ const MAX_MIB = 4 * 1024 * 1024
 
 const fail = (field: string, message: string) => Effect.fail(new InvalidInput({ field, message }))
 
-const decoded = <A>(value: A | string, field: string) =>
+/** An encoder's value, or its sentence (what to fix) as the refusal of `field`. */
+const parsedOr = <A>(value: A | string, field: string) =>
   typeof value === "string" ? fail(field, value) : Effect.succeed(value)
 
 const GuestCreated = {
@@ -232,10 +233,10 @@ type VmCreateInput = typeof VmCreateInput.Type
 const vmCreatePlan = (input: VmCreateInput) =>
   Effect.gen(function* () {
     const node = input.node
-    const memory = input.memory === undefined ? 2048 : yield* decoded(memoryMiB(input.memory), "memory")
+    const memory = input.memory === undefined ? 2048 : yield* parsedOr(memoryMiB(input.memory), "memory")
     if (memory < 16 || memory > MAX_MIB)
       return yield* fail("memory", `memory ${memory} MiB is not within 16 MiB to 4 TiB`)
-    const size = yield* decoded(diskGiB(input.diskSize ?? 32), "diskSize")
+    const size = yield* parsedOr(diskGiB(input.diskSize ?? 32), "diskSize")
     const vmid = yield* chooseVmid(input.vmid, "vmid")
     const storages = yield* storagesOn(node)
     const storage = yield* storageFor(storages, input.storage, "images", node, "storage")
@@ -347,11 +348,11 @@ type CtCreateInput = typeof CtCreateInput.Type
 const ctCreatePlan = (input: CtCreateInput) =>
   Effect.gen(function* () {
     const node = input.node
-    const memory = input.memory === undefined ? 512 : yield* decoded(memoryMiB(input.memory), "memory")
+    const memory = input.memory === undefined ? 512 : yield* parsedOr(memoryMiB(input.memory), "memory")
     if (memory < 16 || memory > MAX_MIB)
       return yield* fail("memory", `memory ${memory} MiB is not within 16 MiB to 4 TiB`)
-    const swap = input.swap === undefined ? 512 : yield* decoded(memoryMiB(input.swap), "swap")
-    const size = yield* decoded(diskGiB(input.diskSize ?? 8), "diskSize")
+    const swap = input.swap === undefined ? 512 : yield* parsedOr(memoryMiB(input.swap), "swap")
+    const size = yield* parsedOr(diskGiB(input.diskSize ?? 8), "diskSize")
     const ip = input.ip ?? "dhcp"
     const address = ip === "dhcp" ? { ok: "ip=dhcp" } : ipConfig({ ip, gw: input.gw })
     if ("problem" in address) return yield* fail("ip", address.problem)

@@ -138,6 +138,21 @@ describe("pve_vm_create", () => {
     expect(text).toContain("nfs-shared:iso/ubuntu-24.04.1-live-server-amd64.iso")
   })
 
+  it("refuses an ISO file name found on two storages, listing both volume ids", async () => {
+    const nfs = server.sim.model.storages.get("nfs-shared")!
+    nfs.volumes.get("")!.set("nfs-shared:iso/debian-12.9.0-amd64-netinst.iso", {
+      volid: "nfs-shared:iso/debian-12.9.0-amd64-netinst.iso",
+      content: "iso",
+      format: "iso",
+      size: 661_651_456,
+      ctime: 1_700_000_000
+    })
+    const text = await refused("pve_vm_create", { node: "pve1", iso: "debian-12.9.0-amd64-netinst.iso" })
+    expect(text).toContain(
+      "debian-12.9.0-amd64-netinst.iso is on several storages of node pve1: local:iso/debian-12.9.0-amd64-netinst.iso, nfs-shared:iso/debian-12.9.0-amd64-netinst.iso; give the volume id"
+    )
+  })
+
   it("refuses what the input Schema refuses: cores 0, an unknown ostype", async () => {
     expect(await refused("pve_vm_create", { node: "pve1", cores: 0 })).toMatch(/cores/)
     expect(await refused("pve_vm_create", { node: "pve1", ostype: "windows" })).toMatch(/ostype/)
