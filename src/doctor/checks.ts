@@ -306,7 +306,10 @@ export const runChecks = (
           text: `${access.served ? "" : "not served; "}the token has the privileges its tools need`
         })
       } else {
-        const lacks = access.missing.map((m) => `${m.privileges.join(m.any ? " or " : ", ")} on ${m.path}`).join("; ")
+        // several endpoints often need the same: each need is said once
+        const lacks = [
+          ...new Set(access.missing.map((m) => `${m.privileges.join(m.any ? " or " : ", ")} on ${m.path}`))
+        ].join("; ")
         findings.push({
           check,
           status: access.served ? "fail" : "skip",

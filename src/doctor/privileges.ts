@@ -90,7 +90,7 @@ export interface ToolsetAccess {
 const sameMissing = (a: Missing, b: Missing) =>
   a.path === b.path && a.any === b.any && a.privileges.join() === b.privileges.join()
 
-/** For every toolset with tools: whether it is served and what the token lacks for its tools. */
+/** For every toolset with tools: whether it is served and what the token lacks for the tools it serves. */
 export const toolsetAccess = (
   tools: ReadonlyArray<AnyTool>,
   served: ReadonlySet<string>,
@@ -100,7 +100,9 @@ export const toolsetAccess = (
   TOOLSETS.flatMap((toolset) => {
     const members = tools.filter((tool) => tool.toolset === toolset)
     if (members.length === 0) return []
-    const checks = members.map((tool) => checksOf(tool, schema))
+    // what the served tools need (read-only serves a toolset's reads only); none served: what all would need
+    const servedMembers = members.filter((tool) => served.has(tool.name))
+    const checks = (servedMembers.length > 0 ? servedMembers : members).map((tool) => checksOf(tool, schema))
     const missing: Missing[] = []
     for (const check of checks.flatMap((c) => c ?? [])) {
       for (const m of missingFor(check, permissions))

@@ -74,7 +74,7 @@ describe.each(GENERATIONS)("dynamic toolsets (%s client)", (generation) => {
     expect(after.length).toBe(initial.length + expected.length)
     const called = await server.callTool(tool, args)
     expect(called.isError).toBeFalsy()
-    expect(textOf(called)).toContain("Dry run")
+    expect(textOf(called)).toContain("pre-upgrade")
   })
 
   it("in read-only mode enabling lifecycle adds nothing that writes", async () => {

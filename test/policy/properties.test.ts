@@ -159,6 +159,16 @@ const argumentsFor = (tool: (typeof allTools)[number], sim: () => Simulator) => 
   )
 }
 
+/**
+ * The tools in the order their runs go, on one shared cluster: the ones that take guests away (delete, template,
+ * restore over one) last, so the other tools' grounded arguments still name guests as they are.
+ */
+const REMOVES_GUESTS = new Set(["pve_guest_delete", "pve_guest_convert_to_template", "pve_backup_restore"])
+const propertyOrder = [
+  ...allTools.filter((t) => !REMOVES_GUESTS.has(t.name)),
+  ...allTools.filter((t) => REMOVES_GUESTS.has(t.name))
+]
+
 describe.each<ClientGeneration>(["v1", "v2"])(
   "every tool under random and mutated arguments (%s client)",
   (generation) => {
@@ -183,7 +193,7 @@ describe.each<ClientGeneration>(["v1", "v2"])(
       process.off("uncaughtException", onRejection)
     })
 
-    for (const tool of allTools) {
+    for (const tool of propertyOrder) {
       it.effect.prop(
         `${tool.name} answers with a result or isError`,
         [argumentsFor(tool, () => server.sim)],
@@ -207,8 +217,8 @@ describe.each<ClientGeneration>(["v1", "v2"])(
       expect(version.isError).toBeFalsy()
       expect(rejections).toEqual([])
       // the runs went past argument checking: most tools also succeeded at least once
-      const succeeded = [...outcomes.values()].filter((o) => o.ok > 0).length
-      expect(succeeded).toBeGreaterThanOrEqual(allTools.length - 3)
+      const neverSucceeded = allTools.map((t) => t.name).filter((name) => !(outcomes.get(name)?.ok ?? 0))
+      expect(neverSucceeded.length, `never succeeded: ${neverSucceeded.join(", ")}`).toBeLessThanOrEqual(3)
       expect(server.logs.filter((l) => l.includes("failed unexpectedly"))).toEqual([])
     })
   }
