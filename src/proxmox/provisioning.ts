@@ -12,9 +12,11 @@ import { nextVmidEndpoint } from "./cluster.js"
 import { call, endpoint, TaskUpid } from "./Endpoint.js"
 import { InvalidInput, type ProxmoxError } from "./errors.js"
 import type { GuestType } from "./guests.js"
+import { networkListEndpoint } from "./network.js"
 import { type PlanStep, planStep } from "./Plan.js"
 import type { HttpMethod, Params, ProxmoxClient } from "./ProxmoxClient.js"
 import { isSecretName } from "./SecretNames.js"
+import { type NodeStorage, nodeStorageEndpoint, storageContentEndpoint } from "./storage.js"
 import { PveBoolean, PveNumber } from "./WireSchemas.js"
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -32,39 +34,6 @@ export const migrateEndpoints = {
   qemu: endpoint("POST", "/nodes/{node}/qemu/{vmid}/migrate", TaskUpid),
   lxc: endpoint("POST", "/nodes/{node}/lxc/{vmid}/migrate", TaskUpid)
 } as const
-
-/** One storage as a node sees it (`GET /nodes/{node}/storage`). */
-export const NodeStorage = Schema.Struct({
-  storage: Schema.String,
-  type: Schema.String,
-  content: Schema.String,
-  active: Schema.optional(PveBoolean),
-  enabled: Schema.optional(PveBoolean),
-  shared: Schema.optional(PveBoolean),
-  total: Schema.optional(PveNumber),
-  used: Schema.optional(PveNumber),
-  avail: Schema.optional(PveNumber)
-})
-export type NodeStorage = typeof NodeStorage.Type
-
-export const nodeStoragesEndpoint = endpoint("GET", "/nodes/{node}/storage", Schema.Array(NodeStorage))
-
-export const StorageVolume = Schema.Struct({
-  volid: Schema.String,
-  content: Schema.optional(Schema.String),
-  format: Schema.optional(Schema.String),
-  size: Schema.optional(PveNumber)
-})
-
-export const storageContentEndpoint = endpoint(
-  "GET",
-  "/nodes/{node}/storage/{storage}/content",
-  Schema.Array(StorageVolume)
-)
-
-export const NodeInterface = Schema.Struct({ iface: Schema.String, type: Schema.String })
-
-export const nodeNetworkEndpoint = endpoint("GET", "/nodes/{node}/network", Schema.Array(NodeInterface))
 
 /** `GET /nodes/{node}/qemu/{vmid}/migrate`: where the VM may go, and what keeps it from going. */
 export const MigratePrecondition = Schema.Struct({
@@ -93,11 +62,6 @@ export const MigratePrecondition = Schema.Struct({
 export type MigratePrecondition = typeof MigratePrecondition.Type
 
 export const migratePreconditionEndpoint = endpoint("GET", "/nodes/{node}/qemu/{vmid}/migrate", MigratePrecondition)
-
-export const startEndpoints = {
-  qemu: endpoint("POST", "/nodes/{node}/qemu/{vmid}/status/start", TaskUpid),
-  lxc: endpoint("POST", "/nodes/{node}/lxc/{vmid}/status/start", TaskUpid)
-} as const
 
 // ---------------------------------------------------------------------------------------------------------------
 // Encoders: typed values → PVE's encodings. Each returns the text, or a sentence saying what to fix.
@@ -246,7 +210,7 @@ export const chooseVmid = (
         )
       )
 
-export const storagesOn = (node: string) => call(nodeStoragesEndpoint, { node })
+export const storagesOn = (node: string) => call(nodeStorageEndpoint, { node })
 
 const contentOf = (storage: NodeStorage) => storage.content.split(",").map((c) => c.trim())
 
@@ -331,7 +295,7 @@ export const findVolume = (
 /** The bridge exists on the node (`GET /nodes/{node}/network?type=any_bridge`). */
 export const checkBridge = (node: string, bridge: string, field: string) =>
   Effect.gen(function* () {
-    const bridges = yield* call(nodeNetworkEndpoint, { node }, { type: "any_bridge" })
+    const bridges = yield* call(networkListEndpoint, { node }, { type: "any_bridge" })
     if (!bridges.some((b) => b.iface === bridge)) {
       return yield* invalid(
         field,

@@ -10,7 +10,15 @@ import * as Schema from "effect/Schema"
 import { clusterResourcesEndpoint, nextVmidEndpoint } from "../proxmox/cluster.js"
 import { call } from "../proxmox/Endpoint.js"
 import { InvalidInput, PveNotFound } from "../proxmox/errors.js"
-import { type GuestRef, GuestType, getGuestStatus, guestStatusEndpoints, listGuests } from "../proxmox/guests.js"
+import {
+  type GuestRef,
+  GuestType,
+  getGuestStatus,
+  guestStatusEndpoints,
+  listGuests,
+  powerEndpoints
+} from "../proxmox/guests.js"
+import { networkListEndpoint } from "../proxmox/network.js"
 import { nodesEndpoint } from "../proxmox/nodes.js"
 import type { StepDone } from "../proxmox/Plan.js"
 import { plan } from "../proxmox/Plan.js"
@@ -36,16 +44,13 @@ import {
   migrateEndpoints,
   migratePreconditionEndpoint,
   newVolume,
-  nodeNetworkEndpoint,
-  nodeStoragesEndpoint,
-  startEndpoints,
-  storageContentEndpoint,
   storageFor,
   storagesOn,
   tagList,
   vmNet,
   withoutSecrets
 } from "../proxmox/provisioning.js"
+import { nodeStorageEndpoint, storageContentEndpoint } from "../proxmox/storage.js"
 import { type AnyTool, writeTool } from "../proxmox/Tool.js"
 import { GuestNode, Node, Vmid } from "./fields.js"
 
@@ -154,7 +159,7 @@ const renderCreated = (verb: string) => (r: CreateResult) =>
   ].join("\n")
 
 const startStep = (type: "qemu" | "lxc", node: string, vmid: number) =>
-  checkedStep(startEndpoints[type], { node, vmid }, {})
+  checkedStep(powerEndpoints.start[type], { node, vmid }, {})
 
 // ---------------------------------------------------------------------------------------------------------------
 // pve_vm_create
@@ -292,11 +297,11 @@ export const pveVmCreate = writeTool({
   output: CreateResult,
   endpoints: [
     nextVmidEndpoint,
-    nodeStoragesEndpoint,
+    nodeStorageEndpoint,
     storageContentEndpoint,
-    nodeNetworkEndpoint,
+    networkListEndpoint,
     createVmEndpoint,
-    startEndpoints.qemu,
+    powerEndpoints.start.qemu,
     guestStatusEndpoints.qemu
   ],
   plan: vmCreatePlan,
@@ -398,11 +403,11 @@ export const pveCtCreate = writeTool({
   output: CreateResult,
   endpoints: [
     nextVmidEndpoint,
-    nodeStoragesEndpoint,
+    nodeStorageEndpoint,
     storageContentEndpoint,
-    nodeNetworkEndpoint,
+    networkListEndpoint,
     createCtEndpoint,
-    startEndpoints.lxc,
+    powerEndpoints.start.lxc,
     guestStatusEndpoints.lxc
   ],
   plan: ctCreatePlan,
@@ -457,9 +462,9 @@ export const pveGuestClone = writeTool({
     clusterResourcesEndpoint,
     nextVmidEndpoint,
     nodesEndpoint,
-    nodeStoragesEndpoint,
+    nodeStorageEndpoint,
     ...Object.values(cloneEndpoints),
-    ...Object.values(startEndpoints),
+    ...Object.values(powerEndpoints.start),
     guestStatusEndpoints.qemu,
     guestStatusEndpoints.lxc
   ],
@@ -569,7 +574,7 @@ export const pveGuestMigrate = writeTool({
     clusterResourcesEndpoint,
     nodesEndpoint,
     migratePreconditionEndpoint,
-    nodeStoragesEndpoint,
+    nodeStorageEndpoint,
     ...Object.values(migrateEndpoints),
     guestStatusEndpoints.qemu,
     guestStatusEndpoints.lxc
