@@ -63,7 +63,7 @@ export const pveApiGet = readTool({
   name: "pve_api_get",
   title: "Read any API path",
   description:
-    "GET any read endpoint of the Proxmox VE API that no other tool covers. The path must match an endpoint of the real API schema; its values are validated with their formats and the allowlists apply.",
+    "GET any Proxmox VE API endpoint no other tool covers; the path must exist in the real API schema.",
   toolset: "api",
   input: Schema.Struct({ path: ApiPath, params: ApiParams }),
   output: ApiAnswer,
@@ -83,7 +83,7 @@ export const pveApiCall = destructiveTool({
   name: "pve_api_call",
   title: "Change anything through the API",
   description:
-    "POST, PUT or DELETE any endpoint of the Proxmox VE API that no other tool covers. Destructive: it must be confirmed. When the endpoint starts a task (answers a UPID), the call waits for it like other write tools, up to PVE_WAIT_MAX_MS (50 s), with progress, and gives its exit status; a longer task is answered as status running with its UPID (follow it with pve_task_wait), and wait: false answers with the UPID at once.",
+    "POST, PUT or DELETE any Proxmox VE API endpoint no other tool covers; a task it starts is waited for.",
   toolset: "api",
   input: Schema.Struct({
     method: Schema.Literal("POST", "PUT", "DELETE").annotations({ description: "HTTP method of the endpoint" }),

@@ -161,7 +161,7 @@ export const pveListBackups = readTool({
   name: "pve_list_backups",
   title: "List backups",
   description:
-    "Backup archives on every storage that holds backups (shared storages once, local ones per node), newest first, with guest, time, size, notes, protected flag and PBS verification state. Filter by vmid or storage; paged: limit, then nextCursor; total counts every match.",
+    "Backup archives on every backup storage, newest first, with guest, time, size, notes, protection and verification.",
   toolset: "backup",
   input: Schema.Struct({
     vmid: Schema.optional(described(Vmid, "Only the backups of this guest")),
@@ -223,7 +223,7 @@ export const pveLastBackup = readTool({
   name: "pve_last_backup",
   title: "Last backup per guest",
   description:
-    "For each VM and container: its newest backup (when, how long ago, where, how big) and how many it has, or that it has none. missingOnly lists just the guests without any backup. Paged by vmid: limit, then nextCursor.",
+    "Each guest's newest backup (when, where, size) and backup count, or that it has none.",
   toolset: "backup",
   input: Schema.Struct({
     vmid: Schema.optional(described(Vmid, "Only this guest")),
@@ -319,7 +319,7 @@ export const pveBackupCreate = writeTool({
   name: "pve_backup_create",
   title: "Back up guests now",
   description:
-    "Runs vzdump for one or several VMs/containers now and waits: one vzdump task per node the guests are on. The answer has each task's exit status and log tail, and the new archives (volume id, size). storage must hold backups on every node involved (pve_list_backups shows where backups are).",
+    "Backs up guests now (one vzdump task per node); reports the new archives. storage must hold backups on every node involved.",
   toolset: "backup",
   input: Schema.Struct({
     vmids: Schema.Array(Vmid).pipe(Schema.minItems(1), Schema.maxItems(100)).annotations({
@@ -452,7 +452,7 @@ export const pveBackupRestore = destructiveTool({
   name: "pve_backup_restore",
   title: "Restore a backup",
   description:
-    "Restores a backup archive as a VM or container: to a new vmid (default: the next free one) or over an existing guest with force: true, which replaces that guest's disks and configuration. A running guest is refused: shut it down first. Always confirmed, by repeating the archive's volume id, since the same call can overwrite a guest.",
+    "Restores a backup archive as a guest: new vmid, or over a stopped guest with force (replaces its disks and config).",
   toolset: "backup",
   input: Schema.Struct({
     archive: ArchiveId,
@@ -680,7 +680,7 @@ export const pveListBackupJobs = readTool({
   name: "pve_list_backup_jobs",
   title: "List backup jobs",
   description:
-    "The cluster's scheduled backup jobs: schedule and next run, which guests (list, all, or a pool), storage, mode, compression, retention, enabled, notes.",
+    "The cluster's scheduled backup jobs: schedule, next run, guests, storage, mode, retention, enabled.",
   toolset: "backup",
   input: Schema.Struct({}),
   output: Schema.Struct({ jobs: Schema.Array(JobView), count: Schema.Number }),
@@ -714,7 +714,7 @@ export const pveBackupSchedule = writeTool({
   name: "pve_backup_schedule",
   title: "Create or change a backup job",
   description:
-    "Creates a scheduled cluster backup job, or changes one (give the id of an existing job: only the fields given change). schedule is a PVE calendar event such as `sun 01:00`, `mon..fri 02:30`, `daily` or `*/6:00`; the guests are vmids, all (optionally with exclude) or a pool.",
+    "Creates a scheduled backup job, or changes one by id (only the fields given). Guests: vmids, all (with exclude) or a pool.",
   toolset: "backup",
   input: Schema.Struct({
     id: Schema.optional(JobId),

@@ -58,7 +58,7 @@ const NoArguments = Schema.Struct({}).pipe(
 export const pveVersion = readTool({
   name: "pve_version",
   title: "Proxmox VE version",
-  description: "The Proxmox VE version and release of the node this server talks to.",
+  description: "Proxmox VE version and release of the node this server talks to.",
   toolset: "core",
   input: NoArguments,
   output: PveVersion,
@@ -70,7 +70,7 @@ export const pveVersion = readTool({
 export const pveClusterStatus = readTool({
   name: "pve_cluster_status",
   title: "Cluster status",
-  description: "Cluster name, quorum, and each node's membership and online state (from /cluster/status).",
+  description: "Cluster name, quorum, and each node's membership and online state.",
   toolset: "core",
   input: NoArguments,
   output: Schema.Struct({ entries: Schema.Array(ClusterStatusEntry), unreachableNodes: UnreachableNodes }),
@@ -96,7 +96,7 @@ export const pveClusterStatus = readTool({
 export const pveListNodes = readTool({
   name: "pve_list_nodes",
   title: "List nodes",
-  description: "Every node with its status, CPU, memory and disk use and uptime; offline nodes marked unreachable.",
+  description: "Every node with status, CPU, memory, disk and uptime; offline nodes marked unreachable.",
   toolset: "core",
   input: NoArguments,
   output: Schema.Struct({ nodes: Schema.Array(NodeSummary), unreachableNodes: UnreachableNodes }),
@@ -130,7 +130,7 @@ export const pveClusterResources = readTool({
   name: "pve_cluster_resources",
   title: "Cluster resources",
   description:
-    "Nodes, guests, storages, pools, SDN with usage and counts by type; paged (nextCursor), filtered, sorted.",
+    "Nodes, guests, storages, pools and SDN with usage, and counts by type.",
   toolset: "core",
   input: Schema.Struct({
     type: Schema.optional(ResourceType.annotations({ description: "Only this kind (vm: guests)" })),

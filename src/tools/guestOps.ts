@@ -242,7 +242,7 @@ export const pveGuestResizeDisk = writeTool({
   name: "pve_guest_resize_disk",
   title: "Grow a guest's disk",
   description:
-    "Grows a disk of a VM (scsi0, virtio0, sata0, ide0, efidisk0, tpmstate0) or container (rootfs, mp0…) by a size (+10G) or to a size (50G). Disks never shrink: a smaller size is refused before anything is sent. The partition and file system inside a VM still have to be grown by its OS.",
+    "Grows a guest disk (scsi0, virtio0, rootfs, mp0, …); never shrinks. The OS must still grow its partition.",
   toolset: "lifecycle",
   input: Schema.Struct({
     ...GuestAddress,
@@ -299,7 +299,7 @@ export const pveGuestDelete = destructiveTool({
   name: "pve_guest_delete",
   title: "Delete a guest",
   description:
-    "Deletes a VM or container with its disks, for good. By default also removes it from backup and replication jobs and HA (purge) and destroys disks of it that its config no longer references. A running guest is refused unless stop is true, which stops it hard first. Templates can be deleted; a protected guest is refused by PVE.",
+    "Deletes a guest with its disks, for good; by default purged from backup/replication jobs and HA. A running guest is refused unless stop.",
   toolset: "lifecycle",
   input: Schema.Struct({
     ...GuestAddress,
@@ -353,7 +353,7 @@ export const pveGuestConvertToTemplate = destructiveTool({
   name: "pve_guest_convert_to_template",
   title: "Convert a guest to a template",
   description:
-    "Turns a stopped VM or container into a template, irreversibly: it can no longer be started, only cloned (its disks become read-only base images). A running guest is refused.",
+    "Turns a stopped guest into a template, irreversibly: it can then only be cloned.",
   toolset: "lifecycle",
   input: Schema.Struct(GuestAddress),
   output: TemplateResult,
@@ -404,7 +404,7 @@ export const pveGuestNetwork = readTool({
   name: "pve_guest_network",
   title: "Guest IP addresses",
   description:
-    "The network interfaces of a running guest with MAC and IPv4/IPv6 addresses: a VM's from its QEMU guest agent (which must be enabled in the config and running in the guest), a container's from PVE. Loopback is left out unless includeLoopback.",
+    "A running guest's interfaces with MAC and IP addresses; a VM needs its QEMU guest agent running.",
   toolset: "core",
   input: Schema.Struct({
     ...GuestAddress,
@@ -457,7 +457,7 @@ export const pveNextVmid = readTool({
   name: "pve_next_vmid",
   title: "Next free VM id",
   description:
-    "The next free VM/container id of the cluster; with vmid, whether that id is free (and the next free one if not).",
+    "The next free guest id; with vmid, whether that id is free.",
   toolset: "core",
   input: Schema.Struct({
     vmid: Schema.optional(

@@ -53,7 +53,7 @@ const GuestStatusFilter = Schema.Literal(
 export const pveListGuests = readTool({
   name: "pve_list_guests",
   title: "List VMs and containers",
-  description: "VMs and containers with cpu, memory, disk, uptime; paged (nextCursor), filtered, sorted.",
+  description: "VMs and containers with cpu, memory, disk and uptime; filtered and sorted.",
   toolset: "core",
   input: Schema.Struct({
     type: Schema.optional(GuestTypeFilter),
@@ -125,7 +125,7 @@ const ResolvedGuest = { vmid: Schema.Number, node: Schema.String, type: GuestTyp
 export const pveGuestStatus = readTool({
   name: "pve_guest_status",
   title: "Guest status",
-  description: "Live status of one VM or container: state, CPU, memory, disk, uptime, lock, HA state.",
+  description: "Live state of one guest: CPU, memory, disk, uptime, lock, HA state.",
   toolset: "core",
   input: Schema.Struct(GuestAddress),
   output: Schema.Struct({ ...ResolvedGuest, current: GuestStatus }),
@@ -159,7 +159,7 @@ export const pveGuestConfig = readTool({
   name: "pve_guest_config",
   title: "Guest configuration",
   description:
-    "The configuration of one VM or container (cores, memory, disks, network, …). Pending changes are applied unless current is true; snapshot reads the config saved in a snapshot.",
+    "One guest's configuration (cores, memory, disks, network, …), pending changes applied unless current.",
   toolset: "core",
   input: Schema.Struct({
     ...GuestAddress,

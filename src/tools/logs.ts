@@ -13,7 +13,7 @@ export const pveNodeLog = readTool({
   name: "pve_node_log",
   title: "Node system log",
   description:
-    "A node's system log (journal) lines: by default the newest `limit` lines of the syslog, optionally only one service (pveproxy, pvedaemon, pve-cluster, corosync, pvestatd, pve-firewall, …) and a since/until window (ISO 8601 or epoch seconds, UTC). Page with start (the line to begin at, from 0; the answer says the previous and next start). source journal reads the journal by epoch window instead (service is then matched in the line).",
+    "A node's syslog lines, newest by default, optionally one service and a since/until window (ISO 8601 or epoch s).",
   toolset: "core",
   input: Schema.Struct({
     node: Node,

@@ -157,7 +157,7 @@ export const pveNodeMetrics = readTool({
   name: "pve_node_metrics",
   title: "Node metrics",
   description:
-    "A node's usage over a timeframe (hour, day, week, month, year) from its RRD: min/avg/max/last of cpu (%), iowait (%), load, memory, swap and root disk (used, of total), and network in/out (per second). raw: true adds the points.",
+    "A node's usage over a timeframe from RRD: min/avg/max/last of cpu %, iowait, load, memory, swap, disk, network.",
   toolset: "core",
   input: Schema.Struct({ node: Node, ...MetricsArguments }),
   output: Schema.Struct({ node: Schema.String, ...Series }),
@@ -177,7 +177,7 @@ export const pveGuestMetrics = readTool({
   name: "pve_guest_metrics",
   title: "Guest metrics",
   description:
-    "A VM's or container's usage over a timeframe (hour, day, week, month, year) from its RRD: min/avg/max/last of cpu (%), memory and disk (used, of total), network in/out and disk read/write (per second). A guest that was not running has no values for that time. raw: true adds the points.",
+    "A guest's usage over a timeframe from RRD: min/avg/max/last of cpu %, memory, disk, network and disk I/O.",
   toolset: "core",
   input: Schema.Struct({ vmid: Vmid, node: Schema.optional(GuestNode), ...MetricsArguments }),
   output: Schema.Struct({ vmid: Schema.Number, node: Schema.String, type: Schema.Literal("qemu", "lxc"), ...Series }),

@@ -128,7 +128,7 @@ export const pveListNetwork = readTool({
   name: "pve_list_network",
   title: "Node network",
   description:
-    "A node's network interfaces (bridges, bonds, VLANs, physical eth) with addresses, ports, VLAN awareness and whether each is active, and the changes staged but not applied yet (pending, with the diff). Filter by type.",
+    "A node's network interfaces with addresses, ports and state, and staged changes not yet applied (diff).",
   toolset: "network",
   input: Schema.Struct({
     node: Node,
@@ -185,7 +185,7 @@ export const pveNetworkCreateBridge = writeTool({
   name: "pve_network_create_bridge",
   title: "Create a Linux bridge",
   description:
-    "Stages a new Linux bridge on a node (vmbrN, with ports, optional IPv4 address and gateway, VLAN awareness, autostart, comment). Nothing changes on the host until pve_network_apply: the answer shows the pending diff.",
+    "Stages a Linux bridge vmbrN on a node; nothing changes on the host until pve_network_apply.",
   toolset: "network",
   input: CreateBridgeInput,
   output: NetworkViewSchema,
@@ -268,7 +268,7 @@ export const pveNetworkApply = destructiveTool({
   name: "pve_network_apply",
   title: "Apply network changes",
   description:
-    "Reloads a node's networking with its staged changes (ifreload): bridges and addresses change at once, and a wrong change can cut the node and its guests off. Destructive: confirmed by naming the node. Refused when nothing is pending. Shows the diff that was applied.",
+    "Applies a node's staged network changes (ifreload); a wrong change can cut the node off. Refused when nothing is pending.",
   toolset: "network",
   input: Schema.Struct({ node: Node }),
   output: ApplyResult,
@@ -316,7 +316,7 @@ export const pveNetworkRevert = writeTool({
   name: "pve_network_revert",
   title: "Drop pending network changes",
   description:
-    "Drops a node's staged network changes (interfaces.new), leaving the running configuration as it is. Says which interfaces' changes were dropped and shows the dropped diff; with nothing pending nothing is sent.",
+    "Drops a node's staged network changes; the running configuration stays.",
   toolset: "network",
   input: Schema.Struct({ node: Node }),
   output: RevertResult,

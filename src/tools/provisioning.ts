@@ -286,7 +286,7 @@ export const pveVmCreate = writeTool({
   name: "pve_vm_create",
   title: "Create a VM",
   description:
-    "Creates a QEMU VM: disk, ISO as CD-ROM, network, UEFI, cloud-init, pool, tags; then starts it if asked. Storages, ISO, bridge and vmid are checked first.",
+    "Creates a QEMU VM (disk, ISO, network, UEFI, cloud-init, pool, tags), optionally started; storages, ISO, bridge and vmid are checked first.",
   toolset: "provisioning",
   input: VmCreateInput,
   output: CreateResult,
@@ -392,7 +392,7 @@ export const pveCtCreate = writeTool({
   name: "pve_ct_create",
   title: "Create a container",
   description:
-    "Creates an LXC container from an OS template: root disk, network (DHCP or static), password or SSH keys, unprivileged by default, features, pool, tags; then starts it if asked.",
+    "Creates an LXC container from an OS template (unprivileged by default), optionally started.",
   toolset: "provisioning",
   input: CtCreateInput,
   output: CreateResult,
@@ -449,7 +449,7 @@ export const pveGuestClone = writeTool({
   name: "pve_guest_clone",
   title: "Clone a VM or container",
   description:
-    "Clones a VM or container, full or linked (from a template), under a new id (default the next free one), to another node or storage if asked; then starts it if asked.",
+    "Clones a guest, full or linked (from a template), under a new id, optionally to another node or storage.",
   toolset: "provisioning",
   input: CloneInput,
   output: CreateResult,
@@ -561,7 +561,7 @@ export const pveGuestMigrate = writeTool({
   name: "pve_guest_migrate",
   title: "Migrate a VM or container",
   description:
-    "Moves a VM or container to another node: a running VM live (with its local disks), a running container with restart, a stopped guest offline. A refusal says why.",
+    "Moves a guest to another node: a running VM live (with local disks), a running container with restart, a stopped one offline.",
   toolset: "provisioning",
   input: MigrateInput,
   output: MigrateResult,

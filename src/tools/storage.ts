@@ -67,7 +67,7 @@ export const pveListStorage = readTool({
   name: "pve_list_storage",
   title: "List storage",
   description:
-    "Storages with type, content types (images, rootdir, iso, vztmpl, backup…), used/total/available and % used, shared, enabled and active: on one node, or on every online node of the cluster (a shared storage once). Filter by content type.",
+    "Storages with type, content types, used/total and shared/enabled/active, on one node or cluster-wide.",
   toolset: "storage",
   input: Schema.Struct({
     node: Schema.optional(Node.annotations({ description: "Only this node (default: every online node)" })),
@@ -135,7 +135,7 @@ export const pveStorageContent = readTool({
   name: "pve_storage_content",
   title: "Storage content",
   description:
-    "What a storage holds on a node: ISOs, container templates, VM and container disks, backups; with size, creation time, owner vmid, notes and protection. Filter by content type and vmid. Paged: limit and nextCursor, with total.",
+    "Volumes on a storage (ISOs, templates, disks, backups) with size, time, owner vmid and protection.",
   toolset: "storage",
   input: Schema.Struct({
     node: Node,
@@ -263,7 +263,7 @@ export const pveStorageDownload = writeTool({
   name: "pve_storage_download",
   title: "Download an ISO or template",
   description:
-    "Downloads an ISO image or a container template from an http(s) URL into a storage (PVE 7.2 or later), and waits for the download task. With checksum and checksumAlgorithm PVE verifies the file, and a mismatch fails the task and nothing is stored. Find container templates with pve_list_templates.",
+    "Downloads an ISO or container template from an http(s) URL into a storage (PVE 7.2+); a checksum mismatch stores nothing.",
   toolset: "storage",
   input: DownloadInput,
   output: Schema.Struct({
@@ -355,7 +355,7 @@ export const pveListTemplates = readTool({
   name: "pve_list_templates",
   title: "Container templates to download",
   description:
-    "The appliance index (pveam available): container templates from download.proxmox.com and TurnKey Linux, with section (system, turnkeylinux, mail), OS, version, URL and sha512 checksum. Filter by section and by name. Download one with pve_storage_download (content vztmpl, the url and sha512sum given here).",
+    "Downloadable container templates (pveam available) with url and sha512, for pve_storage_download.",
   toolset: "storage",
   input: Schema.Struct({
     node: Node,
