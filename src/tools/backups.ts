@@ -27,7 +27,7 @@ import type { Params } from "../proxmox/ProxmoxClient.js"
 import { getTaskLogTail } from "../proxmox/Tasks.js"
 import { type AnyTool, destructiveTool, readTool, writeTool } from "../proxmox/Tool.js"
 import { parseUpid } from "../proxmox/Upid.js"
-import { Node, Vmid } from "./fields.js"
+import { Node, Vmid, VmidItem } from "./fields.js"
 import { ageText, bytesText, described, isoTime, nowSeconds, utcText } from "./snapshots.js"
 
 // Valid values for property tests (the volume format's lookaheads are beyond fast-check's stringMatching).
@@ -85,15 +85,14 @@ const decodeCursor = (cursor: string) =>
   })
 
 const Compression = Schema.Literal("zstd", "lzo", "gzip", "none").annotations({
-  description: "Compression of the archive (default zstd here; none writes it uncompressed)"
+  description: "Default zstd"
 })
 const compressParam = (c: typeof Compression.Type | undefined) => (c === undefined ? undefined : c === "none" ? "0" : c)
 const compressionOf = (compress: string | undefined) =>
   compress === undefined ? undefined : compress === "0" ? "none" : compress === "1" ? "lzo" : compress
 
 const BackupMode = Schema.Literal("snapshot", "suspend", "stop").annotations({
-  description:
-    "snapshot: live, no downtime (default); suspend: pauses the guest briefly; stop: shuts it down for a consistent backup, then starts it again"
+  description: "snapshot: live (default); suspend: brief pause; stop: shut down, then started again"
 })
 
 /** PVE's notes-template is one line: a newline and a backslash are written as \n and \\. */
@@ -222,8 +221,7 @@ const LastBackup = Schema.Struct({
 export const pveLastBackup = readTool({
   name: "pve_last_backup",
   title: "Last backup per guest",
-  description:
-    "Each guest's newest backup (when, where, size) and backup count, or that it has none.",
+  description: "Each guest's newest backup (when, where, size) and backup count, or that it has none.",
   toolset: "backup",
   input: Schema.Struct({
     vmid: Schema.optional(described(Vmid, "Only this guest")),
@@ -322,20 +320,19 @@ export const pveBackupCreate = writeTool({
     "Backs up guests now (one vzdump task per node); reports the new archives. storage must hold backups on every node involved.",
   toolset: "backup",
   input: Schema.Struct({
-    vmids: Schema.Array(Vmid).pipe(Schema.minItems(1), Schema.maxItems(100)).annotations({
-      description: "The guests to back up, e.g. [100, 105]"
+    vmids: Schema.Array(VmidItem).pipe(Schema.minItems(1), Schema.maxItems(100)).annotations({
+      description: "e.g. [100, 105]"
     }),
-    storage: Schema.optional(described(StorageId, "Where to write the archives (default: the node's vzdump default)")),
+    storage: Schema.optional(described(StorageId, "Default: the node's vzdump default")),
     mode: Schema.optional(BackupMode),
     compression: Schema.optional(Compression),
     notes: Schema.optional(
       Schema.String.pipe(Schema.maxLength(1000)).annotations({
-        description:
-          "Notes for each archive; {{guestname}}, {{vmid}}, {{node}} and {{cluster}} are filled in (needs storage)"
+        description: "Archive notes; {{guestname}}, {{vmid}} filled in (needs storage)"
       })
     ),
     protected: Schema.optional(
-      Schema.Boolean.annotations({ description: "Protect the archives from pruning and deletion (needs storage)" })
+      Schema.Boolean.annotations({ description: "Protect from pruning and deletion (needs storage)" })
     )
   }),
   output: Schema.Struct({
@@ -583,16 +580,18 @@ export const pveBackupRestore = destructiveTool({
 // ---------------------------------------------------------------------------------------------------------------
 // pve_list_backup_jobs
 
+// the bound is checked; Effect's default sentence for it would only lengthen tools/list
+const Count = Schema.Int.pipe(Schema.between(0, 10_000)).annotations({ jsonSchema: { type: "integer" } })
+
 const Retention = Schema.Struct({
-  keepLast: Schema.optional(Schema.Int.pipe(Schema.between(0, 10_000))),
-  keepHourly: Schema.optional(Schema.Int.pipe(Schema.between(0, 10_000))),
-  keepDaily: Schema.optional(Schema.Int.pipe(Schema.between(0, 10_000))),
-  keepWeekly: Schema.optional(Schema.Int.pipe(Schema.between(0, 10_000))),
-  keepMonthly: Schema.optional(Schema.Int.pipe(Schema.between(0, 10_000))),
-  keepYearly: Schema.optional(Schema.Int.pipe(Schema.between(0, 10_000)))
+  keepLast: Schema.optional(Count),
+  keepHourly: Schema.optional(Count),
+  keepDaily: Schema.optional(Count),
+  keepWeekly: Schema.optional(Count),
+  keepMonthly: Schema.optional(Count),
+  keepYearly: Schema.optional(Count)
 }).annotations({
-  description:
-    "How many backups to keep (PVE's prune-backups), e.g. {keepDaily: 7, keepWeekly: 4}; none given: the storage's retention"
+  description: "Backups to keep, e.g. {keepDaily: 7}; default: the storage's"
 })
 type Retention = typeof Retention.Type
 
@@ -679,8 +678,7 @@ const jobLine = (j: JobView) =>
 export const pveListBackupJobs = readTool({
   name: "pve_list_backup_jobs",
   title: "List backup jobs",
-  description:
-    "The cluster's scheduled backup jobs: schedule, next run, guests, storage, mode, retention, enabled.",
+  description: "The cluster's scheduled backup jobs: schedule, next run, guests, storage, mode, retention, enabled.",
   toolset: "backup",
   input: Schema.Struct({}),
   output: Schema.Struct({ jobs: Schema.Array(JobView), count: Schema.Number }),
@@ -720,13 +718,15 @@ export const pveBackupSchedule = writeTool({
     id: Schema.optional(JobId),
     schedule: Schema.optional(
       Schema.String.pipe(Schema.maxLength(128)).annotations({
-        description: "When it runs: a calendar event, e.g. `sun 01:00`, `mon..fri 02:30`, `daily`, `*/6:00`"
+        description: "Calendar event: sun 01:00, mon..fri 02:30, daily"
       })
     ),
-    vmids: Schema.optional(Schema.Array(Vmid).pipe(Schema.minItems(1), Schema.maxItems(1000))),
+    vmids: Schema.optional(
+      Schema.Array(VmidItem).pipe(Schema.minItems(1), Schema.maxItems(1000)).annotations({ description: "Guests" })
+    ),
     all: Schema.optional(Schema.Boolean.annotations({ description: "Every guest of the cluster" })),
     exclude: Schema.optional(
-      Schema.Array(Vmid).pipe(Schema.maxItems(1000)).annotations({ description: "With all: guests to leave out" })
+      Schema.Array(VmidItem).pipe(Schema.maxItems(1000)).annotations({ description: "With all: guests to leave out" })
     ),
     pool: Schema.optional(PoolId),
     storage: Schema.optional(described(StorageId, "Where the archives go")),
@@ -736,7 +736,7 @@ export const pveBackupSchedule = writeTool({
     enabled: Schema.optional(Schema.Boolean.annotations({ description: "false: the job is kept but does not run" })),
     notes: Schema.optional(
       Schema.String.pipe(Schema.maxLength(1000)).annotations({
-        description: "Notes for each archive; {{guestname}}, {{vmid}}, {{node}}, {{cluster}} are filled in"
+        description: "Archive notes; {{guestname}}, {{vmid}} filled in"
       })
     ),
     comment: Schema.optional(

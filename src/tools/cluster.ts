@@ -129,8 +129,7 @@ export const pveNodeStatus = readTool({
 export const pveClusterResources = readTool({
   name: "pve_cluster_resources",
   title: "Cluster resources",
-  description:
-    "Nodes, guests, storages, pools and SDN with usage, and counts by type.",
+  description: "Nodes, guests, storages, pools and SDN with usage, and counts by type.",
   toolset: "core",
   input: Schema.Struct({
     type: Schema.optional(ResourceType.annotations({ description: "Only this kind (vm: guests)" })),

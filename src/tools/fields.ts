@@ -44,15 +44,18 @@ export const Vmid = Schema.Int.pipe(
   jsonSchema: { ...segmentFormats.vmid.jsonSchema, description: "VM or container id, e.g. 100" }
 })
 
-export const Node = segmentString("node", "Node name as shown by pve_list_nodes, e.g. pve1")
+/** A vmid inside a list: its array argument says what the ids are for. */
+export const VmidItem = Vmid.annotations({ jsonSchema: segmentFormats.vmid.jsonSchema })
+
+export const Node = segmentString("node", "Node name, e.g. pve1")
 
 /** Optional node: skips the cluster-wide lookup, and refuses a guest that is on another node. */
 export const GuestNode = segmentString("node", "Node of the guest; optional, found from the vmid")
 
-export const SnapshotName = segmentString("snapname", "Snapshot name as listed for the guest, e.g. pre-upgrade")
+export const SnapshotName = segmentString("snapname", "Snapshot name, e.g. pre-upgrade")
 
-export const Upid = segmentString("upid", "Task id (UPID:…) as returned by a write tool or the task list")
+export const Upid = segmentString("upid", "Task id, UPID:…")
 
 export const GuestTypeFilter = Schema.Literal("qemu", "lxc").annotations({
-  description: "qemu for virtual machines, lxc for containers"
+  description: "qemu: VMs, lxc: containers"
 })

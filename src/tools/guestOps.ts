@@ -352,8 +352,7 @@ const TemplateResult = Schema.Struct({ ...ResolvedGuest, name: Schema.optional(S
 export const pveGuestConvertToTemplate = destructiveTool({
   name: "pve_guest_convert_to_template",
   title: "Convert a guest to a template",
-  description:
-    "Turns a stopped guest into a template, irreversibly: it can then only be cloned.",
+  description: "Turns a stopped guest into a template, irreversibly: it can then only be cloned.",
   toolset: "lifecycle",
   input: Schema.Struct(GuestAddress),
   output: TemplateResult,
@@ -403,8 +402,7 @@ const isLoopback = (i: { name: string; ipv4: ReadonlyArray<string>; ipv6: Readon
 export const pveGuestNetwork = readTool({
   name: "pve_guest_network",
   title: "Guest IP addresses",
-  description:
-    "A running guest's interfaces with MAC and IP addresses; a VM needs its QEMU guest agent running.",
+  description: "A running guest's interfaces with MAC and IP addresses; a VM needs its QEMU guest agent running.",
   toolset: "core",
   input: Schema.Struct({
     ...GuestAddress,
@@ -456,8 +454,7 @@ const NextVmidResult = Schema.Struct({
 export const pveNextVmid = readTool({
   name: "pve_next_vmid",
   title: "Next free VM id",
-  description:
-    "The next free guest id; with vmid, whether that id is free.",
+  description: "The next free guest id; with vmid, whether that id is free.",
   toolset: "core",
   input: Schema.Struct({
     vmid: Schema.optional(

@@ -158,8 +158,7 @@ export const pveGuestStatus = readTool({
 export const pveGuestConfig = readTool({
   name: "pve_guest_config",
   title: "Guest configuration",
-  description:
-    "One guest's configuration (cores, memory, disks, network, …), pending changes applied unless current.",
+  description: "One guest's configuration (cores, memory, disks, network, …), pending changes applied unless current.",
   toolset: "core",
   input: Schema.Struct({
     ...GuestAddress,

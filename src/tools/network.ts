@@ -184,8 +184,7 @@ const invalid = (field: string, message: string) => new InvalidInput({ field, me
 export const pveNetworkCreateBridge = writeTool({
   name: "pve_network_create_bridge",
   title: "Create a Linux bridge",
-  description:
-    "Stages a Linux bridge vmbrN on a node; nothing changes on the host until pve_network_apply.",
+  description: "Stages a Linux bridge vmbrN on a node; nothing changes on the host until pve_network_apply.",
   toolset: "network",
   input: CreateBridgeInput,
   output: NetworkViewSchema,
@@ -315,8 +314,7 @@ type RevertResult = typeof RevertResult.Type
 export const pveNetworkRevert = writeTool({
   name: "pve_network_revert",
   title: "Drop pending network changes",
-  description:
-    "Drops a node's staged network changes; the running configuration stays.",
+  description: "Drops a node's staged network changes; the running configuration stays.",
   toolset: "network",
   input: Schema.Struct({ node: Node }),
   output: RevertResult,

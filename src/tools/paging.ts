@@ -157,7 +157,7 @@ export const nameMatcher = (pattern: string | undefined): ((name: string | undef
 }
 
 export const NamePattern = Schema.String.pipe(Schema.minLength(1), Schema.maxLength(128)).annotations({
-  description: "Name glob (web-*) or substring, any case"
+  description: "Glob (web-*) or substring, any case"
 })
 
 /** What every paginated answer says about its page. */

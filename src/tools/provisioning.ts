@@ -391,8 +391,7 @@ const ctCreatePlan = (input: CtCreateInput) =>
 export const pveCtCreate = writeTool({
   name: "pve_ct_create",
   title: "Create a container",
-  description:
-    "Creates an LXC container from an OS template (unprivileged by default), optionally started.",
+  description: "Creates an LXC container from an OS template (unprivileged by default), optionally started.",
   toolset: "provisioning",
   input: CtCreateInput,
   output: CreateResult,

@@ -147,8 +147,7 @@ const TaskResult = {
 export const pveSnapshotCreate = writeTool({
   name: "pve_snapshot_create",
   title: "Take a snapshot",
-  description:
-    "Takes a snapshot of a guest; vmstate also saves a running VM's RAM.",
+  description: "Takes a snapshot of a guest; vmstate also saves a running VM's RAM.",
   toolset: "snapshots",
   input: Schema.Struct({
     ...GuestAddress,
@@ -286,8 +285,7 @@ export const pveSnapshotRollback = destructiveTool({
 export const pveSnapshotDelete = destructiveTool({
   name: "pve_snapshot_delete",
   title: "Delete a snapshot",
-  description:
-    "Deletes one snapshot of a guest; its children move to its parent, the current state is kept.",
+  description: "Deletes one snapshot of a guest; its children move to its parent, the current state is kept.",
   toolset: "snapshots",
   input: Schema.Struct({
     ...GuestAddress,

@@ -66,8 +66,7 @@ const rowOf = (node: string, s: NodeStorage): StorageRow => ({
 export const pveListStorage = readTool({
   name: "pve_list_storage",
   title: "List storage",
-  description:
-    "Storages with type, content types, used/total and shared/enabled/active, on one node or cluster-wide.",
+  description: "Storages with type, content types, used/total and shared/enabled/active, on one node or cluster-wide.",
   toolset: "storage",
   input: Schema.Struct({
     node: Schema.optional(Node.annotations({ description: "Only this node (default: every online node)" })),
@@ -134,8 +133,7 @@ const CONTENT_PAGE_MAX = 500
 export const pveStorageContent = readTool({
   name: "pve_storage_content",
   title: "Storage content",
-  description:
-    "Volumes on a storage (ISOs, templates, disks, backups) with size, time, owner vmid and protection.",
+  description: "Volumes on a storage (ISOs, templates, disks, backups) with size, time, owner vmid and protection.",
   toolset: "storage",
   input: Schema.Struct({
     node: Node,
@@ -354,8 +352,7 @@ const TemplateRow = Schema.Struct({
 export const pveListTemplates = readTool({
   name: "pve_list_templates",
   title: "Container templates to download",
-  description:
-    "Downloadable container templates (pveam available) with url and sha512, for pve_storage_download.",
+  description: "Downloadable container templates (pveam available) with url and sha512, for pve_storage_download.",
   toolset: "storage",
   input: Schema.Struct({
     node: Node,

@@ -30,8 +30,7 @@ import { duration, epochOf, iso, Moment, offsetOf, pageArguments, pageLine, page
 export const pveTaskStatus = readTool({
   name: "pve_task_status",
   title: "Task status",
-  description:
-    "A task's state by UPID, its exit status once stopped, and the last log lines.",
+  description: "A task's state by UPID, its exit status once stopped, and the last log lines.",
   toolset: "core",
   input: Schema.Struct({
     upid: Upid,
@@ -165,8 +164,7 @@ export const pveTaskWait = readTool({
 export const pveTaskStop = destructiveTool({
   name: "pve_task_stop",
   title: "Stop a task",
-  description:
-    "Kills a running task by UPID, like the Stop button: a backup, migration or clone is aborted half-way.",
+  description: "Kills a running task by UPID, like the Stop button: a backup, migration or clone is aborted half-way.",
   toolset: "lifecycle",
   input: Schema.Struct({ upid: Upid }),
   output: Schema.Struct({
@@ -326,8 +324,7 @@ const LOG_PAGE_MAX = 1000
 export const pveTaskLog = readTool({
   name: "pve_task_log",
   title: "Task log",
-  description:
-    "A task's log lines by UPID, a page at a time, with the log's line count.",
+  description: "A task's log lines by UPID, a page at a time, with the log's line count.",
   toolset: "core",
   input: Schema.Struct({
     upid: Upid,
