@@ -88,7 +88,7 @@ export const pveApiCall = destructiveTool({
   description: "POST, PUT or DELETE any Proxmox VE API endpoint no other tool covers; a task it starts is waited for.",
   toolset: "api",
   input: Schema.Struct({
-    method: Schema.Literal("POST", "PUT", "DELETE").annotations({ description: "HTTP method of the endpoint" }),
+    method: Schema.Literal("POST", "PUT", "DELETE").annotations({ description: "HTTP method" }),
     path: ApiPath,
     params: ApiParams
   }),

@@ -55,10 +55,7 @@ const formatted = (name: "storage" | "volume" | "poolid", description: string) =
   )
 
 const StorageId = formatted("storage", "Storage id as listed by PVE, e.g. nfs-shared or local")
-const ArchiveId = formatted(
-  "volume",
-  "The backup archive's volume id, as pve_list_backups shows it, e.g. nfs-shared:backup/vzdump-qemu-100-2026_12_01-02_00_00.vma.zst"
-)
+const ArchiveId = formatted("volume", "Volume id from pve_list_backups, e.g. nfs:backup/vzdump-qemu-100-….vma.zst")
 const PoolId = formatted("poolid", "A resource pool: every guest in it")
 
 const Limit = (max: number, fallback: number) =>
@@ -457,10 +454,8 @@ export const pveBackupRestore = destructiveTool({
     node: Schema.optional(
       described(Node, "Node to restore on (default: the existing guest's node, else a node that sees the archive)")
     ),
-    storage: Schema.optional(described(StorageId, "Storage for the restored disks (default: as in the backup)")),
-    force: Schema.optional(
-      Schema.Boolean.annotations({ description: "Allow overwriting an existing (stopped) guest with this vmid" })
-    )
+    storage: Schema.optional(described(StorageId, "For the disks (default: as backed up)")),
+    force: Schema.optional(Schema.Boolean.annotations({ description: "Overwrite the stopped guest with this vmid" }))
   }),
   output: Schema.Struct({
     vmid: Schema.Number,
@@ -697,7 +692,7 @@ export const pveListBackupJobs = readTool({
 
 const JobId = Schema.String.pipe(
   Schema.pattern(/^[a-z][a-z0-9_-]{1,49}$/i, { message: () => "a job id: a letter, then letters, digits, - or _" })
-).annotations({ description: "The job to update (as pve_list_backup_jobs shows it), or the id of a new job" })
+).annotations({ description: "Job to change, or a new job's id" })
 
 /** A short stable id for a new job, from what it is: planning twice gives the same id. */
 const newJobId = (seed: string, taken: ReadonlySet<string>) => {

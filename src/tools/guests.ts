@@ -162,9 +162,7 @@ export const pveGuestConfig = readTool({
   toolset: "core",
   input: Schema.Struct({
     ...GuestAddress,
-    current: Schema.optional(
-      Schema.Boolean.annotations({ description: "Show the running values, without pending changes" })
-    ),
+    current: Schema.optional(Schema.Boolean.annotations({ description: "Running values, without pending" })),
     snapshot: Schema.optional(SnapshotName.annotations({ description: "Read the config saved in this snapshot" }))
   }),
   output: Schema.Struct({ ...ResolvedGuest, config: GuestConfig }),
@@ -250,8 +248,7 @@ export const pveGuestStart = writeTool(
   powerToolPart({
     action: "start",
     title: "Start a guest",
-    description:
-      "Starts a VM or container and waits for the start task; reports the task's exit status and the state after.",
+    description: "Starts a VM or container; reports the task's exit status and the state after.",
     input: Schema.Struct(GuestAddress),
     params: () => ({})
   })
@@ -262,17 +259,14 @@ const ShutdownInput = Schema.Struct({
   timeout: Schema.optional(
     Schema.Int.pipe(Schema.between(1, 3600)).annotations({ description: "Seconds to wait for a clean shutdown" })
   ),
-  forceStop: Schema.optional(
-    Schema.Boolean.annotations({ description: "Hard-stop the guest if the clean shutdown times out" })
-  )
+  forceStop: Schema.optional(Schema.Boolean.annotations({ description: "Hard-stop on timeout" }))
 })
 
 export const pveGuestShutdown = destructiveTool({
   ...powerToolPart({
     action: "shutdown",
     title: "Shut down a guest",
-    description:
-      "Asks a VM (ACPI or guest agent) or container to shut down cleanly and waits. If it does not stop within timeout seconds the task fails, unless forceStop is true.",
+    description: "Shuts a VM (ACPI or agent) or container down cleanly; past timeout the task fails unless forceStop.",
     input: ShutdownInput,
     params: ({ timeout, forceStop }) => ({ timeout, forceStop })
   }),
@@ -283,8 +277,7 @@ export const pveGuestStop = destructiveTool({
   ...powerToolPart({
     action: "stop",
     title: "Stop a guest (hard)",
-    description:
-      "Stops a VM or container immediately, like pulling the power cord: unsaved data in the guest is lost. Prefer pve_guest_shutdown.",
+    description: "Stops a guest at once, like pulling the power cord: unsaved data is lost. Prefer pve_guest_shutdown.",
     input: Schema.Struct(GuestAddress),
     params: () => ({})
   }),

@@ -19,7 +19,7 @@ export const pveNodeLog = readTool({
     node: Node,
     service: Schema.optional(
       Schema.String.pipe(Schema.pattern(/^[a-zA-Z0-9@._-]{1,128}$/)).annotations({
-        description: "Only this systemd unit, e.g. pveproxy, pvedaemon, pve-cluster, corosync"
+        description: "systemd unit, e.g. pveproxy, corosync"
       })
     ),
     since: Schema.optional(Moment.annotations({ description: "Only lines at or after this time" })),
@@ -31,12 +31,10 @@ export const pveNodeLog = readTool({
     ),
     start: Schema.optional(
       Schema.Int.pipe(Schema.between(0, 100_000_000)).annotations({
-        description: "syslog line to begin at, counting from 0 (default: the newest lines)"
+        description: "First line, from 0 (default: newest)"
       })
     ),
-    source: Schema.optional(
-      Schema.Literal("syslog", "journal").annotations({ description: "syslog (default, paged) or journal" })
-    )
+    source: Schema.optional(Schema.Literal("syslog", "journal").annotations({ description: "Default syslog" }))
   }),
   output: Schema.Struct({
     node: Schema.String,

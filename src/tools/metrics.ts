@@ -65,13 +65,13 @@ const RAW_POINTS_MAX = 70
 const MetricsArguments = {
   timeframe: Schema.optional(
     Timeframe.annotations({
-      description: "hour (1-minute points), day (30 min), week (3 h), month (12 h) or year (1 week); default hour"
+      description: "Default hour (1-min points; day 30 min, week 3 h)"
     })
   ),
-  cf: Schema.optional(Consolidation.annotations({ description: "AVERAGE (default) or MAX of each step" })),
+  cf: Schema.optional(Consolidation.annotations({ description: "Default AVERAGE" })),
   raw: Schema.optional(
     Schema.Boolean.annotations({
-      description: `Also return the raw points (at most ${RAW_POINTS_MAX}), not only the summary`
+      description: `Also the points (at most ${RAW_POINTS_MAX})`
     })
   )
 }

@@ -132,9 +132,7 @@ export const pveListNetwork = readTool({
   toolset: "network",
   input: Schema.Struct({
     node: Node,
-    type: Schema.optional(
-      InterfaceType.annotations({ description: "Only this interface type (any_bridge: Linux and OVS bridges)" })
-    )
+    type: Schema.optional(InterfaceType.annotations({ description: "any_bridge: Linux and OVS bridges" }))
   }),
   output: NetworkViewSchema,
   endpoints: [networkListEndpoint],
@@ -164,15 +162,9 @@ const CreateBridgeInput = Schema.Struct({
       description: 'Physical interfaces, bonds or VLANs to attach, e.g. ["eno2"]; none for an internal bridge'
     })
   ),
-  cidr: Schema.optional(
-    Schema.String.annotations({ description: "IPv4 address of the host on the bridge, e.g. 10.20.0.5/24" })
-  ),
-  gateway: Schema.optional(
-    Schema.String.annotations({ description: "IPv4 default gateway (needs cidr; only one per node)" })
-  ),
-  vlanAware: Schema.optional(
-    Schema.Boolean.annotations({ description: "VLAN-aware bridge (guests set tag=N on their NIC)" })
-  ),
+  cidr: Schema.optional(Schema.String.annotations({ description: "Host IPv4 on it, e.g. 10.20.0.5/24" })),
+  gateway: Schema.optional(Schema.String.annotations({ description: "IPv4 gateway (needs cidr; one per node)" })),
+  vlanAware: Schema.optional(Schema.Boolean.annotations({ description: "Guests then set a VLAN tag" })),
   autostart: Schema.optional(Schema.Boolean.annotations({ description: "Bring it up at boot (default true)" })),
   comment: Schema.optional(
     Schema.String.pipe(Schema.maxLength(200)).annotations({ description: "Comment shown in the GUI" })

@@ -203,18 +203,18 @@ const VmCreateInput = Schema.Struct({
   sockets: Schema.optional(Schema.Int.pipe(Schema.between(1, 16)).annotations(shown("integer", "CPU sockets"))),
   memory: Schema.optional(Memory),
   diskSize: Schema.optional(SizeInput('GiB (32) or "32G"; default 32', oneOf<string | number>(8, "16G", "0"))),
-  storage: Schema.optional(Storage("Disk storage; default the node's first for images")),
+  storage: Schema.optional(Storage("Default: the node's first for images")),
   iso: Schema.optional(
     Text(
       255,
-      "CD-ROM ISO: volume id (local:iso/x.iso) or file name on the node",
+      "Volume id (local:iso/x.iso) or file name",
       oneOf("debian-12.9.0-amd64-netinst.iso", "nfs-shared:iso/ubuntu-24.04.1-live-server-amd64.iso", "none.iso")
     )
   ),
   bridge: Schema.optional(Bridge),
   vlan: Schema.optional(Vlan),
   netModel: Schema.optional(
-    Schema.Literal("virtio", "e1000", "e1000e", "vmxnet3").annotations({ description: "NIC model, default virtio" })
+    Schema.Literal("virtio", "e1000", "e1000e", "vmxnet3").annotations({ description: "Default virtio" })
   ),
   ostype: Schema.optional(OsType),
   scsihw: Schema.optional(
@@ -310,7 +310,7 @@ const CtCreateInput = Schema.Struct({
   node: Node,
   template: Text(
     255,
-    "OS template: volume id (local:vztmpl/x.tar.zst) or file name on the node",
+    "Volume id (local:vztmpl/x.tar.zst) or file name",
     oneOf("debian-12-standard_12.7-1_amd64.tar.zst", "local:vztmpl/ubuntu-24.04-standard_24.04-2_amd64.tar.zst", "x")
   ),
   vmid: Schema.optional(NewVmid),
@@ -324,7 +324,7 @@ const CtCreateInput = Schema.Struct({
     })
   ),
   diskSize: Schema.optional(SizeInput('Root disk, GiB (8) or "8G"; default 8', oneOf<string | number>(4, "8G", -1))),
-  storage: Schema.optional(Storage("Root disk storage; default the node's first for rootdir")),
+  storage: Schema.optional(Storage("Default: the node's first for rootdir")),
   bridge: Schema.optional(Bridge),
   vlan: Schema.optional(Vlan),
   ip: Schema.optional(Text(64, '"dhcp" (default) or 10.0.0.5/24', oneOf("dhcp", "10.0.0.5/24", "10.0.0.5"))),
@@ -430,7 +430,7 @@ const CloneInput = Schema.Struct({
   name: Schema.optional(Text(128, "Name (a container's hostname)", oneOf("clone-01", "clone 02"))),
   full: Schema.optional(
     Schema.Boolean.annotations({
-      description: "false: linked clone, of a template only. Default: linked for a template"
+      description: "false: linked (templates only, their default)"
     })
   ),
   target: Schema.optional(
@@ -534,12 +534,8 @@ const MigrateInput = Schema.Struct({
   node: Schema.optional(GuestNode),
   target: Node.annotations({ ...shown("string", "Node to move it to"), ...drawn(oneOf("pve1", "pve2", "pve3")) }),
   online: Schema.optional(Schema.Boolean.annotations({ description: "VM: live; default for a running VM" })),
-  withLocalDisks: Schema.optional(
-    Schema.Boolean.annotations({ description: "VM: copy local disks live; default when it has some" })
-  ),
-  restart: Schema.optional(
-    Schema.Boolean.annotations({ description: "Container: stop, move, start; needed when running" })
-  ),
+  withLocalDisks: Schema.optional(Schema.Boolean.annotations({ description: "VM: copy local disks (default if any)" })),
+  restart: Schema.optional(Schema.Boolean.annotations({ description: "Container: stop, move, start (if running)" })),
   targetStorage: Schema.optional(Storage("Storage for the disks on the target"))
 })
 

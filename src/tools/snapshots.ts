@@ -151,16 +151,13 @@ export const pveSnapshotCreate = writeTool({
   toolset: "snapshots",
   input: Schema.Struct({
     ...GuestAddress,
-    name: described(
-      SnapshotName,
-      "Name of the new snapshot: a letter, then letters, digits, - or _ (e.g. pre-upgrade)"
-    ),
+    name: described(SnapshotName, "Letter, then letters, digits, - _; e.g. pre-upgrade"),
     description: Schema.optional(
       Schema.String.pipe(Schema.maxLength(8192)).annotations({ description: "What the snapshot is for" })
     ),
     vmstate: Schema.optional(
       Schema.Boolean.annotations({
-        description: "VMs only: also save the RAM of the running VM (takes longer, uses storage for the RAM)"
+        description: "VMs: also save the running VM's RAM"
       })
     )
   }),
@@ -235,9 +232,7 @@ export const pveSnapshotRollback = destructiveTool({
   input: Schema.Struct({
     ...GuestAddress,
     name: SnapshotName,
-    start: Schema.optional(
-      Schema.Boolean.annotations({ description: "Start the guest after the rollback (PVE's own start option)" })
-    )
+    start: Schema.optional(Schema.Boolean.annotations({ description: "Start it after the rollback" }))
   }),
   output: Schema.Struct({
     ...ResolvedGuest,
@@ -292,7 +287,7 @@ export const pveSnapshotDelete = destructiveTool({
     name: SnapshotName,
     force: Schema.optional(
       Schema.Boolean.annotations({
-        description: "Remove it from the configuration even if deleting a disk snapshot fails (leaves that data behind)"
+        description: "Drop it from the config even if a disk snapshot fails"
       })
     )
   }),

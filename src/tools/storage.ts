@@ -28,8 +28,7 @@ const StorageId = Schema.String.pipe(
 ).annotations({ description: "Storage id as listed by pve_list_storage, e.g. local or nfs-shared" })
 
 const ContentType = Schema.Literal("images", "rootdir", "vztmpl", "iso", "backup", "snippets", "import").annotations({
-  description:
-    "images (VM disks), rootdir (container volumes), vztmpl (container templates), iso, backup, snippets, import"
+  description: "images: VM disks, rootdir: CT volumes, vztmpl: CT templates"
 })
 
 const StorageRow = Schema.Struct({
@@ -70,7 +69,7 @@ export const pveListStorage = readTool({
   toolset: "storage",
   input: Schema.Struct({
     node: Schema.optional(Node.annotations({ description: "Only this node (default: every online node)" })),
-    content: Schema.optional(ContentType.annotations({ description: "Only storages that hold this content type" }))
+    content: Schema.optional(ContentType.annotations({ description: "Only storages holding this" }))
   }),
   output: Schema.Struct({ storages: Schema.Array(StorageRow), count: Schema.Number }),
   endpoints: [nodesEndpoint, nodeStorageEndpoint],
@@ -193,21 +192,16 @@ const DownloadInput = Schema.Struct({
   url: Schema.String.pipe(Schema.maxLength(2048)).annotations({ description: "http(s) URL of the file" }),
   filename: Schema.optional(
     Schema.String.annotations({
-      description:
-        "File name to create (default: the URL's last path segment); .iso/.img for iso, .tar.gz/.tar.xz/.tar.zst for vztmpl"
+      description: "Default: the URL's last segment; .iso/.img or .tar.zst/.tar.xz/.tar.gz"
     })
   ),
   content: Schema.Literal("iso", "vztmpl").annotations({
-    description: "iso (installer images) or vztmpl (container templates)"
+    description: "vztmpl: container template"
   }),
-  checksum: Schema.optional(
-    Schema.String.annotations({ description: "Expected checksum (hex); needs checksumAlgorithm" })
-  ),
-  checksumAlgorithm: Schema.optional(
-    ChecksumAlgorithm.annotations({ description: "md5, sha1, sha224, sha256, sha384 or sha512" })
-  ),
+  checksum: Schema.optional(Schema.String.annotations({ description: "Hex; needs checksumAlgorithm" })),
+  checksumAlgorithm: Schema.optional(ChecksumAlgorithm.annotations({ description: "Algorithm of checksum" })),
   verifyCertificates: Schema.optional(
-    Schema.Boolean.annotations({ description: "Check the server's TLS certificate (default true)" })
+    Schema.Boolean.annotations({ description: "Check TLS certificate (default true)" })
   )
 })
 type DownloadInput = typeof DownloadInput.Type
@@ -363,7 +357,7 @@ export const pveListTemplates = readTool({
     ),
     name: Schema.optional(
       Schema.String.pipe(Schema.maxLength(64)).annotations({
-        description: "Part of the template name or headline, e.g. debian-12, alpine, nextcloud"
+        description: "Part of the name, e.g. debian-12"
       })
     )
   }),

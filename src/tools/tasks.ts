@@ -245,18 +245,16 @@ export const pveListTasks = readTool({
       })
     ),
     running: Schema.optional(Schema.Boolean.annotations({ description: "Only tasks still running" })),
-    failed: Schema.optional(
-      Schema.Boolean.annotations({ description: "Only failed tasks (exit status neither OK nor WARNINGS)" })
-    ),
+    failed: Schema.optional(Schema.Boolean.annotations({ description: "Exit status neither OK nor WARNINGS" })),
     type: Schema.optional(
       Schema.String.pipe(Schema.pattern(/^[a-zA-Z0-9_-]{1,32}$/)).annotations({
-        description: "Worker type, e.g. vzdump, qmstart, qmigrate, download, srvreload"
+        description: "e.g. vzdump, qmstart, qmigrate"
       })
     ),
     vmid: Schema.optional(Vmid),
     user: Schema.optional(
       Schema.String.pipe(Schema.pattern(/^[^\s:]{1,64}$/)).annotations({
-        description: "Only tasks of this user (part of user@realm or a token id)"
+        description: "Part of user@realm or token id"
       })
     ),
     since: Schema.optional(
@@ -330,7 +328,7 @@ export const pveTaskLog = readTool({
     upid: Upid,
     start: Schema.optional(
       Schema.Int.pipe(Schema.between(0, 10_000_000)).annotations({
-        description: "First line to read, counting from 0 (default 0)"
+        description: "First line, from 0"
       })
     ),
     limit: Schema.optional(
