@@ -89,7 +89,7 @@ const compressionOf = (compress: string | undefined) =>
   compress === undefined ? undefined : compress === "0" ? "none" : compress === "1" ? "lzo" : compress
 
 const BackupMode = Schema.Literal("snapshot", "suspend", "stop").annotations({
-  description: "snapshot: live (default); suspend: brief pause; stop: shut down, then started again"
+  description: "Default snapshot (live); stop: shut down meanwhile"
 })
 
 /** PVE's notes-template is one line: a newline and a backslash are written as \n and \\. */

@@ -142,7 +142,7 @@ const SetConfigResult = Schema.Struct({
 
 const CONFIG_KEY_PATTERN = /^[a-z][a-z0-9_-]*$/
 const SET_DESCRIPTION = 'PVE\'s values (booleans become 0/1), e.g. {"cores": 4}'
-const ConfigKey = Schema.String.pipe(Schema.pattern(CONFIG_KEY_PATTERN))
+const ConfigKey = Schema.String.pipe(Schema.pattern(CONFIG_KEY_PATTERN)).annotations({ jsonSchema: { type: "string" } })
 
 export const pveGuestSetConfig = writeTool({
   name: "pve_guest_set_config",

@@ -156,10 +156,10 @@ const IPV4 = /^((25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(25[0-5]|2[0-4]\d|1?\d?\d)$/
 
 const CreateBridgeInput = Schema.Struct({
   node: Node,
-  name: Schema.String.annotations({ description: "Bridge name vmbrN (N: 0-9999), e.g. vmbr1" }),
+  name: Schema.String.annotations({ description: "vmbrN, e.g. vmbr1" }),
   ports: Schema.optional(
     Schema.Array(Schema.String).pipe(Schema.maxItems(16)).annotations({
-      description: 'Physical interfaces, bonds or VLANs to attach, e.g. ["eno2"]; none for an internal bridge'
+      description: 'Interfaces to attach, e.g. ["eno2"]; none: internal'
     })
   ),
   cidr: Schema.optional(Schema.String.annotations({ description: "Host IPv4 on it, e.g. 10.20.0.5/24" })),

@@ -176,11 +176,11 @@ export const pageSummary = (page: Page<unknown>, count: number) => ({
 })
 
 /**
- * A sort key, "-" in front for descending. Advertised as one pattern rather than an enum of every key twice, to
- * keep tools/list small; the Literal still checks it.
+ * A sort key, "-" in front for descending. Advertised as a list of the keys in the description rather than an enum
+ * of every key twice, to keep tools/list small (the pattern is checked, not advertised); the Literal still checks it.
  */
 export const sortSchema = <const K extends string>(keys: ReadonlyArray<K>, example: string) => {
-  const description = `Sort key, - for descending (${example})`
+  const description = `${keys.join(", ")}; -key: descending (${example})`
   return Schema.Literal(...keys.flatMap((k) => [k, `-${k}`] as const)).annotations({
     description,
     jsonSchema: { type: "string", pattern: `^-?(${keys.join("|")})$`, description }

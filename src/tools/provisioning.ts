@@ -54,7 +54,9 @@ import { GuestNode, Node, Vmid } from "./fields.js"
 
 // The JSON Schema a model reads is kept to type and description (every tool's schema counts against the size of
 // tools/list); the Schema itself still checks ranges and patterns, and says so in its errors.
-const shown = (type: string, description: string) => ({ jsonSchema: { type, description } })
+const shown = (type: string, description: string) => ({
+  jsonSchema: description === "" ? { type } : { type, description }
+})
 
 /** Values the simulated cluster has, for property tests: random text would almost never name a storage or an ISO. */
 type Sample<A> = (fc: typeof FastCheck) => FastCheck.Arbitrary<A>
@@ -84,8 +86,8 @@ const Bridge = Word(/^[-_.\w]{1,20}$/, "Bridge, default vmbr0", oneOf("vmbr0", "
 const Vlan = Schema.Int.pipe(Schema.between(1, 4094)).annotations(shown("integer", "VLAN tag"))
 const Storage = (description: string) =>
   Word(/^[a-z][a-z0-9\-_.]{0,62}[a-z0-9]$/i, description, oneOf("local-lvm", "local-lvm", "local", "nfs-shared"))
-const Tags = Schema.Array(Word(/^[a-z0-9_][a-z0-9_\-+.]*$/i, "tag")).annotations({ description: "Tags" })
-const Pool = Word(/^[A-Za-z0-9._-]{1,64}$/, "Resource pool to add it to", oneOf("lab", "production", "nopool"))
+const Tags = Schema.Array(Word(/^[a-z0-9_][a-z0-9_\-+.]*$/i, "")).annotations({ description: "Tags" })
+const Pool = Word(/^[A-Za-z0-9._-]{1,64}$/, "Pool to add it to", oneOf("lab", "production", "nopool"))
 const Start = Schema.Boolean.annotations({ description: "Start it afterwards" })
 // the value is never echoed: an error names the rule only
 const Password = (minimum: number) =>
@@ -96,7 +98,7 @@ const Password = (minimum: number) =>
     })
   ).annotations(shown("string", "Never shown back"))
 // fast-check's generator for the pattern's \S+ runs for minutes: property tests draw keys of this shape instead
-const SshKey = Word(/^(ssh|ecdsa|sk)-\S+ \S+/, "OpenSSH public key").annotations({
+const SshKey = Word(/^(ssh|ecdsa|sk)-\S+ \S+/, "").annotations({
   arbitrary: () => (fc) =>
     fc
       .tuple(
@@ -173,7 +175,10 @@ const OsType = Schema.Literal(
   "wxp",
   "solaris",
   "other"
-).annotations({ description: "Guest OS, default l26 (Linux)" })
+).annotations({
+  // 13 values: the description names the common ones, the Literal still checks (its error lists them all)
+  jsonSchema: { type: "string", description: "l26 (Linux, default), win11, win10, other, …" }
+})
 
 const IpConfigInput = Schema.Union(
   Schema.Struct({ ip: Schema.String, gw: Schema.optional(Schema.String) }),
@@ -192,8 +197,8 @@ const CloudInit = Schema.Struct({
   ipconfig0: Schema.optional(IpConfigInput),
   nameserver: Schema.optional(Text(200, "DNS server")),
   searchdomain: Schema.optional(Text(200, "DNS search domain")),
-  storage: Schema.optional(Storage("Drive storage, default the disk's"))
-}).annotations({ description: "Adds a cloud-init drive with these settings" })
+  storage: Schema.optional(Storage("Default: the disk's"))
+}).annotations({ description: "Adds a cloud-init drive" })
 
 const VmCreateInput = Schema.Struct({
   node: Node,
