@@ -27,7 +27,7 @@ import type { Params } from "../proxmox/ProxmoxClient.js"
 import { getTaskLogTail } from "../proxmox/Tasks.js"
 import { type AnyTool, destructiveTool, readTool, writeTool } from "../proxmox/Tool.js"
 import { parseUpid } from "../proxmox/Upid.js"
-import { Node, Vmid, VmidItem } from "./fields.js"
+import { NoArguments, Node, Vmid, VmidItem } from "./fields.js"
 import { ageText, bytesText, described, isoTime, nowSeconds, utcText } from "./snapshots.js"
 
 // Valid values for property tests (the volume format's lookaheads are beyond fast-check's stringMatching).
@@ -675,7 +675,7 @@ export const pveListBackupJobs = readTool({
   title: "List backup jobs",
   description: "The cluster's scheduled backup jobs: schedule, next run, guests, storage, mode, retention, enabled.",
   toolset: "backup",
-  input: Schema.Struct({}),
+  input: NoArguments,
   output: Schema.Struct({ jobs: Schema.Array(JobView), count: Schema.Number }),
   endpoints: [backupJobsEndpoint],
   handler: () =>

@@ -23,7 +23,7 @@ import {
 } from "../proxmox/nodes.js"
 import { validateSegment } from "../proxmox/Path.js"
 import { readTool } from "../proxmox/Tool.js"
-import { Node } from "./fields.js"
+import { NoArguments, Node } from "./fields.js"
 import { duration, percent, usage } from "./format.js"
 import {
   Cursor,
@@ -47,13 +47,6 @@ import {
   resourceSortValue,
   UnreachableNodes
 } from "./resourceRows.js"
-
-/** No arguments at all: Effect's `Struct({})` alone would accept any object, so any key is refused here. */
-const NoArguments = Schema.Struct({}).pipe(
-  Schema.filter((args) => Object.keys(args).length === 0 || "this tool takes no arguments", {
-    jsonSchema: { type: "object", properties: {}, additionalProperties: false }
-  })
-)
 
 export const pveVersion = readTool({
   name: "pve_version",

@@ -56,6 +56,13 @@ export const SnapshotName = segmentString("snapname", "Snapshot name, e.g. pre-u
 
 export const Upid = segmentString("upid", "Task id, UPID:…")
 
+/** No arguments at all: Effect's `Struct({})` alone would accept any object, so any key is refused here. */
+export const NoArguments = Schema.Struct({}).pipe(
+  Schema.filter((args) => Object.keys(args).length === 0 || "this tool takes no arguments", {
+    jsonSchema: { type: "object", properties: {}, additionalProperties: false }
+  })
+)
+
 export const GuestTypeFilter = Schema.Literal("qemu", "lxc").annotations({
   description: "qemu: VMs, lxc: containers"
 })

@@ -23,9 +23,14 @@ import { Node, Vmid } from "./fields.js"
 import { bytes, iso, pageArguments, pageLine, pageOf, percent, utc } from "./readableUnits.js"
 
 /** A storage id argument, checked with the path's own segment format. */
+const STORAGE_ID = "Storage id, e.g. local or nfs-shared"
 const StorageId = Schema.String.pipe(
-  Schema.filter((value) => segmentFormats.storage.check(value) || `expected ${segmentFormats.storage.describe}`)
-).annotations({ description: "Storage id as listed by pve_list_storage, e.g. local or nfs-shared" })
+  Schema.filter((value) => segmentFormats.storage.check(value) || `expected ${segmentFormats.storage.describe}`, {
+    // the jsonSchema annotation replaces the generated schema, so it carries the description itself
+    jsonSchema: { ...segmentFormats.storage.jsonSchema, description: STORAGE_ID },
+    description: STORAGE_ID
+  })
+)
 
 const ContentType = Schema.Literal("images", "rootdir", "vztmpl", "iso", "backup", "snippets", "import").annotations({
   description: "images: VM disks, rootdir: CT volumes, vztmpl: CT templates"
