@@ -157,7 +157,7 @@ export const pveListBackups = readTool({
   name: "pve_list_backups",
   title: "List backups",
   description:
-    "Backup archives on every backup storage, newest first, with guest, time, size, notes, protection and verification.",
+    "Backup archives on every backup storage, newest first: guest, time, size, notes, protection, verification.",
   toolset: "backup",
   input: Schema.Struct({
     vmid: Schema.optional(described(Vmid, "Only the backups of this guest")),
@@ -314,7 +314,7 @@ export const pveBackupCreate = writeTool({
   name: "pve_backup_create",
   title: "Back up guests now",
   description:
-    "Backs up guests now (one vzdump task per node); reports the new archives. storage must hold backups on every node involved.",
+    "Backs up guests now, one vzdump task per node; reports the new archives. storage must take backups on every node involved.",
   toolset: "backup",
   input: Schema.Struct({
     vmids: Schema.Array(VmidItem).pipe(Schema.minItems(1), Schema.maxItems(100)).annotations({

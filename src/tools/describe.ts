@@ -113,7 +113,7 @@ const invalid = (field: string, message: string) => new InvalidInput({ field, me
 export const pveApiDescribe = readTool({
   name: "pve_api_describe",
   title: "Find and explain API endpoints",
-  description: `Finds Proxmox VE API endpoints for pve_api_get/pve_api_call (query: the ${SEARCH_LIMIT} best matches), or explains one (method, path): parameters, returns, privileges, example call.`,
+  description: `Finds API endpoints for pve_api_get/pve_api_call (query: the ${SEARCH_LIMIT} best), or explains one (method, path): parameters, returns, privileges, example.`,
   toolset: "api",
   input: Schema.Struct({
     query: Schema.optional(

@@ -84,7 +84,7 @@ export const pveGuestSuspend = destructiveTool({
     action: "suspend",
     title: "Suspend a guest",
     description:
-      "Pauses a running guest in memory, or with toDisk hibernates a VM (RAM to storage, VM stopped). Container suspend is experimental in PVE.",
+      "Pauses a running guest in memory, or with toDisk hibernates a VM (RAM to storage, stopped). Container suspend is experimental.",
     input: Schema.Struct({
       ...GuestAddress,
       toDisk: Schema.optional(Schema.Boolean.annotations({ description: "VMs: hibernate to disk" }))
@@ -148,7 +148,7 @@ export const pveGuestSetConfig = writeTool({
   name: "pve_guest_set_config",
   title: "Change a guest's configuration",
   description:
-    'Sets and deletes a guest\'s config keys in one change with PVE\'s values (memory MiB, net1: "virtio,bridge=vmbr0", new disk scsi1: "local-lvm:10" GiB). Refused if the config digest changed; never detaches, deletes or resizes disks.',
+    'Sets and deletes a guest\'s config keys in one change, with PVE\'s values (memory MiB, net1: "virtio,bridge=vmbr0", new disk scsi1: "local-lvm:10"). Refused if the digest changed; never detaches or resizes disks.',
   toolset: "lifecycle",
   input: Schema.Struct({
     ...GuestAddress,
@@ -291,7 +291,7 @@ export const pveGuestDelete = destructiveTool({
   name: "pve_guest_delete",
   title: "Delete a guest",
   description:
-    "Deletes a guest with its disks, for good; by default purged from backup/replication jobs and HA. A running guest is refused unless stop.",
+    "Deletes a guest with its disks, for good, by default also from backup/replication jobs and HA. A running guest needs stop.",
   toolset: "lifecycle",
   input: Schema.Struct({
     ...GuestAddress,

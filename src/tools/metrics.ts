@@ -157,7 +157,7 @@ export const pveNodeMetrics = readTool({
   name: "pve_node_metrics",
   title: "Node metrics",
   description:
-    "A node's usage over a timeframe from RRD: min/avg/max/last of cpu %, iowait, load, memory, swap, disk, network.",
+    "A node's usage over a timeframe (RRD): min/avg/max/last of cpu %, iowait, load, memory, swap, disk, network.",
   toolset: "core",
   input: Schema.Struct({ node: Node, ...MetricsArguments }),
   output: Schema.Struct({ node: Schema.String, ...Series }),
@@ -176,8 +176,7 @@ export const pveNodeMetrics = readTool({
 export const pveGuestMetrics = readTool({
   name: "pve_guest_metrics",
   title: "Guest metrics",
-  description:
-    "A guest's usage over a timeframe from RRD: min/avg/max/last of cpu %, memory, disk, network and disk I/O.",
+  description: "A guest's usage over a timeframe (RRD): min/avg/max/last of cpu %, memory, disk, network, disk I/O.",
   toolset: "core",
   input: Schema.Struct({ vmid: Vmid, node: Schema.optional(GuestNode), ...MetricsArguments }),
   output: Schema.Struct({ vmid: Schema.Number, node: Schema.String, type: Schema.Literal("qemu", "lxc"), ...Series }),

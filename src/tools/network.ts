@@ -259,7 +259,7 @@ export const pveNetworkApply = destructiveTool({
   name: "pve_network_apply",
   title: "Apply network changes",
   description:
-    "Applies a node's staged network changes (ifreload); a wrong change can cut the node off. Refused when nothing is pending.",
+    "Applies a node's staged network changes (ifreload); a wrong change can cut the node off. Refused if nothing is pending.",
   toolset: "network",
   input: Schema.Struct({ node: Node }),
   output: ApplyResult,

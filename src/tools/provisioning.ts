@@ -291,7 +291,7 @@ export const pveVmCreate = writeTool({
   name: "pve_vm_create",
   title: "Create a VM",
   description:
-    "Creates a QEMU VM (disk, ISO, network, UEFI, cloud-init, pool, tags), optionally started; storages, ISO, bridge and vmid are checked first.",
+    "Creates a QEMU VM (disk, ISO, network, UEFI, cloud-init, pool, tags), optionally started; storages, ISO and bridge are checked first.",
   toolset: "provisioning",
   input: VmCreateInput,
   output: CreateResult,
@@ -561,7 +561,7 @@ export const pveGuestMigrate = writeTool({
   name: "pve_guest_migrate",
   title: "Migrate a VM or container",
   description:
-    "Moves a guest to another node: a running VM live (with local disks), a running container with restart, a stopped one offline.",
+    "Moves a guest to another node: a running VM live, a running container with restart, a stopped one offline.",
   toolset: "provisioning",
   input: MigrateInput,
   output: MigrateResult,

@@ -103,7 +103,7 @@ export const pveListSnapshots = readTool({
   name: "pve_list_snapshots",
   title: "List snapshots",
   description:
-    "A guest's snapshots in tree order with parent, time, description and vmstate; current names the present state's parent.",
+    "A guest's snapshots in tree order with parent, time, description, vmstate; current: the present state's parent.",
   toolset: "snapshots",
   input: Schema.Struct(GuestAddress),
   output: Schema.Struct({ ...ResolvedGuest, ...SnapshotList }),

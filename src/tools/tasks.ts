@@ -118,7 +118,7 @@ export const pveTaskWait = readTool({
   name: "pve_task_wait",
   title: "Wait for tasks",
   description:
-    "Waits for tasks (e.g. from a write tool that answered running) up to PVE_WAIT_MAX_MS; gives exit status and log tail, or running: call again. Cancelling leaves the tasks running.",
+    "Waits for tasks up to PVE_WAIT_MAX_MS: exit status and log tail, or running (call again). Cancelling leaves them running.",
   toolset: "core",
   input: Schema.Struct({
     upids: Schema.Array(Upid).pipe(Schema.minItems(1), Schema.maxItems(20)).annotations({
@@ -257,10 +257,8 @@ export const pveListTasks = readTool({
         description: "Part of user@realm or token id"
       })
     ),
-    since: Schema.optional(
-      Moment.annotations({ description: "Only tasks started at or after this time (ISO 8601 or epoch seconds)" })
-    ),
-    until: Schema.optional(Moment.annotations({ description: "Only tasks started at or before this time" })),
+    since: Schema.optional(Moment.annotations({ description: "Started at or after: ISO 8601 or epoch s" })),
+    until: Schema.optional(Moment.annotations({ description: "Started at or before" })),
     ...pageArguments(TASK_PAGE, TASK_PAGE_MAX)
   }),
   output: Schema.Struct({
