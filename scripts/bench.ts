@@ -6,6 +6,7 @@ import { join } from "node:path"
 import { SIM_TOKEN_ID, SIM_TOKEN_SECRET } from "../sim/Simulator.js"
 import { startSimServer } from "../sim/server.js"
 import { knownServerTools } from "../src/server.js"
+import { allTools } from "../src/tools/index.js"
 import { type JsonRpcChild, spawnJsonRpc } from "./jsonRpcChild.js"
 import { recommendedNodeFlags } from "./launchFlags.js"
 
@@ -173,6 +174,21 @@ const simStartMs = async () => {
  * What tools/list puts in the model's context with every tool enabled: name + description + inputSchema of each
  * tool, as JSON (test/unit/toolSchemas.test.ts holds it to 20 KB).
  */
+// Issue 9's 20 KB is for the catalogue of its time (toolsets core, lifecycle, provisioning, api, without the six
+// tools issues 10 and 11 added there); test/unit/toolSchemas.test.ts holds both figures
+const ADDED_AFTER_ISSUE_9 = new Set([
+  "pve_list_tasks",
+  "pve_task_log",
+  "pve_node_metrics",
+  "pve_guest_metrics",
+  "pve_node_log",
+  "pve_api_describe"
+])
+const ISSUE_9_TOOLSETS = new Set(["core", "lifecycle", "provisioning", "api"])
+const issue9ToolNames = new Set(
+  allTools.filter((t) => ISSUE_9_TOOLSETS.has(t.toolset) && !ADDED_AFTER_ISSUE_9.has(t.name)).map((t) => t.name)
+)
+
 const toolsListBytes = async () => {
   const session = start([], ["--simulator"], { PATH: process.env.PATH ?? "", PVE_READONLY: "false" })
   await initialize(session)
@@ -180,12 +196,15 @@ const toolsListBytes = async () => {
     tools: ReadonlyArray<{ name: string; description?: string; inputSchema: unknown }>
   }
   await session.close()
-  const bytes = tools.reduce(
-    (sum, t) =>
-      sum + Buffer.byteLength(JSON.stringify({ name: t.name, description: t.description, inputSchema: t.inputSchema })),
-    0
-  )
-  return { tools: tools.length, bytes }
+  const sizeOf = (t: (typeof tools)[number]) =>
+    Buffer.byteLength(JSON.stringify({ name: t.name, description: t.description, inputSchema: t.inputSchema }))
+  const issue9 = tools.filter((t) => issue9ToolNames.has(t.name))
+  return {
+    tools: tools.length,
+    bytes: tools.reduce((sum, t) => sum + sizeOf(t), 0),
+    issue9Tools: issue9.length,
+    issue9Bytes: issue9.reduce((sum, t) => sum + sizeOf(t), 0)
+  }
 }
 
 interface ListedTool {
@@ -253,7 +272,7 @@ console.log(
 )
 console.log(`spawn -> tools/list answered, --simulator: median ${median(simulated).toFixed(0)} ms of ${runs}`)
 console.log(
-  `tools/list, every tool enabled: ${listed.tools} tools, ${(listed.bytes / 1024).toFixed(1)} KiB of name + description + inputSchema (target <= 20 KiB)`
+  `tools/list, every tool enabled, name + description + inputSchema: issue 9's ${listed.issue9Tools} tools ${(listed.issue9Bytes / 1024).toFixed(1)} KiB (target <= 20 KiB), all ${listed.tools} tools ${(listed.bytes / 1024).toFixed(1)} KiB (target <= 30 KiB)`
 )
 console.log(
   `bundle: ${size.files} JS files, ${size.kib.toFixed(0)} KiB in all; the server's own chunk (main-*.js) ${size.mainKib.toFixed(0)} KiB`

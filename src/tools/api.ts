@@ -6,8 +6,7 @@ import { type AnyTool, destructiveTool, readTool } from "../proxmox/Tool.js"
 import { pveApiDescribe } from "./describe.js"
 
 const ApiPath = Schema.String.pipe(Schema.maxLength(API_PATH_MAX_LENGTH)).annotations({
-  description:
-    "An API path as in the Proxmox VE API viewer, values filled in and unencoded, without /api2/json, e.g. /nodes/pve1/qemu/100/config"
+  description: "Concrete path without /api2/json, e.g. /nodes/pve1/qemu/100/config"
 })
 
 const ParamScalar = Schema.Union(Schema.String.pipe(Schema.maxLength(65536)), Schema.Number, Schema.Boolean)
@@ -20,7 +19,12 @@ const ApiParams = Schema.optional(
       Schema.Array(Schema.Union(Schema.String, Schema.Number)).pipe(Schema.maxItems(256))
     )
   }).annotations({
-    description: "Parameters by name, as the API viewer lists them (query for GET/DELETE, body otherwise)"
+    // key and value bounds are checked, not advertised: Effect's sentences for them would only lengthen tools/list
+    jsonSchema: {
+      type: "object",
+      additionalProperties: { type: ["string", "number", "boolean", "array"], items: { type: ["string", "number"] } },
+      description: "The endpoint's parameters by name"
+    }
   })
 )
 
@@ -62,8 +66,7 @@ const renderAnswer = (a: typeof ApiAnswer.Type) => {
 export const pveApiGet = readTool({
   name: "pve_api_get",
   title: "Read any API path",
-  description:
-    "GET any read endpoint of the Proxmox VE API that no other tool covers. The path must match an endpoint of the real API schema; its values are validated with their formats and the allowlists apply.",
+  description: "GET any Proxmox VE API endpoint no other tool covers; the path must exist in the real API schema.",
   toolset: "api",
   input: Schema.Struct({ path: ApiPath, params: ApiParams }),
   output: ApiAnswer,
@@ -82,11 +85,10 @@ export const pveApiGet = readTool({
 export const pveApiCall = destructiveTool({
   name: "pve_api_call",
   title: "Change anything through the API",
-  description:
-    "POST, PUT or DELETE any endpoint of the Proxmox VE API that no other tool covers. Destructive: it must be confirmed. When the endpoint starts a task (answers a UPID), the call waits for it like other write tools, up to PVE_WAIT_MAX_MS (50 s), with progress, and gives its exit status; a longer task is answered as status running with its UPID (follow it with pve_task_wait), and wait: false answers with the UPID at once.",
+  description: "POST, PUT or DELETE any Proxmox VE API endpoint no other tool covers; a task it starts is waited for.",
   toolset: "api",
   input: Schema.Struct({
-    method: Schema.Literal("POST", "PUT", "DELETE").annotations({ description: "HTTP method of the endpoint" }),
+    method: Schema.Literal("POST", "PUT", "DELETE").annotations({ description: "HTTP method" }),
     path: ApiPath,
     params: ApiParams
   }),

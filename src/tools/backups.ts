@@ -27,7 +27,7 @@ import type { Params } from "../proxmox/ProxmoxClient.js"
 import { getTaskLogTail } from "../proxmox/Tasks.js"
 import { type AnyTool, destructiveTool, readTool, writeTool } from "../proxmox/Tool.js"
 import { parseUpid } from "../proxmox/Upid.js"
-import { Node, Vmid } from "./fields.js"
+import { NoArguments, Node, Vmid, VmidItem } from "./fields.js"
 import { ageText, bytesText, described, isoTime, nowSeconds, utcText } from "./snapshots.js"
 
 // Valid values for property tests (the volume format's lookaheads are beyond fast-check's stringMatching).
@@ -55,10 +55,7 @@ const formatted = (name: "storage" | "volume" | "poolid", description: string) =
   )
 
 const StorageId = formatted("storage", "Storage id as listed by PVE, e.g. nfs-shared or local")
-const ArchiveId = formatted(
-  "volume",
-  "The backup archive's volume id, as pve_list_backups shows it, e.g. nfs-shared:backup/vzdump-qemu-100-2026_12_01-02_00_00.vma.zst"
-)
+const ArchiveId = formatted("volume", "Volume id from pve_list_backups, e.g. nfs:backup/vzdump-qemu-100-….vma.zst")
 const PoolId = formatted("poolid", "A resource pool: every guest in it")
 
 const Limit = (max: number, fallback: number) =>
@@ -85,15 +82,14 @@ const decodeCursor = (cursor: string) =>
   })
 
 const Compression = Schema.Literal("zstd", "lzo", "gzip", "none").annotations({
-  description: "Compression of the archive (default zstd here; none writes it uncompressed)"
+  description: "Default zstd"
 })
 const compressParam = (c: typeof Compression.Type | undefined) => (c === undefined ? undefined : c === "none" ? "0" : c)
 const compressionOf = (compress: string | undefined) =>
   compress === undefined ? undefined : compress === "0" ? "none" : compress === "1" ? "lzo" : compress
 
 const BackupMode = Schema.Literal("snapshot", "suspend", "stop").annotations({
-  description:
-    "snapshot: live, no downtime (default); suspend: pauses the guest briefly; stop: shuts it down for a consistent backup, then starts it again"
+  description: "Default snapshot (live); stop: shut down meanwhile"
 })
 
 /** PVE's notes-template is one line: a newline and a backslash are written as \n and \\. */
@@ -161,7 +157,7 @@ export const pveListBackups = readTool({
   name: "pve_list_backups",
   title: "List backups",
   description:
-    "Backup archives on every storage that holds backups (shared storages once, local ones per node), newest first, with guest, time, size, notes, protected flag and PBS verification state. Filter by vmid or storage; paged: limit, then nextCursor; total counts every match.",
+    "Backup archives on every backup storage, newest first: guest, time, size, notes, protection, verification.",
   toolset: "backup",
   input: Schema.Struct({
     vmid: Schema.optional(described(Vmid, "Only the backups of this guest")),
@@ -222,8 +218,7 @@ const LastBackup = Schema.Struct({
 export const pveLastBackup = readTool({
   name: "pve_last_backup",
   title: "Last backup per guest",
-  description:
-    "For each VM and container: its newest backup (when, how long ago, where, how big) and how many it has, or that it has none. missingOnly lists just the guests without any backup. Paged by vmid: limit, then nextCursor.",
+  description: "Each guest's newest backup (when, where, size) and backup count, or that it has none.",
   toolset: "backup",
   input: Schema.Struct({
     vmid: Schema.optional(described(Vmid, "Only this guest")),
@@ -319,23 +314,22 @@ export const pveBackupCreate = writeTool({
   name: "pve_backup_create",
   title: "Back up guests now",
   description:
-    "Runs vzdump for one or several VMs/containers now and waits: one vzdump task per node the guests are on. The answer has each task's exit status and log tail, and the new archives (volume id, size). storage must hold backups on every node involved (pve_list_backups shows where backups are).",
+    "Backs up guests now, one vzdump task per node; reports the new archives. storage must take backups on every node involved.",
   toolset: "backup",
   input: Schema.Struct({
-    vmids: Schema.Array(Vmid).pipe(Schema.minItems(1), Schema.maxItems(100)).annotations({
-      description: "The guests to back up, e.g. [100, 105]"
+    vmids: Schema.Array(VmidItem).pipe(Schema.minItems(1), Schema.maxItems(100)).annotations({
+      description: "e.g. [100, 105]"
     }),
-    storage: Schema.optional(described(StorageId, "Where to write the archives (default: the node's vzdump default)")),
+    storage: Schema.optional(described(StorageId, "Default: the node's vzdump default")),
     mode: Schema.optional(BackupMode),
     compression: Schema.optional(Compression),
     notes: Schema.optional(
       Schema.String.pipe(Schema.maxLength(1000)).annotations({
-        description:
-          "Notes for each archive; {{guestname}}, {{vmid}}, {{node}} and {{cluster}} are filled in (needs storage)"
+        description: "Archive notes; {{guestname}}, {{vmid}} filled in (needs storage)"
       })
     ),
     protected: Schema.optional(
-      Schema.Boolean.annotations({ description: "Protect the archives from pruning and deletion (needs storage)" })
+      Schema.Boolean.annotations({ description: "Protect from pruning and deletion (needs storage)" })
     )
   }),
   output: Schema.Struct({
@@ -452,7 +446,7 @@ export const pveBackupRestore = destructiveTool({
   name: "pve_backup_restore",
   title: "Restore a backup",
   description:
-    "Restores a backup archive as a VM or container: to a new vmid (default: the next free one) or over an existing guest with force: true, which replaces that guest's disks and configuration. A running guest is refused: shut it down first. Always confirmed, by repeating the archive's volume id, since the same call can overwrite a guest.",
+    "Restores a backup archive as a guest: new vmid, or over a stopped guest with force (replaces its disks and config).",
   toolset: "backup",
   input: Schema.Struct({
     archive: ArchiveId,
@@ -460,10 +454,8 @@ export const pveBackupRestore = destructiveTool({
     node: Schema.optional(
       described(Node, "Node to restore on (default: the existing guest's node, else a node that sees the archive)")
     ),
-    storage: Schema.optional(described(StorageId, "Storage for the restored disks (default: as in the backup)")),
-    force: Schema.optional(
-      Schema.Boolean.annotations({ description: "Allow overwriting an existing (stopped) guest with this vmid" })
-    )
+    storage: Schema.optional(described(StorageId, "For the disks (default: as backed up)")),
+    force: Schema.optional(Schema.Boolean.annotations({ description: "Overwrite the stopped guest with this vmid" }))
   }),
   output: Schema.Struct({
     vmid: Schema.Number,
@@ -583,16 +575,18 @@ export const pveBackupRestore = destructiveTool({
 // ---------------------------------------------------------------------------------------------------------------
 // pve_list_backup_jobs
 
+// the bound is checked; Effect's default sentence for it would only lengthen tools/list
+const Count = Schema.Int.pipe(Schema.between(0, 10_000)).annotations({ jsonSchema: { type: "integer" } })
+
 const Retention = Schema.Struct({
-  keepLast: Schema.optional(Schema.Int.pipe(Schema.between(0, 10_000))),
-  keepHourly: Schema.optional(Schema.Int.pipe(Schema.between(0, 10_000))),
-  keepDaily: Schema.optional(Schema.Int.pipe(Schema.between(0, 10_000))),
-  keepWeekly: Schema.optional(Schema.Int.pipe(Schema.between(0, 10_000))),
-  keepMonthly: Schema.optional(Schema.Int.pipe(Schema.between(0, 10_000))),
-  keepYearly: Schema.optional(Schema.Int.pipe(Schema.between(0, 10_000)))
+  keepLast: Schema.optional(Count),
+  keepHourly: Schema.optional(Count),
+  keepDaily: Schema.optional(Count),
+  keepWeekly: Schema.optional(Count),
+  keepMonthly: Schema.optional(Count),
+  keepYearly: Schema.optional(Count)
 }).annotations({
-  description:
-    "How many backups to keep (PVE's prune-backups), e.g. {keepDaily: 7, keepWeekly: 4}; none given: the storage's retention"
+  description: "Backups to keep, e.g. {keepDaily: 7}; default: the storage's"
 })
 type Retention = typeof Retention.Type
 
@@ -679,10 +673,9 @@ const jobLine = (j: JobView) =>
 export const pveListBackupJobs = readTool({
   name: "pve_list_backup_jobs",
   title: "List backup jobs",
-  description:
-    "The cluster's scheduled backup jobs: schedule and next run, which guests (list, all, or a pool), storage, mode, compression, retention, enabled, notes.",
+  description: "The cluster's scheduled backup jobs: schedule, next run, guests, storage, mode, retention, enabled.",
   toolset: "backup",
-  input: Schema.Struct({}),
+  input: NoArguments,
   output: Schema.Struct({ jobs: Schema.Array(JobView), count: Schema.Number }),
   endpoints: [backupJobsEndpoint],
   handler: () =>
@@ -699,7 +692,7 @@ export const pveListBackupJobs = readTool({
 
 const JobId = Schema.String.pipe(
   Schema.pattern(/^[a-z][a-z0-9_-]{1,49}$/i, { message: () => "a job id: a letter, then letters, digits, - or _" })
-).annotations({ description: "The job to update (as pve_list_backup_jobs shows it), or the id of a new job" })
+).annotations({ description: "Job to change, or a new job's id" })
 
 /** A short stable id for a new job, from what it is: planning twice gives the same id. */
 const newJobId = (seed: string, taken: ReadonlySet<string>) => {
@@ -714,19 +707,21 @@ export const pveBackupSchedule = writeTool({
   name: "pve_backup_schedule",
   title: "Create or change a backup job",
   description:
-    "Creates a scheduled cluster backup job, or changes one (give the id of an existing job: only the fields given change). schedule is a PVE calendar event such as `sun 01:00`, `mon..fri 02:30`, `daily` or `*/6:00`; the guests are vmids, all (optionally with exclude) or a pool.",
+    "Creates a scheduled backup job, or changes one by id (only the fields given). Guests: vmids, all (with exclude) or a pool.",
   toolset: "backup",
   input: Schema.Struct({
     id: Schema.optional(JobId),
     schedule: Schema.optional(
       Schema.String.pipe(Schema.maxLength(128)).annotations({
-        description: "When it runs: a calendar event, e.g. `sun 01:00`, `mon..fri 02:30`, `daily`, `*/6:00`"
+        description: "Calendar event: sun 01:00, mon..fri 02:30, daily"
       })
     ),
-    vmids: Schema.optional(Schema.Array(Vmid).pipe(Schema.minItems(1), Schema.maxItems(1000))),
+    vmids: Schema.optional(
+      Schema.Array(VmidItem).pipe(Schema.minItems(1), Schema.maxItems(1000)).annotations({ description: "Guests" })
+    ),
     all: Schema.optional(Schema.Boolean.annotations({ description: "Every guest of the cluster" })),
     exclude: Schema.optional(
-      Schema.Array(Vmid).pipe(Schema.maxItems(1000)).annotations({ description: "With all: guests to leave out" })
+      Schema.Array(VmidItem).pipe(Schema.maxItems(1000)).annotations({ description: "With all: guests to leave out" })
     ),
     pool: Schema.optional(PoolId),
     storage: Schema.optional(described(StorageId, "Where the archives go")),
@@ -736,7 +731,7 @@ export const pveBackupSchedule = writeTool({
     enabled: Schema.optional(Schema.Boolean.annotations({ description: "false: the job is kept but does not run" })),
     notes: Schema.optional(
       Schema.String.pipe(Schema.maxLength(1000)).annotations({
-        description: "Notes for each archive; {{guestname}}, {{vmid}}, {{node}}, {{cluster}} are filled in"
+        description: "Archive notes; {{guestname}}, {{vmid}} filled in"
       })
     ),
     comment: Schema.optional(

@@ -23,7 +23,7 @@ import {
 } from "../proxmox/nodes.js"
 import { validateSegment } from "../proxmox/Path.js"
 import { readTool } from "../proxmox/Tool.js"
-import { Node } from "./fields.js"
+import { NoArguments, Node } from "./fields.js"
 import { duration, percent, usage } from "./format.js"
 import {
   Cursor,
@@ -48,17 +48,10 @@ import {
   UnreachableNodes
 } from "./resourceRows.js"
 
-/** No arguments at all: Effect's `Struct({})` alone would accept any object, so any key is refused here. */
-const NoArguments = Schema.Struct({}).pipe(
-  Schema.filter((args) => Object.keys(args).length === 0 || "this tool takes no arguments", {
-    jsonSchema: { type: "object", properties: {}, additionalProperties: false }
-  })
-)
-
 export const pveVersion = readTool({
   name: "pve_version",
   title: "Proxmox VE version",
-  description: "The Proxmox VE version and release of the node this server talks to.",
+  description: "Proxmox VE version and release of the node this server talks to.",
   toolset: "core",
   input: NoArguments,
   output: PveVersion,
@@ -70,7 +63,7 @@ export const pveVersion = readTool({
 export const pveClusterStatus = readTool({
   name: "pve_cluster_status",
   title: "Cluster status",
-  description: "Cluster name, quorum, and each node's membership and online state (from /cluster/status).",
+  description: "Cluster name, quorum, and each node's membership and online state.",
   toolset: "core",
   input: NoArguments,
   output: Schema.Struct({ entries: Schema.Array(ClusterStatusEntry), unreachableNodes: UnreachableNodes }),
@@ -96,7 +89,7 @@ export const pveClusterStatus = readTool({
 export const pveListNodes = readTool({
   name: "pve_list_nodes",
   title: "List nodes",
-  description: "Every node with its status, CPU, memory and disk use and uptime; offline nodes marked unreachable.",
+  description: "Every node with status, CPU, memory, disk and uptime; offline nodes marked unreachable.",
   toolset: "core",
   input: NoArguments,
   output: Schema.Struct({ nodes: Schema.Array(NodeSummary), unreachableNodes: UnreachableNodes }),
@@ -129,8 +122,7 @@ export const pveNodeStatus = readTool({
 export const pveClusterResources = readTool({
   name: "pve_cluster_resources",
   title: "Cluster resources",
-  description:
-    "Nodes, guests, storages, pools, SDN with usage and counts by type; paged (nextCursor), filtered, sorted.",
+  description: "Nodes, guests, storages, pools and SDN with usage, and counts by type.",
   toolset: "core",
   input: Schema.Struct({
     type: Schema.optional(ResourceType.annotations({ description: "Only this kind (vm: guests)" })),

@@ -113,25 +113,23 @@ const invalid = (field: string, message: string) => new InvalidInput({ field, me
 export const pveApiDescribe = readTool({
   name: "pve_api_describe",
   title: "Find and explain API endpoints",
-  description: `Finds endpoints of the Proxmox VE API for pve_api_get / pve_api_call, and explains one. With query (words such as "firewall rules of a vm", "ha resources", "create user token", or a path such as /cluster/ha): the ${SEARCH_LIMIT} best matches. With method and path (a template such as /nodes/{node}/qemu/{vmid}/firewall/rules or a concrete path): its parameters with types, formats, enums, defaults, ranges and required flags, what it returns, the privileges it needs, whether it starts a task, and a ready example call; param shows one parameter in full (e.g. param: "net" on POST /nodes/{node}/qemu).`,
+  description: `Finds API endpoints for pve_api_get/pve_api_call (query: the ${SEARCH_LIMIT} best), or explains one (method, path): parameters, returns, privileges, example.`,
   toolset: "api",
   input: Schema.Struct({
     query: Schema.optional(
       Schema.String.pipe(Schema.maxLength(200)).annotations({
-        description: "Words describing what to do or read, or a path prefix; searches the endpoints"
+        description: "Words or a path prefix, e.g. ha resources"
       })
     ),
-    method: Schema.optional(
-      Method.annotations({ description: "With path: the endpoint's method (default: the path's only method, or GET)" })
-    ),
+    method: Schema.optional(Method.annotations({ description: "Default: the path's only method, or GET" })),
     path: Schema.optional(
       Schema.String.pipe(Schema.maxLength(API_PATH_MAX_LENGTH)).annotations({
-        description: "The endpoint to describe: a path template or a concrete path, without /api2/json"
+        description: "Template or concrete path, without /api2/json"
       })
     ),
     param: Schema.optional(
       Schema.String.pipe(Schema.maxLength(64)).annotations({
-        description: "With path: show only this parameter, with every key of its property string (net, scsi, ipconfig…)"
+        description: "One parameter in full, e.g. net"
       })
     )
   }),

@@ -44,15 +44,25 @@ export const Vmid = Schema.Int.pipe(
   jsonSchema: { ...segmentFormats.vmid.jsonSchema, description: "VM or container id, e.g. 100" }
 })
 
-export const Node = segmentString("node", "Node name as shown by pve_list_nodes, e.g. pve1")
+/** A vmid inside a list: its array argument says what the ids are for. */
+export const VmidItem = Vmid.annotations({ jsonSchema: segmentFormats.vmid.jsonSchema })
+
+export const Node = segmentString("node", "Node name, e.g. pve1")
 
 /** Optional node: skips the cluster-wide lookup, and refuses a guest that is on another node. */
 export const GuestNode = segmentString("node", "Node of the guest; optional, found from the vmid")
 
-export const SnapshotName = segmentString("snapname", "Snapshot name as listed for the guest, e.g. pre-upgrade")
+export const SnapshotName = segmentString("snapname", "Snapshot name, e.g. pre-upgrade")
 
-export const Upid = segmentString("upid", "Task id (UPID:…) as returned by a write tool or the task list")
+export const Upid = segmentString("upid", "Task id, UPID:…")
+
+/** No arguments at all: Effect's `Struct({})` alone would accept any object, so any key is refused here. */
+export const NoArguments = Schema.Struct({}).pipe(
+  Schema.filter((args) => Object.keys(args).length === 0 || "this tool takes no arguments", {
+    jsonSchema: { type: "object", properties: {}, additionalProperties: false }
+  })
+)
 
 export const GuestTypeFilter = Schema.Literal("qemu", "lxc").annotations({
-  description: "qemu for virtual machines, lxc for containers"
+  description: "qemu: VMs, lxc: containers"
 })

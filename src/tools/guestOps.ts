@@ -45,7 +45,7 @@ const resolveEndpoints = [clusterResourcesEndpoint, ...Object.values(guestStatus
 const guestWord = (type: GuestType) => (type === "qemu" ? "VM" : "CT")
 
 const ShutdownTimeout = Schema.Int.pipe(Schema.between(1, 3600)).annotations({
-  description: "Seconds the guest gets to shut down cleanly before PVE gives up (VMs: then the reboot task fails)"
+  description: "Seconds for the clean shutdown"
 })
 
 // ── power ──
@@ -54,8 +54,7 @@ export const pveGuestReboot = destructiveTool({
   ...powerToolPart({
     action: "reboot",
     title: "Reboot a guest",
-    description:
-      "Reboots a running VM (ACPI or guest agent) or container cleanly: shut down, then started again with pending config changes applied. The guest is unavailable meanwhile.",
+    description: "Reboots a running guest cleanly (shutdown, then start with pending config applied).",
     input: Schema.Struct({ ...GuestAddress, timeout: Schema.optional(ShutdownTimeout) }),
     params: ({ timeout }) => ({ timeout })
   }),
@@ -66,8 +65,7 @@ export const pveGuestReset = destructiveTool({
   ...powerToolPart({
     action: "reset",
     title: "Reset a VM (hard)",
-    description:
-      "Resets a running VM like the reset button: no clean shutdown, unsaved data in the guest is lost. VMs only; for a container use pve_guest_reboot, or pve_guest_stop and pve_guest_start.",
+    description: "Resets a running VM like the reset button: unsaved data is lost. VMs only.",
     input: Schema.Struct(GuestAddress),
     params: () => ({}),
     refuse: (_, guest) =>
@@ -86,12 +84,10 @@ export const pveGuestSuspend = destructiveTool({
     action: "suspend",
     title: "Suspend a guest",
     description:
-      "Pauses a running VM in memory, or with toDisk hibernates it (its RAM saved to storage, the VM stopped; pve_guest_start or pve_guest_resume brings it back). The guest is unavailable until resumed. Containers: PVE's container suspend is experimental (a CRIU checkpoint) and may fail; toDisk is for VMs only.",
+      "Pauses a running guest in memory, or with toDisk hibernates a VM (RAM to storage, stopped). Container suspend is experimental.",
     input: Schema.Struct({
       ...GuestAddress,
-      toDisk: Schema.optional(
-        Schema.Boolean.annotations({ description: "VMs: hibernate to disk instead of pausing in memory" })
-      )
+      toDisk: Schema.optional(Schema.Boolean.annotations({ description: "VMs: hibernate to disk" }))
     }),
     params: ({ toDisk }, guest) => (guest.type === "qemu" && toDisk === true ? { todisk: true } : {}),
     refuse: ({ toDisk }, guest) =>
@@ -109,7 +105,7 @@ export const pveGuestResume = writeTool(
   powerToolPart({
     action: "resume",
     title: "Resume a guest",
-    description: "Resumes a paused VM or container, or a VM hibernated to disk, and waits for the task.",
+    description: "Resumes a paused guest, or a VM hibernated to disk.",
     input: Schema.Struct(GuestAddress),
     params: () => ({})
   })
@@ -145,16 +141,14 @@ const SetConfigResult = Schema.Struct({
 })
 
 const CONFIG_KEY_PATTERN = /^[a-z][a-z0-9_-]*$/
-const SET_DESCRIPTION = 'Keys to set, with PVE\'s values (booleans become 0/1), e.g. {"cores": 4}'
-const ConfigKey = Schema.String.pipe(Schema.pattern(CONFIG_KEY_PATTERN)).annotations({
-  description: "A config key as PVE names it, e.g. onboot, net1, description"
-})
+const SET_DESCRIPTION = 'PVE\'s values (booleans become 0/1), e.g. {"cores": 4}'
+const ConfigKey = Schema.String.pipe(Schema.pattern(CONFIG_KEY_PATTERN)).annotations({ jsonSchema: { type: "string" } })
 
 export const pveGuestSetConfig = writeTool({
   name: "pve_guest_set_config",
   title: "Change a guest's configuration",
   description:
-    'Sets and deletes config keys of a VM or container in one change, e.g. set {cores: 4, memory: 4096, net1: "virtio,bridge=vmbr0,tag=20"}, delete ["description"] (PVE\'s values: memory in MiB). Locked by the config digest (the one given, from pve_guest_config, or read now): a config changed meanwhile is refused. Reports what is pending until the next start. Disks are never detached, deleted or resized here (pve_guest_resize_disk grows one); a new one can be added, e.g. scsi1: "local-lvm:10" (GiB).',
+    'Sets and deletes a guest\'s config keys in one change, with PVE\'s values (memory MiB, net1: "virtio,bridge=vmbr0", new disk scsi1: "local-lvm:10"). Refused if the digest changed; never detaches or resizes disks.',
   toolset: "lifecycle",
   input: Schema.Struct({
     ...GuestAddress,
@@ -170,12 +164,10 @@ export const pveGuestSetConfig = writeTool({
         }
       })
     ),
-    delete: Schema.optional(
-      Schema.Array(ConfigKey).annotations({ description: "Keys to remove from the config (not disks)" })
-    ),
+    delete: Schema.optional(Schema.Array(ConfigKey).annotations({ description: "Keys to remove (not disks)" })),
     digest: Schema.optional(
       Schema.String.pipe(Schema.pattern(/^[0-9a-f]{40,64}$/)).annotations({
-        description: "The digest of the config you decided on (pve_guest_config's digest); refused if it changed since"
+        description: "pve_guest_config's digest; refused if changed since"
       })
     )
   }),
@@ -242,17 +234,17 @@ export const pveGuestResizeDisk = writeTool({
   name: "pve_guest_resize_disk",
   title: "Grow a guest's disk",
   description:
-    "Grows a disk of a VM (scsi0, virtio0, sata0, ide0, efidisk0, tpmstate0) or container (rootfs, mp0…) by a size (+10G) or to a size (50G). Disks never shrink: a smaller size is refused before anything is sent. The partition and file system inside a VM still have to be grown by its OS.",
+    "Grows a guest disk (scsi0, virtio0, rootfs, mp0, …); never shrinks. The OS must still grow its partition.",
   toolset: "lifecycle",
   input: Schema.Struct({
     ...GuestAddress,
     disk: Schema.String.pipe(
       Schema.pattern(/^((ide|sata|scsi|virtio)\d+|efidisk0|tpmstate0|rootfs|mp\d+)$/)
     ).annotations({
-      description: "The disk's config key, e.g. scsi0 (VM) or rootfs (container); pve_guest_config lists them"
+      description: "Config key, e.g. scsi0 or rootfs"
     }),
     size: Schema.String.pipe(Schema.pattern(DiskSizeChange)).annotations({
-      description: "+10G grows by 10 GiB; 50G grows to 50 GiB. Units K, M, G, T (powers of 1024)"
+      description: "+10G: by 10 GiB; 50G: to 50 GiB (K, M, G, T)"
     })
   }),
   output: ResizeResult,
@@ -299,21 +291,21 @@ export const pveGuestDelete = destructiveTool({
   name: "pve_guest_delete",
   title: "Delete a guest",
   description:
-    "Deletes a VM or container with its disks, for good. By default also removes it from backup and replication jobs and HA (purge) and destroys disks of it that its config no longer references. A running guest is refused unless stop is true, which stops it hard first. Templates can be deleted; a protected guest is refused by PVE.",
+    "Deletes a guest with its disks, for good, by default also from backup/replication jobs and HA. A running guest needs stop.",
   toolset: "lifecycle",
   input: Schema.Struct({
     ...GuestAddress,
     stop: Schema.optional(
       Schema.Boolean.annotations({
-        description: "If the guest runs: stop it hard first (else a running guest is refused)"
+        description: "Hard-stop it first if running"
       })
     ),
     purge: Schema.optional(
-      Schema.Boolean.annotations({ description: "Remove it from backup and replication jobs and HA (default true)" })
+      Schema.Boolean.annotations({ description: "Also from backup/replication jobs, HA (default true)" })
     ),
     destroyUnreferencedDisks: Schema.optional(
       Schema.Boolean.annotations({
-        description: "Also destroy disks with its id that its config does not reference (default true)"
+        description: "Also unreferenced disks with its id (default true)"
       })
     )
   }),
@@ -352,8 +344,7 @@ const TemplateResult = Schema.Struct({ ...ResolvedGuest, name: Schema.optional(S
 export const pveGuestConvertToTemplate = destructiveTool({
   name: "pve_guest_convert_to_template",
   title: "Convert a guest to a template",
-  description:
-    "Turns a stopped VM or container into a template, irreversibly: it can no longer be started, only cloned (its disks become read-only base images). A running guest is refused.",
+  description: "Turns a stopped guest into a template, irreversibly: it can then only be cloned.",
   toolset: "lifecycle",
   input: Schema.Struct(GuestAddress),
   output: TemplateResult,
@@ -403,8 +394,7 @@ const isLoopback = (i: { name: string; ipv4: ReadonlyArray<string>; ipv6: Readon
 export const pveGuestNetwork = readTool({
   name: "pve_guest_network",
   title: "Guest IP addresses",
-  description:
-    "The network interfaces of a running guest with MAC and IPv4/IPv6 addresses: a VM's from its QEMU guest agent (which must be enabled in the config and running in the guest), a container's from PVE. Loopback is left out unless includeLoopback.",
+  description: "A running guest's interfaces with MAC and IP addresses; a VM needs its QEMU guest agent running.",
   toolset: "core",
   input: Schema.Struct({
     ...GuestAddress,
@@ -456,8 +446,7 @@ const NextVmidResult = Schema.Struct({
 export const pveNextVmid = readTool({
   name: "pve_next_vmid",
   title: "Next free VM id",
-  description:
-    "The next free VM/container id of the cluster; with vmid, whether that id is free (and the next free one if not).",
+  description: "The next free guest id; with vmid, whether that id is free.",
   toolset: "core",
   input: Schema.Struct({
     vmid: Schema.optional(

@@ -101,7 +101,7 @@ export const guestLine = (r: GuestRow): string => {
 export const GUEST_SORT_KEYS = ["vmid", "name", "node", "status", "cpu", "mem", "maxmem", "maxdisk", "uptime"] as const
 type GuestSortKey = (typeof GUEST_SORT_KEYS)[number]
 
-export const GuestSort = sortSchema(GUEST_SORT_KEYS, "-mem: most memory first; ties by vmid. Default vmid")
+export const GuestSort = sortSchema(GUEST_SORT_KEYS, "-mem; default vmid")
 
 export const guestSortValue = (key: GuestSortKey, g: GuestSummary): number | string | null => {
   switch (key) {

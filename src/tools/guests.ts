@@ -53,7 +53,7 @@ const GuestStatusFilter = Schema.Literal(
 export const pveListGuests = readTool({
   name: "pve_list_guests",
   title: "List VMs and containers",
-  description: "VMs and containers with cpu, memory, disk, uptime; paged (nextCursor), filtered, sorted.",
+  description: "VMs and containers with cpu, memory, disk and uptime; filtered and sorted.",
   toolset: "core",
   input: Schema.Struct({
     type: Schema.optional(GuestTypeFilter),
@@ -125,7 +125,7 @@ const ResolvedGuest = { vmid: Schema.Number, node: Schema.String, type: GuestTyp
 export const pveGuestStatus = readTool({
   name: "pve_guest_status",
   title: "Guest status",
-  description: "Live status of one VM or container: state, CPU, memory, disk, uptime, lock, HA state.",
+  description: "Live state of one guest: CPU, memory, disk, uptime, lock, HA state.",
   toolset: "core",
   input: Schema.Struct(GuestAddress),
   output: Schema.Struct({ ...ResolvedGuest, current: GuestStatus }),
@@ -158,14 +158,11 @@ export const pveGuestStatus = readTool({
 export const pveGuestConfig = readTool({
   name: "pve_guest_config",
   title: "Guest configuration",
-  description:
-    "The configuration of one VM or container (cores, memory, disks, network, …). Pending changes are applied unless current is true; snapshot reads the config saved in a snapshot.",
+  description: "One guest's configuration (cores, memory, disks, network, …), pending changes applied unless current.",
   toolset: "core",
   input: Schema.Struct({
     ...GuestAddress,
-    current: Schema.optional(
-      Schema.Boolean.annotations({ description: "Show the running values, without pending changes" })
-    ),
+    current: Schema.optional(Schema.Boolean.annotations({ description: "Running values, without pending" })),
     snapshot: Schema.optional(SnapshotName.annotations({ description: "Read the config saved in this snapshot" }))
   }),
   output: Schema.Struct({ ...ResolvedGuest, config: GuestConfig }),
@@ -251,8 +248,7 @@ export const pveGuestStart = writeTool(
   powerToolPart({
     action: "start",
     title: "Start a guest",
-    description:
-      "Starts a VM or container and waits for the start task; reports the task's exit status and the state after.",
+    description: "Starts a VM or container; reports the task's exit status and the state after.",
     input: Schema.Struct(GuestAddress),
     params: () => ({})
   })
@@ -263,17 +259,14 @@ const ShutdownInput = Schema.Struct({
   timeout: Schema.optional(
     Schema.Int.pipe(Schema.between(1, 3600)).annotations({ description: "Seconds to wait for a clean shutdown" })
   ),
-  forceStop: Schema.optional(
-    Schema.Boolean.annotations({ description: "Hard-stop the guest if the clean shutdown times out" })
-  )
+  forceStop: Schema.optional(Schema.Boolean.annotations({ description: "Hard-stop on timeout" }))
 })
 
 export const pveGuestShutdown = destructiveTool({
   ...powerToolPart({
     action: "shutdown",
     title: "Shut down a guest",
-    description:
-      "Asks a VM (ACPI or guest agent) or container to shut down cleanly and waits. If it does not stop within timeout seconds the task fails, unless forceStop is true.",
+    description: "Shuts a VM (ACPI or agent) or container down cleanly; past timeout the task fails unless forceStop.",
     input: ShutdownInput,
     params: ({ timeout, forceStop }) => ({ timeout, forceStop })
   }),
@@ -284,8 +277,7 @@ export const pveGuestStop = destructiveTool({
   ...powerToolPart({
     action: "stop",
     title: "Stop a guest (hard)",
-    description:
-      "Stops a VM or container immediately, like pulling the power cord: unsaved data in the guest is lost. Prefer pve_guest_shutdown.",
+    description: "Stops a guest at once, like pulling the power cord: unsaved data is lost. Prefer pve_guest_shutdown.",
     input: Schema.Struct(GuestAddress),
     params: () => ({})
   }),

@@ -13,13 +13,13 @@ export const pveNodeLog = readTool({
   name: "pve_node_log",
   title: "Node system log",
   description:
-    "A node's system log (journal) lines: by default the newest `limit` lines of the syslog, optionally only one service (pveproxy, pvedaemon, pve-cluster, corosync, pvestatd, pve-firewall, …) and a since/until window (ISO 8601 or epoch seconds, UTC). Page with start (the line to begin at, from 0; the answer says the previous and next start). source journal reads the journal by epoch window instead (service is then matched in the line).",
+    "A node's syslog lines, newest by default, optionally one service and a since/until window (ISO 8601 or epoch s).",
   toolset: "core",
   input: Schema.Struct({
     node: Node,
     service: Schema.optional(
       Schema.String.pipe(Schema.pattern(/^[a-zA-Z0-9@._-]{1,128}$/)).annotations({
-        description: "Only this systemd unit, e.g. pveproxy, pvedaemon, pve-cluster, corosync"
+        description: "systemd unit, e.g. pveproxy, corosync"
       })
     ),
     since: Schema.optional(Moment.annotations({ description: "Only lines at or after this time" })),
@@ -31,12 +31,10 @@ export const pveNodeLog = readTool({
     ),
     start: Schema.optional(
       Schema.Int.pipe(Schema.between(0, 100_000_000)).annotations({
-        description: "syslog line to begin at, counting from 0 (default: the newest lines)"
+        description: "First line, from 0 (default: newest)"
       })
     ),
-    source: Schema.optional(
-      Schema.Literal("syslog", "journal").annotations({ description: "syslog (default, paged) or journal" })
-    )
+    source: Schema.optional(Schema.Literal("syslog", "journal").annotations({ description: "Default syslog" }))
   }),
   output: Schema.Struct({
     node: Schema.String,

@@ -65,13 +65,13 @@ const RAW_POINTS_MAX = 70
 const MetricsArguments = {
   timeframe: Schema.optional(
     Timeframe.annotations({
-      description: "hour (1-minute points), day (30 min), week (3 h), month (12 h) or year (1 week); default hour"
+      description: "Default hour (1-min points; day 30 min, week 3 h)"
     })
   ),
-  cf: Schema.optional(Consolidation.annotations({ description: "AVERAGE (default) or MAX of each step" })),
+  cf: Schema.optional(Consolidation.annotations({ description: "Default AVERAGE" })),
   raw: Schema.optional(
     Schema.Boolean.annotations({
-      description: `Also return the raw points (at most ${RAW_POINTS_MAX}), not only the summary`
+      description: `Also the points (at most ${RAW_POINTS_MAX})`
     })
   )
 }
@@ -157,7 +157,7 @@ export const pveNodeMetrics = readTool({
   name: "pve_node_metrics",
   title: "Node metrics",
   description:
-    "A node's usage over a timeframe (hour, day, week, month, year) from its RRD: min/avg/max/last of cpu (%), iowait (%), load, memory, swap and root disk (used, of total), and network in/out (per second). raw: true adds the points.",
+    "A node's usage over a timeframe (RRD): min/avg/max/last of cpu %, iowait, load, memory, swap, disk, network.",
   toolset: "core",
   input: Schema.Struct({ node: Node, ...MetricsArguments }),
   output: Schema.Struct({ node: Schema.String, ...Series }),
@@ -176,8 +176,7 @@ export const pveNodeMetrics = readTool({
 export const pveGuestMetrics = readTool({
   name: "pve_guest_metrics",
   title: "Guest metrics",
-  description:
-    "A VM's or container's usage over a timeframe (hour, day, week, month, year) from its RRD: min/avg/max/last of cpu (%), memory and disk (used, of total), network in/out and disk read/write (per second). A guest that was not running has no values for that time. raw: true adds the points.",
+  description: "A guest's usage over a timeframe (RRD): min/avg/max/last of cpu %, memory, disk, network, disk I/O.",
   toolset: "core",
   input: Schema.Struct({ vmid: Vmid, node: Schema.optional(GuestNode), ...MetricsArguments }),
   output: Schema.Struct({ vmid: Schema.Number, node: Schema.String, type: Schema.Literal("qemu", "lxc"), ...Series }),

@@ -128,13 +128,11 @@ export const pveListNetwork = readTool({
   name: "pve_list_network",
   title: "Node network",
   description:
-    "A node's network interfaces (bridges, bonds, VLANs, physical eth) with addresses, ports, VLAN awareness and whether each is active, and the changes staged but not applied yet (pending, with the diff). Filter by type.",
+    "A node's network interfaces with addresses, ports and state, and staged changes not yet applied (diff).",
   toolset: "network",
   input: Schema.Struct({
     node: Node,
-    type: Schema.optional(
-      InterfaceType.annotations({ description: "Only this interface type (any_bridge: Linux and OVS bridges)" })
-    )
+    type: Schema.optional(InterfaceType.annotations({ description: "any_bridge: Linux and OVS bridges" }))
   }),
   output: NetworkViewSchema,
   endpoints: [networkListEndpoint],
@@ -158,21 +156,15 @@ const IPV4 = /^((25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(25[0-5]|2[0-4]\d|1?\d?\d)$/
 
 const CreateBridgeInput = Schema.Struct({
   node: Node,
-  name: Schema.String.annotations({ description: "Bridge name vmbrN (N: 0-9999), e.g. vmbr1" }),
+  name: Schema.String.annotations({ description: "vmbrN, e.g. vmbr1" }),
   ports: Schema.optional(
     Schema.Array(Schema.String).pipe(Schema.maxItems(16)).annotations({
-      description: 'Physical interfaces, bonds or VLANs to attach, e.g. ["eno2"]; none for an internal bridge'
+      description: 'Interfaces to attach, e.g. ["eno2"]; none: internal'
     })
   ),
-  cidr: Schema.optional(
-    Schema.String.annotations({ description: "IPv4 address of the host on the bridge, e.g. 10.20.0.5/24" })
-  ),
-  gateway: Schema.optional(
-    Schema.String.annotations({ description: "IPv4 default gateway (needs cidr; only one per node)" })
-  ),
-  vlanAware: Schema.optional(
-    Schema.Boolean.annotations({ description: "VLAN-aware bridge (guests set tag=N on their NIC)" })
-  ),
+  cidr: Schema.optional(Schema.String.annotations({ description: "Host IPv4 on it, e.g. 10.20.0.5/24" })),
+  gateway: Schema.optional(Schema.String.annotations({ description: "IPv4 gateway (needs cidr; one per node)" })),
+  vlanAware: Schema.optional(Schema.Boolean.annotations({ description: "Guests then set a VLAN tag" })),
   autostart: Schema.optional(Schema.Boolean.annotations({ description: "Bring it up at boot (default true)" })),
   comment: Schema.optional(
     Schema.String.pipe(Schema.maxLength(200)).annotations({ description: "Comment shown in the GUI" })
@@ -184,8 +176,7 @@ const invalid = (field: string, message: string) => new InvalidInput({ field, me
 export const pveNetworkCreateBridge = writeTool({
   name: "pve_network_create_bridge",
   title: "Create a Linux bridge",
-  description:
-    "Stages a new Linux bridge on a node (vmbrN, with ports, optional IPv4 address and gateway, VLAN awareness, autostart, comment). Nothing changes on the host until pve_network_apply: the answer shows the pending diff.",
+  description: "Stages a Linux bridge vmbrN on a node; nothing changes on the host until pve_network_apply.",
   toolset: "network",
   input: CreateBridgeInput,
   output: NetworkViewSchema,
@@ -268,7 +259,7 @@ export const pveNetworkApply = destructiveTool({
   name: "pve_network_apply",
   title: "Apply network changes",
   description:
-    "Reloads a node's networking with its staged changes (ifreload): bridges and addresses change at once, and a wrong change can cut the node and its guests off. Destructive: confirmed by naming the node. Refused when nothing is pending. Shows the diff that was applied.",
+    "Applies a node's staged network changes (ifreload); a wrong change can cut the node off. Refused if nothing is pending.",
   toolset: "network",
   input: Schema.Struct({ node: Node }),
   output: ApplyResult,
@@ -315,8 +306,7 @@ type RevertResult = typeof RevertResult.Type
 export const pveNetworkRevert = writeTool({
   name: "pve_network_revert",
   title: "Drop pending network changes",
-  description:
-    "Drops a node's staged network changes (interfaces.new), leaving the running configuration as it is. Says which interfaces' changes were dropped and shows the dropped diff; with nothing pending nothing is sent.",
+  description: "Drops a node's staged network changes; the running configuration stays.",
   toolset: "network",
   input: Schema.Struct({ node: Node }),
   output: RevertResult,

@@ -157,7 +157,7 @@ export const nameMatcher = (pattern: string | undefined): ((name: string | undef
 }
 
 export const NamePattern = Schema.String.pipe(Schema.minLength(1), Schema.maxLength(128)).annotations({
-  description: "Name glob (web-*) or substring, any case"
+  description: "Glob (web-*) or substring, any case"
 })
 
 /** What every paginated answer says about its page. */
@@ -176,11 +176,11 @@ export const pageSummary = (page: Page<unknown>, count: number) => ({
 })
 
 /**
- * A sort key, "-" in front for descending. Advertised as one pattern rather than an enum of every key twice, to
- * keep tools/list small; the Literal still checks it.
+ * A sort key, "-" in front for descending. Advertised as a list of the keys in the description rather than an enum
+ * of every key twice, to keep tools/list small (the pattern is checked, not advertised); the Literal still checks it.
  */
 export const sortSchema = <const K extends string>(keys: ReadonlyArray<K>, example: string) => {
-  const description = `Sort key, - for descending (${example})`
+  const description = `${keys.join(", ")}; -key: descending (${example})`
   return Schema.Literal(...keys.flatMap((k) => [k, `-${k}`] as const)).annotations({
     description,
     jsonSchema: { type: "string", pattern: `^-?(${keys.join("|")})$`, description }

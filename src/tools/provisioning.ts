@@ -59,7 +59,9 @@ import { GuestNode, Node, Vmid } from "./fields.js"
 
 // The JSON Schema a model reads is kept to type and description (every tool's schema counts against the size of
 // tools/list); the Schema itself still checks ranges and patterns, and says so in its errors.
-const shown = (type: string, description: string) => ({ jsonSchema: { type, description } })
+const shown = (type: string, description: string) => ({
+  jsonSchema: description === "" ? { type } : { type, description }
+})
 
 /** Values the simulated cluster has, for property tests: random text would almost never name a storage or an ISO. */
 type Sample<A> = (fc: typeof FastCheck) => FastCheck.Arbitrary<A>
@@ -89,8 +91,8 @@ const Bridge = Word(/^[-_.\w]{1,20}$/, "Bridge, default vmbr0", oneOf("vmbr0", "
 const Vlan = Schema.Int.pipe(Schema.between(1, 4094)).annotations(shown("integer", "VLAN tag"))
 const Storage = (description: string) =>
   Word(/^[a-z][a-z0-9\-_.]{0,62}[a-z0-9]$/i, description, oneOf("local-lvm", "local-lvm", "local", "nfs-shared"))
-const Tags = Schema.Array(Word(/^[a-z0-9_][a-z0-9_\-+.]*$/i, "tag")).annotations({ description: "Tags" })
-const Pool = Word(/^[A-Za-z0-9._-]{1,64}$/, "Resource pool to add it to", oneOf("lab", "production", "nopool"))
+const Tags = Schema.Array(Word(/^[a-z0-9_][a-z0-9_\-+.]*$/i, "")).annotations({ description: "Tags" })
+const Pool = Word(/^[A-Za-z0-9._-]{1,64}$/, "Pool to add it to", oneOf("lab", "production", "nopool"))
 const Start = Schema.Boolean.annotations({ description: "Start it afterwards" })
 // the value is never echoed: an error names the rule only
 const Password = (minimum: number) =>
@@ -101,7 +103,7 @@ const Password = (minimum: number) =>
     })
   ).annotations(shown("string", "Never shown back"))
 // fast-check's generator for the pattern's \S+ runs for minutes: property tests draw keys of this shape instead
-const SshKey = Word(/^(ssh|ecdsa|sk)-\S+ \S+/, "OpenSSH public key").annotations({
+const SshKey = Word(/^(ssh|ecdsa|sk)-\S+ \S+/, "").annotations({
   arbitrary: () => (fc) =>
     fc
       .tuple(
@@ -178,7 +180,10 @@ const OsType = Schema.Literal(
   "wxp",
   "solaris",
   "other"
-).annotations({ description: "Guest OS, default l26 (Linux)" })
+).annotations({
+  // 13 values: the description names the common ones, the Literal still checks (its error lists them all)
+  jsonSchema: { type: "string", description: "l26 (Linux, default), win11, win10, other, …" }
+})
 
 const IpConfigInput = Schema.Union(
   Schema.Struct({ ip: Schema.String, gw: Schema.optional(Schema.String) }),
@@ -197,8 +202,8 @@ const CloudInit = Schema.Struct({
   ipconfig0: Schema.optional(IpConfigInput),
   nameserver: Schema.optional(Text(200, "DNS server")),
   searchdomain: Schema.optional(Text(200, "DNS search domain")),
-  storage: Schema.optional(Storage("Drive storage, default the disk's"))
-}).annotations({ description: "Adds a cloud-init drive with these settings" })
+  storage: Schema.optional(Storage("Default: the disk's"))
+}).annotations({ description: "Adds a cloud-init drive" })
 
 const VmCreateInput = Schema.Struct({
   node: Node,
@@ -208,18 +213,18 @@ const VmCreateInput = Schema.Struct({
   sockets: Schema.optional(Schema.Int.pipe(Schema.between(1, 16)).annotations(shown("integer", "CPU sockets"))),
   memory: Schema.optional(Memory),
   diskSize: Schema.optional(SizeInput('GiB (32) or "32G"; default 32', oneOf<string | number>(8, "16G", "0"))),
-  storage: Schema.optional(Storage("Disk storage; default the node's first for images")),
+  storage: Schema.optional(Storage("Default: the node's first for images")),
   iso: Schema.optional(
     Text(
       255,
-      "CD-ROM ISO: volume id (local:iso/x.iso) or file name on the node",
+      "Volume id (local:iso/x.iso) or file name",
       oneOf("debian-12.9.0-amd64-netinst.iso", "nfs-shared:iso/ubuntu-24.04.1-live-server-amd64.iso", "none.iso")
     )
   ),
   bridge: Schema.optional(Bridge),
   vlan: Schema.optional(Vlan),
   netModel: Schema.optional(
-    Schema.Literal("virtio", "e1000", "e1000e", "vmxnet3").annotations({ description: "NIC model, default virtio" })
+    Schema.Literal("virtio", "e1000", "e1000e", "vmxnet3").annotations({ description: "Default virtio" })
   ),
   ostype: Schema.optional(OsType),
   scsihw: Schema.optional(
@@ -291,7 +296,7 @@ export const pveVmCreate = writeTool({
   name: "pve_vm_create",
   title: "Create a VM",
   description:
-    "Creates a QEMU VM: disk, ISO as CD-ROM, network, UEFI, cloud-init, pool, tags; then starts it if asked. Storages, ISO, bridge and vmid are checked first.",
+    "Creates a QEMU VM (disk, ISO, network, UEFI, cloud-init, pool, tags), optionally started; storages, ISO and bridge are checked first.",
   toolset: "provisioning",
   input: VmCreateInput,
   output: CreateResult,
@@ -315,7 +320,7 @@ const CtCreateInput = Schema.Struct({
   node: Node,
   template: Text(
     255,
-    "OS template: volume id (local:vztmpl/x.tar.zst) or file name on the node",
+    "Volume id (local:vztmpl/x.tar.zst) or file name",
     oneOf("debian-12-standard_12.7-1_amd64.tar.zst", "local:vztmpl/ubuntu-24.04-standard_24.04-2_amd64.tar.zst", "x")
   ),
   vmid: Schema.optional(NewVmid),
@@ -329,7 +334,7 @@ const CtCreateInput = Schema.Struct({
     })
   ),
   diskSize: Schema.optional(SizeInput('Root disk, GiB (8) or "8G"; default 8', oneOf<string | number>(4, "8G", -1))),
-  storage: Schema.optional(Storage("Root disk storage; default the node's first for rootdir")),
+  storage: Schema.optional(Storage("Default: the node's first for rootdir")),
   bridge: Schema.optional(Bridge),
   vlan: Schema.optional(Vlan),
   ip: Schema.optional(Text(64, '"dhcp" (default) or 10.0.0.5/24', oneOf("dhcp", "10.0.0.5/24", "10.0.0.5"))),
@@ -396,8 +401,7 @@ const ctCreatePlan = (input: CtCreateInput) =>
 export const pveCtCreate = writeTool({
   name: "pve_ct_create",
   title: "Create a container",
-  description:
-    "Creates an LXC container from an OS template: root disk, network (DHCP or static), password or SSH keys, unprivileged by default, features, pool, tags; then starts it if asked.",
+  description: "Creates an LXC container from an OS template (unprivileged by default), optionally started.",
   toolset: "provisioning",
   input: CtCreateInput,
   output: CreateResult,
@@ -436,7 +440,7 @@ const CloneInput = Schema.Struct({
   name: Schema.optional(Text(128, "Name (a container's hostname)", oneOf("clone-01", "clone 02"))),
   full: Schema.optional(
     Schema.Boolean.annotations({
-      description: "false: linked clone, of a template only. Default: linked for a template"
+      description: "false: linked (templates only, their default)"
     })
   ),
   target: Schema.optional(
@@ -454,7 +458,7 @@ export const pveGuestClone = writeTool({
   name: "pve_guest_clone",
   title: "Clone a VM or container",
   description:
-    "Clones a VM or container, full or linked (from a template), under a new id (default the next free one), to another node or storage if asked; then starts it if asked.",
+    "Clones a guest, full or linked (from a template), under a new id, optionally to another node or storage.",
   toolset: "provisioning",
   input: CloneInput,
   output: CreateResult,
@@ -540,12 +544,8 @@ const MigrateInput = Schema.Struct({
   node: Schema.optional(GuestNode),
   target: Node.annotations({ ...shown("string", "Node to move it to"), ...drawn(oneOf("pve1", "pve2", "pve3")) }),
   online: Schema.optional(Schema.Boolean.annotations({ description: "VM: live; default for a running VM" })),
-  withLocalDisks: Schema.optional(
-    Schema.Boolean.annotations({ description: "VM: copy local disks live; default when it has some" })
-  ),
-  restart: Schema.optional(
-    Schema.Boolean.annotations({ description: "Container: stop, move, start; needed when running" })
-  ),
+  withLocalDisks: Schema.optional(Schema.Boolean.annotations({ description: "VM: copy local disks (default if any)" })),
+  restart: Schema.optional(Schema.Boolean.annotations({ description: "Container: stop, move, start (if running)" })),
   targetStorage: Schema.optional(Storage("Storage for the disks on the target"))
 })
 
@@ -566,7 +566,7 @@ export const pveGuestMigrate = writeTool({
   name: "pve_guest_migrate",
   title: "Migrate a VM or container",
   description:
-    "Moves a VM or container to another node: a running VM live (with its local disks), a running container with restart, a stopped guest offline. A refusal says why.",
+    "Moves a guest to another node: a running VM live, a running container with restart, a stopped one offline.",
   toolset: "provisioning",
   input: MigrateInput,
   output: MigrateResult,

@@ -49,7 +49,7 @@ export const epochOf = (moment: number | string): number => {
 
 /** A moment given as ISO 8601 text ("2026-12-01T02:00:00Z", "2026-12-01 02:00", "2026-12-01") or epoch seconds. */
 export const Moment = Schema.Union(
-  Schema.Int.pipe(Schema.between(0, 99_999_999_999)),
+  Schema.Int.pipe(Schema.between(0, 99_999_999_999)).annotations({ jsonSchema: { type: "integer" } }),
   Schema.String.pipe(
     Schema.filter((text) => !Number.isNaN(epochOf(text)) || "expected an ISO 8601 date-time, e.g. 2026-12-01T02:00:00Z")
   )

@@ -167,10 +167,7 @@ export const RESOURCE_SORT_KEYS = [
 ] as const
 type ResourceSortKey = (typeof RESOURCE_SORT_KEYS)[number]
 
-export const ResourceSort = sortSchema(
-  RESOURCE_SORT_KEYS,
-  "-disk: most used first; ties by id. Default type: nodes, storages, guests"
-)
+export const ResourceSort = sortSchema(RESOURCE_SORT_KEYS, "-disk; default type")
 
 const TYPE_RANK: Readonly<Record<string, number>> = { node: 0, storage: 1, qemu: 2, lxc: 2, pool: 3, sdn: 4 }
 

@@ -103,7 +103,7 @@ export const pveListSnapshots = readTool({
   name: "pve_list_snapshots",
   title: "List snapshots",
   description:
-    "The snapshots of one VM or container in tree order (each parent before its children), with parent, time, description and whether it holds RAM (vmstate); `current` names the snapshot the guest's present state descends from.",
+    "A guest's snapshots in tree order with parent, time, description, vmstate; current: the present state's parent.",
   toolset: "snapshots",
   input: Schema.Struct(GuestAddress),
   output: Schema.Struct({ ...ResolvedGuest, ...SnapshotList }),
@@ -147,21 +147,17 @@ const TaskResult = {
 export const pveSnapshotCreate = writeTool({
   name: "pve_snapshot_create",
   title: "Take a snapshot",
-  description:
-    "Takes a snapshot of a VM or container and waits for the task. vmstate: true also saves a running VM's RAM, so a rollback resumes it running (VMs only; containers have no RAM snapshots).",
+  description: "Takes a snapshot of a guest; vmstate also saves a running VM's RAM.",
   toolset: "snapshots",
   input: Schema.Struct({
     ...GuestAddress,
-    name: described(
-      SnapshotName,
-      "Name of the new snapshot: a letter, then letters, digits, - or _ (e.g. pre-upgrade)"
-    ),
+    name: described(SnapshotName, "Letter, then letters, digits, - _; e.g. pre-upgrade"),
     description: Schema.optional(
       Schema.String.pipe(Schema.maxLength(8192)).annotations({ description: "What the snapshot is for" })
     ),
     vmstate: Schema.optional(
       Schema.Boolean.annotations({
-        description: "VMs only: also save the RAM of the running VM (takes longer, uses storage for the RAM)"
+        description: "VMs: also save the running VM's RAM"
       })
     )
   }),
@@ -231,14 +227,12 @@ export const pveSnapshotRollback = destructiveTool({
   name: "pve_snapshot_rollback",
   title: "Roll back to a snapshot",
   description:
-    "Puts a VM or container back to a snapshot: every change since is lost. Destructive: confirm by repeating the snapshot name. A snapshot with RAM (vmstate) resumes the guest running; otherwise it is stopped afterwards unless start is true. The answer says whether the guest runs afterwards.",
+    "Puts a guest back to a snapshot: changes since are lost. With RAM it resumes running, else it stays stopped unless start.",
   toolset: "snapshots",
   input: Schema.Struct({
     ...GuestAddress,
     name: SnapshotName,
-    start: Schema.optional(
-      Schema.Boolean.annotations({ description: "Start the guest after the rollback (PVE's own start option)" })
-    )
+    start: Schema.optional(Schema.Boolean.annotations({ description: "Start it after the rollback" }))
   }),
   output: Schema.Struct({
     ...ResolvedGuest,
@@ -286,15 +280,14 @@ export const pveSnapshotRollback = destructiveTool({
 export const pveSnapshotDelete = destructiveTool({
   name: "pve_snapshot_delete",
   title: "Delete a snapshot",
-  description:
-    "Deletes one snapshot of a VM or container (its children move up to its parent; the guest's current state is kept). Destructive: confirm by repeating the snapshot name. force removes it from the config even if removing a disk snapshot fails.",
+  description: "Deletes one snapshot of a guest; its children move to its parent, the current state is kept.",
   toolset: "snapshots",
   input: Schema.Struct({
     ...GuestAddress,
     name: SnapshotName,
     force: Schema.optional(
       Schema.Boolean.annotations({
-        description: "Remove it from the configuration even if deleting a disk snapshot fails (leaves that data behind)"
+        description: "Drop it from the config even if a disk snapshot fails"
       })
     )
   }),

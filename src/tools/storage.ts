@@ -23,13 +23,17 @@ import { Node, Vmid } from "./fields.js"
 import { bytes, iso, pageArguments, pageLine, pageOf, percent, utc } from "./readableUnits.js"
 
 /** A storage id argument, checked with the path's own segment format. */
+const STORAGE_ID = "Storage id, e.g. local or nfs-shared"
 const StorageId = Schema.String.pipe(
-  Schema.filter((value) => segmentFormats.storage.check(value) || `expected ${segmentFormats.storage.describe}`)
-).annotations({ description: "Storage id as listed by pve_list_storage, e.g. local or nfs-shared" })
+  Schema.filter((value) => segmentFormats.storage.check(value) || `expected ${segmentFormats.storage.describe}`, {
+    // the jsonSchema annotation replaces the generated schema, so it carries the description itself
+    jsonSchema: { ...segmentFormats.storage.jsonSchema, description: STORAGE_ID },
+    description: STORAGE_ID
+  })
+)
 
 const ContentType = Schema.Literal("images", "rootdir", "vztmpl", "iso", "backup", "snippets", "import").annotations({
-  description:
-    "images (VM disks), rootdir (container volumes), vztmpl (container templates), iso, backup, snippets, import"
+  description: "images: VM disks, rootdir: CT volumes, vztmpl: CT templates"
 })
 
 const StorageRow = Schema.Struct({
@@ -66,12 +70,11 @@ const rowOf = (node: string, s: NodeStorage): StorageRow => ({
 export const pveListStorage = readTool({
   name: "pve_list_storage",
   title: "List storage",
-  description:
-    "Storages with type, content types (images, rootdir, iso, vztmpl, backup…), used/total/available and % used, shared, enabled and active: on one node, or on every online node of the cluster (a shared storage once). Filter by content type.",
+  description: "Storages with type, content types, used/total and shared/enabled/active, on one node or cluster-wide.",
   toolset: "storage",
   input: Schema.Struct({
     node: Schema.optional(Node.annotations({ description: "Only this node (default: every online node)" })),
-    content: Schema.optional(ContentType.annotations({ description: "Only storages that hold this content type" }))
+    content: Schema.optional(ContentType.annotations({ description: "Only storages holding this" }))
   }),
   output: Schema.Struct({ storages: Schema.Array(StorageRow), count: Schema.Number }),
   endpoints: [nodesEndpoint, nodeStorageEndpoint],
@@ -134,8 +137,7 @@ const CONTENT_PAGE_MAX = 500
 export const pveStorageContent = readTool({
   name: "pve_storage_content",
   title: "Storage content",
-  description:
-    "What a storage holds on a node: ISOs, container templates, VM and container disks, backups; with size, creation time, owner vmid, notes and protection. Filter by content type and vmid. Paged: limit and nextCursor, with total.",
+  description: "Volumes on a storage (ISOs, templates, disks, backups) with size, time, owner vmid and protection.",
   toolset: "storage",
   input: Schema.Struct({
     node: Node,
@@ -195,21 +197,16 @@ const DownloadInput = Schema.Struct({
   url: Schema.String.pipe(Schema.maxLength(2048)).annotations({ description: "http(s) URL of the file" }),
   filename: Schema.optional(
     Schema.String.annotations({
-      description:
-        "File name to create (default: the URL's last path segment); .iso/.img for iso, .tar.gz/.tar.xz/.tar.zst for vztmpl"
+      description: "Default: the URL's last segment; .iso/.img or .tar.zst/.tar.xz/.tar.gz"
     })
   ),
   content: Schema.Literal("iso", "vztmpl").annotations({
-    description: "iso (installer images) or vztmpl (container templates)"
+    description: "vztmpl: container template"
   }),
-  checksum: Schema.optional(
-    Schema.String.annotations({ description: "Expected checksum (hex); needs checksumAlgorithm" })
-  ),
-  checksumAlgorithm: Schema.optional(
-    ChecksumAlgorithm.annotations({ description: "md5, sha1, sha224, sha256, sha384 or sha512" })
-  ),
+  checksum: Schema.optional(Schema.String.annotations({ description: "Hex; needs checksumAlgorithm" })),
+  checksumAlgorithm: Schema.optional(ChecksumAlgorithm.annotations({ description: "Algorithm of checksum" })),
   verifyCertificates: Schema.optional(
-    Schema.Boolean.annotations({ description: "Check the server's TLS certificate (default true)" })
+    Schema.Boolean.annotations({ description: "Check TLS certificate (default true)" })
   )
 })
 type DownloadInput = typeof DownloadInput.Type
@@ -263,7 +260,7 @@ export const pveStorageDownload = writeTool({
   name: "pve_storage_download",
   title: "Download an ISO or template",
   description:
-    "Downloads an ISO image or a container template from an http(s) URL into a storage (PVE 7.2 or later), and waits for the download task. With checksum and checksumAlgorithm PVE verifies the file, and a mismatch fails the task and nothing is stored. Find container templates with pve_list_templates.",
+    "Downloads an ISO or container template from an http(s) URL into a storage (PVE 7.2+); a checksum mismatch stores nothing.",
   toolset: "storage",
   input: DownloadInput,
   output: Schema.Struct({
@@ -354,8 +351,7 @@ const TemplateRow = Schema.Struct({
 export const pveListTemplates = readTool({
   name: "pve_list_templates",
   title: "Container templates to download",
-  description:
-    "The appliance index (pveam available): container templates from download.proxmox.com and TurnKey Linux, with section (system, turnkeylinux, mail), OS, version, URL and sha512 checksum. Filter by section and by name. Download one with pve_storage_download (content vztmpl, the url and sha512sum given here).",
+  description: "Downloadable container templates (pveam available) with url and sha512, for pve_storage_download.",
   toolset: "storage",
   input: Schema.Struct({
     node: Node,
@@ -366,7 +362,7 @@ export const pveListTemplates = readTool({
     ),
     name: Schema.optional(
       Schema.String.pipe(Schema.maxLength(64)).annotations({
-        description: "Part of the template name or headline, e.g. debian-12, alpine, nextcloud"
+        description: "Part of the name, e.g. debian-12"
       })
     )
   }),

@@ -30,8 +30,7 @@ import { duration, epochOf, iso, Moment, offsetOf, pageArguments, pageLine, page
 export const pveTaskStatus = readTool({
   name: "pve_task_status",
   title: "Task status",
-  description:
-    "Status of a Proxmox task by its UPID: running or stopped, the exit status once stopped (OK, WARNINGS: n, or the error), and the last lines of its log.",
+  description: "A task's state by UPID, its exit status once stopped, and the last log lines.",
   toolset: "core",
   input: Schema.Struct({
     upid: Upid,
@@ -119,7 +118,7 @@ export const pveTaskWait = readTool({
   name: "pve_task_wait",
   title: "Wait for tasks",
   description:
-    "Waits for one or more Proxmox tasks (UPIDs, e.g. from a write tool that answered status running) to stop, up to PVE_WAIT_MAX_MS (50 s), with progress notifications. Each task's exit status (OK, WARNINGS: n, or the error), warnings and log tail; a task still running is reported as running: call again. Only reads: cancelling the wait leaves the tasks running (stop one with pve_task_stop).",
+    "Waits for tasks up to PVE_WAIT_MAX_MS: exit status and log tail, or running (call again). Cancelling leaves them running.",
   toolset: "core",
   input: Schema.Struct({
     upids: Schema.Array(Upid).pipe(Schema.minItems(1), Schema.maxItems(20)).annotations({
@@ -165,8 +164,7 @@ export const pveTaskWait = readTool({
 export const pveTaskStop = destructiveTool({
   name: "pve_task_stop",
   title: "Stop a task",
-  description:
-    "Stops a running Proxmox task by its UPID (the worker is killed, as the Stop button does): a backup, migration or clone is aborted half-way. Destructive: it must be confirmed by repeating the UPID. A task already stopped is left alone.",
+  description: "Kills a running task by UPID, like the Stop button: a backup, migration or clone is aborted half-way.",
   toolset: "lifecycle",
   input: Schema.Struct({ upid: Upid }),
   output: Schema.Struct({
@@ -238,7 +236,7 @@ export const pveListTasks = readTool({
   name: "pve_list_tasks",
   title: "List tasks",
   description:
-    "Task history, newest first: one node's task archive (with node), or the cluster's recent tasks (without). Filter by running, failed (neither OK nor WARNINGS), type (vzdump, qmstart, qmigrate, download, …), vmid, user, since/until (ISO 8601 or epoch seconds). Paged: limit and the answer's nextCursor; total says how many match. Read a task's log with pve_task_log.",
+    "Task history, newest first: a node's archive (with node) or the cluster's recent tasks; filter by state, type, vmid, user, time.",
   toolset: "core",
   input: Schema.Struct({
     node: Schema.optional(
@@ -247,24 +245,20 @@ export const pveListTasks = readTool({
       })
     ),
     running: Schema.optional(Schema.Boolean.annotations({ description: "Only tasks still running" })),
-    failed: Schema.optional(
-      Schema.Boolean.annotations({ description: "Only failed tasks (exit status neither OK nor WARNINGS)" })
-    ),
+    failed: Schema.optional(Schema.Boolean.annotations({ description: "Exit status neither OK nor WARNINGS" })),
     type: Schema.optional(
       Schema.String.pipe(Schema.pattern(/^[a-zA-Z0-9_-]{1,32}$/)).annotations({
-        description: "Worker type, e.g. vzdump, qmstart, qmigrate, download, srvreload"
+        description: "e.g. vzdump, qmstart, qmigrate"
       })
     ),
     vmid: Schema.optional(Vmid),
     user: Schema.optional(
       Schema.String.pipe(Schema.pattern(/^[^\s:]{1,64}$/)).annotations({
-        description: "Only tasks of this user (part of user@realm or a token id)"
+        description: "Part of user@realm or token id"
       })
     ),
-    since: Schema.optional(
-      Moment.annotations({ description: "Only tasks started at or after this time (ISO 8601 or epoch seconds)" })
-    ),
-    until: Schema.optional(Moment.annotations({ description: "Only tasks started at or before this time" })),
+    since: Schema.optional(Moment.annotations({ description: "Started at or after: ISO 8601 or epoch s" })),
+    until: Schema.optional(Moment.annotations({ description: "Started at or before" })),
     ...pageArguments(TASK_PAGE, TASK_PAGE_MAX)
   }),
   output: Schema.Struct({
@@ -326,14 +320,13 @@ const LOG_PAGE_MAX = 1000
 export const pveTaskLog = readTool({
   name: "pve_task_log",
   title: "Task log",
-  description:
-    "Lines of a task's log by UPID, a page at a time: start (the first line, from 0) and limit. Says how many lines the log has and the start of the next page.",
+  description: "A task's log lines by UPID, a page at a time, with the log's line count.",
   toolset: "core",
   input: Schema.Struct({
     upid: Upid,
     start: Schema.optional(
       Schema.Int.pipe(Schema.between(0, 10_000_000)).annotations({
-        description: "First line to read, counting from 0 (default 0)"
+        description: "First line, from 0"
       })
     ),
     limit: Schema.optional(
