@@ -29,8 +29,8 @@ const sizes = quick
   ? {
       startups: 3,
       calls: 150,
-      memoryFirst: 200,
-      memoryAll: 1_000,
+      memoryFirst: 150,
+      memoryAll: 600,
       scaleRuns: 2,
       walkPages: 3,
       parallel: 100,
