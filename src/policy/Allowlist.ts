@@ -374,6 +374,44 @@ const nodeGuestsViolation = (allowlists: Allowlists, request: PveRequest, execut
     return `${request.method} ${request.path.path} acts on every guest on ${node}, and guest ${text(hidden.vmid)} there is not in ${describeList(allowlists, "vmid")}: list the guests in vms, or use the guest tools`
   })
 
+/**
+ * Under PVE_NODE_ALLOWLIST, a write with no node in its path that selects guests (`POST /cluster/backup vmid=…`,
+ * `PUT /pools vms=…`) reaches the nodes those guests are on: each named guest is looked up in /cluster/resources
+ * and must be on an allowed node (a guest that is not found cannot be proven), and `all` or `pool` would reach
+ * guests of every node unless a `node` parameter (checked with the other targets) confines the request.
+ */
+const guestNodesViolation = (allowlists: Allowlists, request: PveRequest, endpoint: EndpointDef, execute: Execute) =>
+  Effect.gen(function* () {
+    if (allowlists.nodes === undefined || request.method === "GET") return undefined
+    if (Object.hasOwn(request.path.params, "node")) return undefined
+    const params = request.params ?? {}
+    const properties = endpoint.parameters.properties ?? {}
+    const confined = params.node !== undefined
+    if (!confined && (truthy(params.all) || (params.pool !== undefined && Object.hasOwn(properties, "vmid")))) {
+      return `\`${truthy(params.all) ? "all" : "pool"}\` would reach guests on every node, but PVE_NODE_ALLOWLIST is set: name the guests, or confine it with \`node\``
+    }
+    const named = Object.entries(properties)
+      .filter(([name, schema]) => selectsGuests(name, schema) && params[name] !== undefined)
+      .flatMap(([name]) =>
+        valueTargets("pve-vmid-list", String(params[name]), `${request.method} ${request.path.template} ${name}`)
+      )
+    if (named.length === 0) return undefined
+    const path = yield* pvePath("/cluster/resources")
+    const resources = yield* execute({ method: "GET", path, params: { type: "vm" } })
+    const rows = Array.isArray(resources.data) ? resources.data.filter(isRow) : []
+    for (const target of named) {
+      const row = rows.find((r) => text(r.vmid) === target.value)
+      const node = row === undefined ? undefined : text(row.node)
+      if (node === undefined) {
+        return `guest ${target.value} (${target.where}) is not in the cluster, so its node cannot be proven inside ${describeList(allowlists, "node")}`
+      }
+      if (!isNodeAllowed(allowlists, node)) {
+        return `guest ${target.value} (${target.where}) is on node ${node}, which is not in ${describeList(allowlists, "node")}`
+      }
+    }
+    return undefined
+  })
+
 /** A write to an object by id: read the object first and decide by what it reaches. */
 const byIdViolation = (allowlists: Allowlists, request: PveRequest, scope: EndpointScope, execute: Execute) =>
   Effect.gen(function* () {
@@ -409,6 +447,8 @@ export const allowlistViolation = (
     const scope = endpointScope(request.method, request.path.template)
     const named = namedViolation(allowlists, request, endpoint, scope)
     if (named !== undefined) return named
+    const offNodes = yield* guestNodesViolation(allowlists, request, endpoint, execute)
+    if (offNodes !== undefined) return offNodes
     if (scope.scope === "node-guests") return yield* nodeGuestsViolation(allowlists, request, execute)
     if (scope.scope === "by-id" && request.method !== "GET") {
       return yield* byIdViolation(allowlists, request, scope, execute)

@@ -240,6 +240,53 @@ const allowlistSuites: ReadonlyArray<{
           confirmName: "/nodes/pve1/qemu/100/migrate"
         },
         expect: "denied"
+      },
+      // a cluster backup job runs wherever its guests are: each one's node must be allowed
+      {
+        tool: "pve_api_call",
+        args: {
+          method: "POST",
+          path: "/cluster/backup",
+          params: { schedule: "daily", vmid: "100,102", storage: "nfs-shared" },
+          confirm: true,
+          confirmName: "/cluster/backup"
+        },
+        expect: "denied",
+        check: (r) => expect(text(r)).toContain("guest 102")
+      },
+      {
+        tool: "pve_api_call",
+        args: {
+          method: "POST",
+          path: "/cluster/backup",
+          params: { schedule: "daily", all: 1, storage: "nfs-shared" },
+          confirm: true,
+          confirmName: "/cluster/backup"
+        },
+        expect: "denied",
+        check: (r) => expect(text(r)).toContain("confine it with `node`")
+      },
+      {
+        tool: "pve_api_call",
+        args: {
+          method: "POST",
+          path: "/cluster/backup",
+          params: { schedule: "daily", vmid: "100", storage: "nfs-shared" },
+          confirm: true,
+          confirmName: "/cluster/backup"
+        },
+        expect: "ok"
+      },
+      {
+        tool: "pve_api_call",
+        args: {
+          method: "POST",
+          path: "/cluster/backup",
+          params: { schedule: "daily", all: 1, node: "pve1", storage: "nfs-shared" },
+          confirm: true,
+          confirmName: "/cluster/backup"
+        },
+        expect: "ok"
       }
     ]
   },

@@ -89,6 +89,11 @@ const existing = (sim: () => Simulator): Record<string, fc.Arbitrary<unknown>> =
   ports: fc.constant(undefined),
   cidr: fc.constantFrom(undefined, "10.99.0.5/24"),
   gateway: fc.constant(undefined),
+  // tasks the earlier runs started, when there are some
+  upids: fc.nat().map((i) => {
+    const tasks = sim().model.taskOrder
+    return [tasks[i % Math.max(tasks.length, 1)]?.upid ?? "UPID:pve1:00001234:00005678:6A4E2CB0:qmstart:100:root@pam:"]
+  }),
   // a task the earlier runs started, when there is one
   upid: fc.nat().map((i) => {
     const tasks = sim().model.taskOrder
@@ -97,7 +102,10 @@ const existing = (sim: () => Simulator): Record<string, fc.Arbitrary<unknown>> =
 })
 
 /** The arguments with an existing guest on its own node, existing other targets and a matching confirmation. */
-const grounded = (input: Record<string, unknown>, sim: () => Simulator, destructive: boolean) => {
+/** Tools that make a guest: a grounded call takes the next free vmid, on pve1 (where the ISOs and templates are). */
+const CREATES_GUESTS = new Set(["pve_vm_create", "pve_ct_create"])
+
+const grounded = (input: Record<string, unknown>, sim: () => Simulator, destructive: boolean, creates: boolean) => {
   const known = existing(sim)
   const keys = Object.keys(input).filter((k) => k in known)
   return fc
@@ -111,6 +119,10 @@ const grounded = (input: Record<string, unknown>, sim: () => Simulator, destruct
       const target = ofVm101 ? guests[1]! : guest
       if ("vmid" in input) out.vmid = target.vmid
       if ("node" in input) out.node = target.node
+      if (creates) {
+        delete out.vmid
+        out.node = "pve1"
+      }
       if (destructive || "confirmVmid" in input || "confirmName" in input || "confirm" in input) {
         // a tool confirms by name (a path, snapshot, archive, task or node) or else by vmid, never both
         const name = out.path ?? out.name ?? out.archive ?? out.upid ?? (out.vmid === undefined ? out.node : undefined)
@@ -126,13 +138,18 @@ const grounded = (input: Record<string, unknown>, sim: () => Simulator, destruct
     })
 }
 
-const mutations = (valid: fc.Arbitrary<Record<string, unknown>>, sim: () => Simulator, destructive: boolean) =>
+const mutations = (
+  valid: fc.Arbitrary<Record<string, unknown>>,
+  sim: () => Simulator,
+  destructive: boolean,
+  creates: boolean
+) =>
   valid.chain((input) => {
     const keys = Object.keys(input)
     const options: Array<fc.WeightedArbitrary<Record<string, unknown>>> = [
       { weight: 1, arbitrary: fc.constant(input) },
       // twice as often: grounded calls are the ones that reach Proxmox and run to the end
-      { weight: 2, arbitrary: grounded(input, sim, destructive) },
+      { weight: 2, arbitrary: grounded(input, sim, destructive, creates) },
       {
         weight: 1,
         arbitrary: fc
@@ -154,7 +171,7 @@ const mutations = (valid: fc.Arbitrary<Record<string, unknown>>, sim: () => Simu
 const argumentsFor = (tool: (typeof allTools)[number], sim: () => Simulator) => {
   const valid = Arbitrary.make(effectiveInputSchema(tool)) as fc.Arbitrary<Record<string, unknown>>
   return fc.oneof(
-    { weight: 3, arbitrary: mutations(valid, sim, tool.kind === "destructive") },
+    { weight: 3, arbitrary: mutations(valid, sim, tool.kind === "destructive", CREATES_GUESTS.has(tool.name)) },
     { weight: 1, arbitrary: fc.dictionary(fc.string({ maxLength: 12 }), randomValue, { maxKeys: 5 }) }
   )
 }

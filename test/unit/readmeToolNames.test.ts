@@ -43,10 +43,8 @@ describe("README table of the other servers' tool names", () => {
       const names = [...namesIn(ours), ...namesIn(note)]
       if (ours === "none" && note.length < 20) problems.push(`${their}: "none" without a reason`)
       if (ours !== "none" && namesIn(ours).length === 0) problems.push(`${their}: no tool of ours named`)
-      for (const name of names)
-        if (!known.has(name)) problems.push(`${their}: ${name} is not a tool`)
+      for (const name of names) if (!known.has(name)) problems.push(`${their}: ${name} is not a tool`)
     }
     expect(problems).toEqual([])
   })
-
 })
