@@ -1,5 +1,5 @@
 /**
- * A simulated Proxmox VE 9 cluster behind one synchronous `handle(request)`: the in-process HttpClient layer
+ * A simulated Proxmox VE 9 cluster behind one synchronous `handle(request)`: the in-process wire
  * and the HTTP(S) server both sit on it. Deterministic for a seed; tasks progress with the (injectable) clock.
  */
 import { type ApiSchema, makeApiSchema } from "../src/proxmox/ApiSchema.js"

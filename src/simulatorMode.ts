@@ -2,7 +2,7 @@ import * as Layer from "effect/Layer"
 import * as LogLevel from "effect/LogLevel"
 import * as Redacted from "effect/Redacted"
 import { makeSimulator, SIM_TOKEN_ID, SIM_TOKEN_SECRET, type SimulatorOptions } from "../sim/Simulator.js"
-import { SimulatorLayer } from "../sim/SimulatorLayer.js"
+import { SimulatorWire } from "../sim/SimulatorWire.js"
 import {
   DEFAULT_MAX_RESPONSE_BYTES,
   DEFAULT_WAIT_MAX_MS,
@@ -31,7 +31,7 @@ export const simulatorConfig = (overrides: Partial<PveConfigShape> = {}): PveCon
 export const ProxmoxSimulated = (config: PveConfigShape, options: SimulatorOptions = {}) => {
   const simulator = makeSimulator(options)
   const layer = ProxmoxClientLive.pipe(
-    Layer.provide(SimulatorLayer(simulator)),
+    Layer.provide(SimulatorWire(simulator)),
     Layer.provideMerge(PveConfig.layer(config))
   )
   return { simulator, layer }

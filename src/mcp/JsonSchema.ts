@@ -1,5 +1,7 @@
 import type { StandardSchemaWithJSON } from "@modelcontextprotocol/server"
+import * as Either from "effect/Either"
 import * as JSONSchema from "effect/JSONSchema"
+import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { TRUNCATED_FIELD, TruncatedNote } from "../policy/AnswerBudget.js"
 import { DryRunResult } from "../policy/Confirmation.js"
@@ -145,10 +147,11 @@ export const toStandardSchema = <A, I>(
   side: "input" | "output"
 ): StandardSchemaWithJSON<I, A> => {
   const validated = side === "input" ? schema : (Schema.typeSchema(schema) as unknown as Schema.Schema<A, I>)
-  const standard = Schema.standardSchemaV1(validated, {
-    errors: "all",
-    onExcessProperty: side === "input" ? "error" : "ignore"
-  })
+  const onExcessProperty = side === "input" ? "error" : "ignore"
+  const standard = Schema.standardSchemaV1(validated, { errors: "all", onExcessProperty })
+  // The Standard Schema's validate runs a fiber for every value; a valid one (nearly every call) is decoded
+  // synchronously instead, and only a refused one goes through it for the issues it reports.
+  const decodeValid = ParseResult.decodeUnknownEither(validated, { onExcessProperty })
   const json = side === "input" ? leanInputSchema(toJsonSchema(validated)) : toJsonSchema(validated)
   const validate = standard["~standard"].validate
   const bounded = <R extends { readonly issues?: ReadonlyArray<Issue> | undefined }>(result: R, value: unknown): R =>
@@ -158,6 +161,8 @@ export const toStandardSchema = <A, I>(
       ...standard["~standard"],
       // the error text quotes each bad value once and short, whatever its size
       validate: (value: unknown) => {
+        const valid = decodeValid(value)
+        if (Either.isRight(valid)) return { value: valid.right }
         const result = validate(value)
         return result instanceof Promise ? result.then((r) => bounded(r, value)) : bounded(result, value)
       },

@@ -1,4 +1,3 @@
-import { HttpClientRequest } from "@effect/platform"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
@@ -8,19 +7,17 @@ import * as Schema from "effect/Schema"
 import type { PveAuthConfig } from "../config/PveConfig.js"
 import { type ProxmoxError, PveAuthError, PveDecodeError } from "./errors.js"
 import type { PveResponse } from "./ProxmoxClient.js"
+import { formEncode, type WireRequest } from "./Wire.js"
 
 /** Sends one request to PVE and interprets the answer; provided by ProxmoxClient so login uses the same wire rules. */
 export type Transport = (
-  request: HttpClientRequest.HttpClientRequest,
+  request: WireRequest,
   label: { readonly method: string; readonly path: string }
 ) => Effect.Effect<PveResponse, ProxmoxError>
 
 export interface Authenticator {
   /** Adds credentials to a request: the token header, or the ticket cookie (+ CSRF header on writes). */
-  readonly authorize: (
-    request: HttpClientRequest.HttpClientRequest,
-    isWrite: boolean
-  ) => Effect.Effect<HttpClientRequest.HttpClientRequest, ProxmoxError>
+  readonly authorize: (request: WireRequest, isWrite: boolean) => Effect.Effect<WireRequest, ProxmoxError>
   /** After a 401: drop the ticket and log in afresh. None for tokens, which cannot be refreshed. */
   readonly reauthenticate: Option.Option<Effect.Effect<void, ProxmoxError>>
 }
@@ -51,9 +48,10 @@ export const makeAuthenticator = (
     if (auth._tag === "Token") {
       return {
         authorize: (request) =>
-          Effect.succeed(
-            HttpClientRequest.setHeader(request, "Authorization", tokenAuthorizationHeader(auth.tokenId, auth.secret))
-          ),
+          Effect.succeed({
+            ...request,
+            headers: { ...request.headers, authorization: tokenAuthorizationHeader(auth.tokenId, auth.secret) }
+          }),
         reauthenticate: Option.none()
       }
     }
@@ -64,9 +62,15 @@ export const makeAuthenticator = (
     // POST /access/ticket; `password` is the real password for a login, or the current ticket for a renewal.
     const requestTicket = (password: Redacted.Redacted<string>) =>
       Effect.gen(function* () {
-        const request = HttpClientRequest.post(`${baseUrl}/access/ticket`).pipe(
-          HttpClientRequest.bodyUrlParams({ username: auth.username, password: Redacted.value(password) })
-        )
+        const request: WireRequest = {
+          method: "POST",
+          url: `${baseUrl}/access/ticket`,
+          headers: {},
+          body: formEncode([
+            ["username", auth.username],
+            ["password", Redacted.value(password)]
+          ])
+        }
         const response = yield* transport(request, { method: "POST", path: "/access/ticket" })
         const answer = yield* Schema.decodeUnknown(TicketAnswer)(response.data).pipe(
           Effect.mapError(
@@ -108,16 +112,14 @@ export const makeAuthenticator = (
 
     return {
       authorize: (request, isWrite) =>
-        Effect.map(validTicket, (ticket) => {
-          const withCookie = HttpClientRequest.setHeader(
-            request,
-            "Cookie",
-            `PVEAuthCookie=${encodeURIComponent(Redacted.value(ticket.ticket))}`
-          )
-          return isWrite
-            ? HttpClientRequest.setHeader(withCookie, "CSRFPreventionToken", Redacted.value(ticket.csrf))
-            : withCookie
-        }),
+        Effect.map(validTicket, (ticket) => ({
+          ...request,
+          headers: {
+            ...request.headers,
+            cookie: `PVEAuthCookie=${encodeURIComponent(Redacted.value(ticket.ticket))}`,
+            ...(isWrite ? { csrfpreventiontoken: Redacted.value(ticket.csrf) } : {})
+          }
+        })),
       reauthenticate: Option.some(
         lock.withPermits(1)(Ref.set(current, Option.none()).pipe(Effect.zipRight(login), Effect.asVoid))
       )

@@ -1,11 +1,9 @@
-import { HttpClient, type HttpClientError, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
-import * as Stream from "effect/Stream"
 import { PveConfig } from "../config/PveConfig.js"
 import { makeAuthenticator, type Transport } from "./Auth.js"
 import {
@@ -29,8 +27,10 @@ import {
   type PveRequest,
   type PveResponse
 } from "./ProxmoxClient.js"
+import { formEncode, PveWire, type WireRequest } from "./Wire.js"
 
-// The live client over @effect/platform's HttpClient. Kept out of the server's start-up path (see layers.ts).
+// The live client over a PveWire (Node's sockets, or the simulator). Kept out of the server's start-up path (see
+// layers.ts).
 
 const ErrorBody = Schema.Struct({
   message: Schema.optional(Schema.NullOr(Schema.String)),
@@ -42,6 +42,8 @@ const SuccessBody = Schema.Struct({
   total: Schema.optional(Schema.Unknown),
   changes: Schema.optional(Schema.Unknown)
 })
+
+const decodeSuccessBody = Schema.decodeUnknownEither(SuccessBody)
 
 const permissionPattern = /^Permission check failed \(([^,]+), (.+)\)$/
 const notFoundPattern =
@@ -71,20 +73,21 @@ export const interpretResponse = (
     json = undefined
   }
   if (status >= 200 && status < 300) {
-    return Schema.decodeUnknown(SuccessBody)(json).pipe(
-      Effect.map(({ data, total, changes }) => ({
-        data,
-        total: typeof total === "number" ? total : total === undefined ? undefined : Number(total),
-        ...(typeof changes === "string" && changes !== "" ? { changes } : {})
-      })),
-      Effect.mapError(
-        () =>
-          new PveDecodeError({
-            path: label.path,
-            message: `${label.method} ${label.path} answered without a {data} envelope`
-          })
+    const envelope = decodeSuccessBody(json)
+    if (Either.isLeft(envelope)) {
+      return Effect.fail(
+        new PveDecodeError({
+          path: label.path,
+          message: `${label.method} ${label.path} answered without a {data} envelope`
+        })
       )
-    )
+    }
+    const { data, total, changes } = envelope.right
+    return Effect.succeed({
+      data,
+      total: typeof total === "number" ? total : total === undefined ? undefined : Number(total),
+      ...(typeof changes === "string" && changes !== "" ? { changes } : {})
+    })
   }
   const parsed = Schema.decodeUnknownOption(ErrorBody)(json)
   const rawMessage = Option.flatMap(parsed, (b) => Option.fromNullable(b.message)).pipe(Option.getOrUndefined)
@@ -194,85 +197,56 @@ export const transportCause = (
   return { text: text === undefined ? `connection failed (${code})` : `${text} (${code})`, kind: "network" }
 }
 
-/**
- * The body as text, at most `limitBytes` of it: a larger Content-Length is refused before anything is read, and
- * bytes are counted as they arrive so that an endless or unannounced body is cut off at the limit, never held whole.
- */
-export const readBoundedBody = (
-  response: HttpClientResponse.HttpClientResponse,
-  limitBytes: number,
-  label: { readonly method: string; readonly path: string }
-): Effect.Effect<string, PveResponseTooLarge | HttpClientError.ResponseError> => {
-  const tooLarge = (declaredBytes?: number) =>
-    new PveResponseTooLarge({ method: label.method, path: label.path, limitBytes, declaredBytes })
-  const declared = Number(response.headers["content-length"] ?? Number.NaN)
-  if (Number.isSafeInteger(declared) && declared > limitBytes) return Effect.fail(tooLarge(declared))
-  // An announced length within the limit is all the HTTP parser will read: one read, no per-chunk stream (the
-  // common case, pveproxy sends Content-Length); only an unannounced body is counted as it arrives.
-  if (Number.isSafeInteger(declared)) return declared === 0 ? Effect.succeed("") : response.text
-  const chunks: Array<Uint8Array> = []
-  let bytes = 0
-  return response.stream.pipe(
-    Stream.runForEach((chunk) => {
-      bytes += chunk.length
-      if (bytes > limitBytes) return Effect.fail(tooLarge())
-      chunks.push(chunk)
-      return Effect.void
-    }),
-    Effect.map(() => Buffer.concat(chunks, bytes).toString("utf8")),
-    // a bodiless answer (a bare 401, a 204) has no stream to read
-    Effect.catchIf(
-      (e) => e._tag === "ResponseError" && e.reason === "EmptyBody",
-      () => Effect.succeed("")
-    )
-  )
-}
-
 export const makeProxmoxClient = Effect.gen(function* () {
   const config = yield* PveConfig
-  // Each request lives in its own scope: closing it (after the body, or on a refusal) aborts what is still open.
-  const http = HttpClient.withScope(yield* HttpClient.HttpClient)
-  const timeout = Duration.millis(config.requestTimeoutMs)
+  const wire = yield* PveWire
+  const limits = { maxBytes: config.maxResponseBytes, timeoutMs: config.requestTimeoutMs }
   const scheme = config.baseUrl.startsWith("http:") ? "http:" : "https:"
 
   const transport: Transport = (request, label) =>
-    http.execute(request).pipe(
-      Effect.flatMap((response) =>
-        Effect.map(
-          readBoundedBody(response, config.maxResponseBytes, label),
-          (body) => [response.status, body] as const
-        )
-      ),
-      Effect.scoped,
-      Effect.mapError((e) => {
-        if (e._tag === "PveResponseTooLarge") return e
-        const cause = transportCause(e.cause, scheme)
-        return new PveTransportError({
-          message: `${label.method} ${label.path}: ${cause?.text ?? (e.reason === "Transport" ? "connection failed" : e.reason)}`,
-          kind: cause?.kind ?? "network"
-        })
+    wire.send(request, limits).pipe(
+      Effect.catchAll((failure): Effect.Effect<never, ProxmoxError> => {
+        switch (failure._tag) {
+          case "TooLarge":
+            return Effect.fail(
+              new PveResponseTooLarge({
+                method: label.method,
+                path: label.path,
+                limitBytes: config.maxResponseBytes,
+                declaredBytes: failure.declaredBytes
+              })
+            )
+          case "NoAnswer":
+            return Effect.fail(
+              new PveTimeout({ method: label.method, path: label.path, timeoutMs: config.requestTimeoutMs })
+            )
+          case "ConnectionFailed": {
+            const cause = transportCause(failure.cause, scheme)
+            return Effect.fail(
+              new PveTransportError({
+                message: `${label.method} ${label.path}: ${cause?.text ?? "connection failed"}`,
+                kind: cause?.kind ?? "network"
+              })
+            )
+          }
+        }
       }),
-      Effect.flatMap(([status, body]) => interpretResponse(label, status, body)),
-      Effect.timeoutFail({
-        duration: timeout,
-        onTimeout: () => new PveTimeout({ method: label.method, path: label.path, timeoutMs: config.requestTimeoutMs })
-      })
+      Effect.flatMap((answer) => interpretResponse(label, answer.status, answer.body))
     )
 
   const auth = yield* makeAuthenticator(config.auth, config.baseUrl, config.ticketRenewAfterMs, transport)
 
-  const once = (request: PveRequest) =>
-    Effect.gen(function* () {
-      const pairs = encodeParams(request.params)
-      const url = `${config.baseUrl}${request.path.path}`
-      const isWrite = request.method !== "GET"
-      const base =
-        request.method === "POST" || request.method === "PUT"
-          ? HttpClientRequest.make(request.method)(url).pipe(HttpClientRequest.bodyUrlParams(pairs))
-          : HttpClientRequest.make(request.method)(url).pipe(HttpClientRequest.setUrlParams(pairs))
-      const authorized = yield* auth.authorize(base, isWrite)
-      return yield* transport(authorized, { method: request.method, path: request.path.path })
-    })
+  const once = (request: PveRequest) => {
+    const query = formEncode(encodeParams(request.params))
+    const url = `${config.baseUrl}${request.path.path}`
+    const withBody = request.method === "POST" || request.method === "PUT"
+    const unsigned: WireRequest = withBody
+      ? { method: request.method, url, headers: {}, body: query }
+      : { method: request.method, url: query === "" ? url : `${url}?${query}`, headers: {} }
+    return Effect.flatMap(auth.authorize(unsigned, request.method !== "GET"), (signed) =>
+      transport(signed, { method: request.method, path: request.path.path })
+    )
+  }
 
   // One fresh login and one retry after a 401 (an expired or revoked ticket); tokens fail at once.
   const withReauth = (request: PveRequest) =>
@@ -285,20 +259,26 @@ export const makeProxmoxClient = Effect.gen(function* () {
       )
     )
 
-  const execute = (request: PveRequest): Effect.Effect<PveResponse, ProxmoxError> => {
-    const attempt = withReauth(request)
-    const run =
-      request.method === "GET"
-        ? attempt.pipe(Effect.retry({ schedule: readRetrySchedule, while: isTransient }))
-        : attempt
-    return run.pipe(
-      Effect.withSpan("ProxmoxClient.execute", { attributes: { method: request.method, path: request.path.template } })
-    )
-  }
+  // A read that failed transiently is retried on readRetrySchedule; the first failure is fed to the schedule again
+  // so that its delays count from it. Built only after such a failure: nearly every read succeeds at once.
+  const retryingReads = (attempt: Effect.Effect<PveResponse, ProxmoxError>) =>
+    Effect.catchIf(attempt, isTransient, (first) => {
+      let replayed = false
+      const again = Effect.suspend(() => {
+        if (replayed) return attempt
+        replayed = true
+        return Effect.fail(first)
+      })
+      return Effect.retry(again, { schedule: readRetrySchedule, while: isTransient })
+    })
+
+  // No span per request: the tool call has one (policy/ToolCall.ts), and a span here cost ~0.2 ms of each call.
+  const execute = (request: PveRequest): Effect.Effect<PveResponse, ProxmoxError> =>
+    request.method === "GET" ? retryingReads(withReauth(request)) : withReauth(request)
   return { execute } satisfies ProxmoxClientShape
 })
 
-export const ProxmoxClientLive: Layer.Layer<ProxmoxClient, never, PveConfig | HttpClient.HttpClient> = Layer.effect(
+export const ProxmoxClientLive: Layer.Layer<ProxmoxClient, never, PveConfig | PveWire> = Layer.effect(
   ProxmoxClient,
   makeProxmoxClient
 )

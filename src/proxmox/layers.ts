@@ -5,8 +5,8 @@ import { PveConfig, type PveConfigShape } from "../config/PveConfig.js"
 import { ProxmoxClient } from "./ProxmoxClient.js"
 
 /**
- * ProxmoxClient over the real network, plus the config it was built from. The HTTP stack (@effect/platform's
- * client over a node:http agent) is loaded on the first request, not at start-up: stdio servers are spawned per
+ * ProxmoxClient over the real network, plus the config it was built from. The client and its socket (NodeWire:
+ * Node's http/https agent) are loaded on the first request, not at start-up: stdio servers are spawned per
  * client session, and `tools/list` needs no network.
  */
 export const ProxmoxLive = (config: PveConfigShape): Layer.Layer<ProxmoxClient | PveConfig> =>
@@ -15,13 +15,10 @@ export const ProxmoxLive = (config: PveConfigShape): Layer.Layer<ProxmoxClient |
     Effect.gen(function* () {
       const scope = yield* Effect.scope
       const live = yield* Effect.cached(
-        Effect.promise(() => Promise.all([import("./ProxmoxClientLive.js"), import("./HttpClientLive.js")])).pipe(
-          Effect.flatMap(([client, http]) =>
+        Effect.promise(() => Promise.all([import("./ProxmoxClientLive.js"), import("./NodeWire.js")])).pipe(
+          Effect.flatMap(([client, wire]) =>
             Layer.buildWithScope(
-              client.ProxmoxClientLive.pipe(
-                Layer.provide(http.PveHttpClientLive),
-                Layer.provide(PveConfig.layer(config))
-              ),
+              client.ProxmoxClientLive.pipe(Layer.provide(wire.NodeWireLive), Layer.provide(PveConfig.layer(config))),
               scope
             )
           ),

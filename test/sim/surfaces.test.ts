@@ -1,10 +1,10 @@
-/** Faults, the in-process HttpClient layer and the HTTP(S) server. */
-import { HttpClient, HttpClientRequest } from "@effect/platform"
+/** Faults, the in-process wire and the HTTP(S) server. */
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Either } from "effect"
 import { SIM_TOKEN_ID, SIM_TOKEN_SECRET } from "../../sim/Simulator.js"
-import { SimulatorLayer } from "../../sim/SimulatorLayer.js"
+import { SimulatorWire } from "../../sim/SimulatorWire.js"
 import { startSimServer } from "../../sim/server.js"
+import { PveWire, type WireRequest } from "../../src/proxmox/Wire.js"
 import { call, simulator, tokenHeader } from "../support/rawSimulator.js"
 
 const authorization = `PVEAPIToken=${SIM_TOKEN_ID}=${SIM_TOKEN_SECRET}`
@@ -42,41 +42,73 @@ describe("faults", () => {
   })
 })
 
-describe("SimulatorLayer", () => {
+describe("SimulatorWire", () => {
+  const limits = { maxBytes: 1_000_000, timeoutMs: 30_000 }
+  const send = (
+    request: Omit<WireRequest, "headers"> & { readonly headers?: Record<string, string> },
+    within = limits
+  ) => Effect.flatMap(PveWire, (wire) => wire.send({ headers: {}, ...request }, within))
   const get = (path: string) =>
-    HttpClient.execute(
-      HttpClientRequest.get(`https://pve.example:8006/api2/json${path}`).pipe(
-        HttpClientRequest.setHeader("authorization", authorization)
-      )
-    )
+    send({ method: "GET", url: `https://pve.example:8006/api2/json${path}`, headers: { authorization } })
 
   it.effect("serves requests in-process with PVE's status and body", () => {
     const sim = simulator()
     return Effect.gen(function* () {
       const response = yield* get("/version")
       expect(response.status).toBe(200)
-      expect(yield* response.json).toMatchObject({ data: { release: "9.1" } })
-      const denied = yield* HttpClient.execute(HttpClientRequest.get("https://pve.example:8006/api2/json/version"))
-      expect(denied.status).toBe(401)
-      expect(yield* denied.text).toBe("")
-    }).pipe(Effect.provide(SimulatorLayer(sim)))
+      expect(JSON.parse(response.body)).toMatchObject({ data: { release: "9.1" } })
+      const denied = yield* send({ method: "GET", url: "https://pve.example:8006/api2/json/version" })
+      expect(denied).toEqual({ status: 401, body: "" })
+    }).pipe(Effect.provide(SimulatorWire(sim)))
   })
 
-  it.effect("sends form-encoded writes and turns a dropped connection into a Transport error", () => {
+  it.effect("sends form-encoded writes, and fails a dropped connection and a body over the limit", () => {
     const sim = simulator()
     return Effect.gen(function* () {
-      const response = yield* HttpClient.execute(
-        HttpClientRequest.post("https://pve.example:8006/api2/json/nodes/pve1/qemu/100/snapshot").pipe(
-          HttpClientRequest.setHeader("authorization", authorization),
-          HttpClientRequest.bodyUrlParams({ snapname: "via-layer" })
+      const response = yield* send({
+        method: "POST",
+        url: "https://pve.example:8006/api2/json/nodes/pve1/qemu/100/snapshot",
+        headers: { authorization },
+        body: "snapname=via-wire"
+      })
+      expect(response.status).toBe(200)
+      expect(sim.requests.at(-1)?.params).toMatchObject({ snapname: "via-wire" })
+      sim.faults.add({ path: "/version", drop: true, times: 1 })
+      const dropped = yield* Effect.flip(get("/version"))
+      expect(dropped).toMatchObject({ _tag: "ConnectionFailed", cause: { code: "ECONNRESET" } })
+      const cut = yield* Effect.flip(
+        send(
+          { method: "GET", url: "https://pve.example:8006/api2/json/version", headers: { authorization } },
+          {
+            ...limits,
+            maxBytes: 10
+          }
         )
       )
-      expect(response.status).toBe(200)
-      expect(sim.requests.at(-1)?.params).toMatchObject({ snapname: "via-layer" })
-      sim.faults.add({ path: "/version", drop: true, times: 1 })
-      const dropped = yield* Effect.either(get("/version"))
-      expect(Either.isLeft(dropped) && dropped.left._tag === "RequestError" && dropped.left.reason).toBe("Transport")
-    }).pipe(Effect.provide(SimulatorLayer(sim)))
+      expect(cut._tag).toBe("TooLarge")
+    }).pipe(Effect.provide(SimulatorWire(sim)))
+  })
+
+  it.live("a delay past the time limit is no answer, and the deferred request never reaches the model", () => {
+    const sim = simulator()
+    const tasksBefore = sim.model.tasks.size
+    sim.faults.add({ path: "/nodes/*/qemu/*/status/start", delayMs: 5_000, times: 1 })
+    return Effect.gen(function* () {
+      const failure = yield* Effect.flip(
+        send(
+          {
+            method: "POST",
+            url: "https://pve.example:8006/api2/json/nodes/pve3/qemu/104/status/start",
+            headers: { authorization },
+            body: ""
+          },
+          { ...limits, timeoutMs: 50 }
+        )
+      )
+      expect(failure._tag).toBe("NoAnswer")
+      expect(sim.requests.filter((r) => r.path.endsWith("/status/start"))).toHaveLength(1)
+      expect(sim.model.tasks.size).toBe(tasksBefore)
+    }).pipe(Effect.provide(SimulatorWire(sim)))
   })
 
   it.live("an interrupted delayed request is recorded once and never reaches the model", () => {
@@ -85,14 +117,18 @@ describe("SimulatorLayer", () => {
     const tasksBefore = sim.model.tasks.size
     sim.faults.add({ path: "/nodes/*/qemu/*/status/start", delayMs: 5_000, times: 1 })
     return Effect.gen(function* () {
-      const request = HttpClientRequest.post(
-        "https://pve.example:8006/api2/json/nodes/pve3/qemu/104/status/start"
-      ).pipe(HttpClientRequest.setHeader("authorization", authorization))
-      const result = yield* Effect.either(HttpClient.execute(request).pipe(Effect.timeout(Duration.millis(50))))
+      const result = yield* Effect.either(
+        send({
+          method: "POST",
+          url: "https://pve.example:8006/api2/json/nodes/pve3/qemu/104/status/start",
+          headers: { authorization },
+          body: ""
+        }).pipe(Effect.timeout(Duration.millis(50)))
+      )
       expect(Either.isLeft(result)).toBe(true)
       expect(sim.requests.filter((r) => r.path.endsWith("/status/start"))).toHaveLength(1)
       expect(sim.model.tasks.size).toBe(tasksBefore)
-    }).pipe(Effect.provide(SimulatorLayer(sim)))
+    }).pipe(Effect.provide(SimulatorWire(sim)))
   })
 })
 
