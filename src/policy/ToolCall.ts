@@ -18,7 +18,7 @@ import {
 } from "../proxmox/errors.js"
 import { executePlan, type Plan, type PlanStep } from "../proxmox/Plan.js"
 import { ProxmoxClient, type PveRequest } from "../proxmox/ProxmoxClient.js"
-import { TaskCancellation, TaskProgress, taskStopEndpoint } from "../proxmox/Tasks.js"
+import { TaskCancellation, TaskProgress, taskStatusEndpoint, taskStopEndpoint } from "../proxmox/Tasks.js"
 import {
   type AnyPlanningTool,
   type AnyTool,
@@ -112,6 +112,10 @@ const answer = (tool: AnyTool, output: unknown): CallOutcome => ({
 })
 
 const refused = (message: string) => new ConfirmationRequired({ message })
+
+const PLANNING: WriteGate["Type"] = { _tag: "Planning" }
+
+const mayFollowTasks = (tool: AnyTool) => toolMayCall(tool)("GET", taskStatusEndpoint.template)
 
 /** Reads, and builds the plan, with every write refused: a tool writes only through its plan. */
 const planned = (tool: AnyPlanningTool, input: unknown) =>
@@ -370,12 +374,14 @@ const run = (call: CallInput, policy: CallPolicy): Effect.Effect<CallOutcome, Pr
     const violation = argumentsViolation(policy.allowlists, input)
     if (violation !== undefined) return yield* new PolicyDenied({ policy: "allowlist", message: violation })
     if (tool.kind === "read") {
-      const read = (tool as ReadTool<unknown, unknown, unknown, unknown>).handler(input)
-      // a read tool may wait for tasks too (pve_task_wait): with progress, and cancellable like a write
-      return answer(
-        tool,
-        yield* withWaiting(tool, Effect.provideService(read, WriteGate, { _tag: "Planning" }), call.progress)
+      const read = Effect.provideService(
+        (tool as ReadTool<unknown, unknown, unknown, unknown>).handler(input),
+        WriteGate,
+        PLANNING
       )
+      // a read tool that can follow a task (pve_task_wait, pve_api_get) waits with progress, cancellable like a
+      // write; the others never look for either (both are optional services), so they are not built per call
+      return answer(tool, yield* mayFollowTasks(tool) ? withWaiting(tool, read, call.progress) : read)
     }
     if (control.dryRun === true) return yield* dryRun(tool, (yield* planned(tool, input)).steps)
     if (tool.kind === "write") return yield* execute(tool, yield* planned(tool, input), call, control)
@@ -486,5 +492,6 @@ export const runToolCall = (call: CallInput, policy: CallPolicy): Effect.Effect<
     ),
     Effect.locally(currentTool, { name: call.tool.name, mayCall: toolMayCall(call.tool) }),
     Effect.locally(refusalAudited, false),
-    Effect.withSpan(`tool.${call.tool.name}`)
+    // no stack trace captured: it cost ~20 µs of every call, and a tool's span is found by its name
+    Effect.withSpan(`tool.${call.tool.name}`, { captureStackTrace: false })
   )

@@ -1,4 +1,6 @@
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import type * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { type ProxmoxError, PveDecodeError } from "./errors.js"
 import { type PvePath, pvePath } from "./Path.js"
@@ -76,13 +78,25 @@ export const decodeAnswer = <A, I>(
   target: Endpoint<string, A, I>,
   request: PveRequest,
   data: unknown
-): Effect.Effect<A, PveDecodeError> =>
-  Schema.decodeUnknown(target.response)(data).pipe(
-    Effect.mapError(
-      (e) =>
+): Effect.Effect<A, PveDecodeError> => {
+  const decoded = decoderOf(target)(data)
+  return Either.isRight(decoded)
+    ? Effect.succeed(decoded.right)
+    : Effect.fail(
         new PveDecodeError({
           path: request.path.path,
-          message: `unexpected answer from ${request.method} ${request.path.path}: ${e.message.slice(0, 500)}`
+          message: `unexpected answer from ${request.method} ${request.path.path}: ${decoded.left.message.slice(0, 500)}`
         })
-    )
-  )
+      )
+}
+
+// once per endpoint, and synchronous: answers are plain JSON, their Schemas have no effects
+const decoders = new WeakMap<AnyEndpoint, (data: unknown) => Either.Either<unknown, ParseResult.ParseError>>()
+const decoderOf = <A, I>(target: Endpoint<string, A, I>) => {
+  let decode = decoders.get(target)
+  if (decode === undefined) {
+    decode = Schema.decodeUnknownEither(target.response as Schema.Schema<unknown, unknown>)
+    decoders.set(target, decode)
+  }
+  return decode as (data: unknown) => Either.Either<A, ParseResult.ParseError>
+}
