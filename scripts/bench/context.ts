@@ -1,4 +1,4 @@
-// Context cost: what tools/list puts in a model's context, per preset and per toolset (as scripts/bench.ts prints).
+// Context cost: what tools/list puts in a model's context, per preset and per toolset.
 import { knownServerTools } from "../../src/server.js"
 import { initialize, spawnFloor, spawnServer, unreachableEnv } from "./servers.js"
 import { type Row, row } from "./stats.js"

@@ -9,6 +9,7 @@ import { recommendedNodeFlags } from "../launchFlags.js"
 const root = join(import.meta.dirname, "../..")
 export const serverBin = join(root, "dist/proxmox-mcp.js")
 export const floorBin = join(root, "scripts/benchFloorServer.mjs")
+export const relayBin = join(root, "scripts/benchRelayServer.mjs")
 
 /** How the server is launched: bare `node` (how npx, plugins and Docker start it) or with the README's flags. */
 export const launches = { bare: [] as ReadonlyArray<string>, flags: recommendedNodeFlags } as const
@@ -36,6 +37,10 @@ export const spawnServer = (launch: Launch, env: Record<string, string>) =>
   spawnJsonRpc([...launches[launch], serverBin], { ...pathOnly(), ...env })
 
 export const spawnFloor = () => spawnJsonRpc([floorBin], pathOnly())
+
+/** The floor's SDK server whose one tool sends one GET of `url` (what any server reading Proxmox must at least do). */
+export const spawnRelay = (url: string, authorization: string) =>
+  spawnJsonRpc([relayBin], { ...pathOnly(), BENCH_RELAY_URL: url, BENCH_RELAY_AUTHORIZATION: authorization })
 
 /** The floor's one tool call. */
 export const floorCall = (floor: JsonRpcChild) => floor.request("tools/call", { name: "ping", arguments: {} })
