@@ -412,6 +412,60 @@ const guestNodesViolation = (allowlists: Allowlists, request: PveRequest, endpoi
     return undefined
   })
 
+/**
+ * Writes that act on disks a guest already has, named by their config keys (the parameter holding them): resize and
+ * move name one key, unlink and a config `delete` a list. Deleting an unused disk destroys its volume.
+ */
+const existingDiskKeys: Readonly<Record<string, string>> = {
+  "PUT /nodes/{node}/qemu/{vmid}/resize": "disk",
+  "PUT /nodes/{node}/lxc/{vmid}/resize": "disk",
+  "POST /nodes/{node}/qemu/{vmid}/move_disk": "disk",
+  "POST /nodes/{node}/lxc/{vmid}/move_volume": "volume",
+  "PUT /nodes/{node}/qemu/{vmid}/unlink": "idlist",
+  "PUT /nodes/{node}/qemu/{vmid}/config": "delete",
+  "POST /nodes/{node}/qemu/{vmid}/config": "delete",
+  "PUT /nodes/{node}/lxc/{vmid}/config": "delete"
+}
+
+const diskKey = /^(?:(?:ide|sata|scsi|virtio|efidisk|tpmstate|unused|mp)\d+|rootfs)$/
+
+/**
+ * Under PVE_STORAGE_ALLOWLIST, a write that names an existing disk only by its config key (`disk=scsi0`) reaches
+ * the storage that disk is on, which the request does not say: the guest's config is read and every named disk
+ * must be on an allowed storage. A disk key the config does not hold, or a config that cannot be read, cannot be
+ * proven; keys that are not disks (`delete=description`) reach no storage.
+ */
+const existingDiskViolation = (allowlists: Allowlists, request: PveRequest, execute: Execute) =>
+  Effect.gen(function* () {
+    if (allowlists.storages === undefined) return undefined
+    const parameter = existingDiskKeys[`${request.method} ${request.path.template}`]
+    const named = parameter === undefined ? undefined : text(request.params?.[parameter])
+    const keys = (named ?? "").split(/[,;\s]+/).filter((key) => diskKey.test(key))
+    if (keys.length === 0) return undefined
+    const { node, vmid } = request.path.params
+    const type = request.path.template.startsWith("/nodes/{node}/lxc/") ? "lxc" : "qemu"
+    const path = yield* pvePath(`/nodes/{node}/${type}/{vmid}/config`, { node: node ?? "", vmid: vmid ?? "" })
+    const config = yield* Effect.either(execute({ method: "GET", path }))
+    if (config._tag === "Left") {
+      return `${request.method} ${request.path.path} acts on ${keys.join(", ")}, whose storage could not be read from ${path.path} to prove it inside ${describeList(allowlists, "storage")}: ${config.left.message}`
+    }
+    const values = isRow(config.right.data) ? config.right.data : {}
+    for (const key of keys) {
+      const volume = text(values[key])?.split(",")[0]
+      const where = `${key} of guest ${vmid}`
+      if (volume === undefined) {
+        return `${where} is not in its config, so the storage it is on cannot be proven inside ${describeList(allowlists, "storage")}`
+      }
+      const targets = volumeTargets(volume, where).filter((t) => t.kind !== "vmid")
+      if (targets.length === 0) {
+        return `${where} (${volume.slice(0, 120)}) names no storage, so it cannot be proven inside ${describeList(allowlists, "storage")}`
+      }
+      const outside = targets.find((t) => !allowed(allowlists, t))
+      if (outside !== undefined) return refusal(allowlists, outside)
+    }
+    return undefined
+  })
+
 /** A write to an object by id: read the object first and decide by what it reaches. */
 const byIdViolation = (allowlists: Allowlists, request: PveRequest, scope: EndpointScope, execute: Execute) =>
   Effect.gen(function* () {
@@ -449,6 +503,8 @@ export const allowlistViolation = (
     if (named !== undefined) return named
     const offNodes = yield* guestNodesViolation(allowlists, request, endpoint, execute)
     if (offNodes !== undefined) return offNodes
+    const offStorage = yield* existingDiskViolation(allowlists, request, execute)
+    if (offStorage !== undefined) return offStorage
     if (scope.scope === "node-guests") return yield* nodeGuestsViolation(allowlists, request, execute)
     if (scope.scope === "by-id" && request.method !== "GET") {
       return yield* byIdViolation(allowlists, request, scope, execute)

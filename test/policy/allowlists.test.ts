@@ -466,6 +466,38 @@ const allowlistSuites: ReadonlyArray<{
           ])
       },
       { tool: "pve_storage_content", args: { node: "pve1", storage: "local" }, expect: "denied" },
+      // a disk named by its key: its storage is read from the guest's config (108's scsi0 is on nfs-shared)
+      {
+        tool: "pve_guest_resize_disk",
+        args: { vmid: 108, node: "pve3", disk: "scsi0", size: "+1G" },
+        expect: "denied",
+        check: (r) => expect(text(r)).toContain("scsi0 of guest 108")
+      },
+      { tool: "pve_guest_resize_disk", args: { vmid: 101, node: "pve1", disk: "scsi0", size: "+1G" }, expect: "ok" },
+      {
+        tool: "pve_api_call",
+        args: {
+          method: "PUT",
+          path: "/nodes/pve3/qemu/108/config",
+          params: { delete: "description,scsi0" },
+          confirm: true,
+          confirmName: "/nodes/pve3/qemu/108/config"
+        },
+        expect: "denied",
+        check: (r) => expect(text(r)).toContain("storage nfs-shared (scsi0 of guest 108)")
+      },
+      {
+        tool: "pve_api_call",
+        args: {
+          method: "PUT",
+          path: "/nodes/pve1/qemu/101/resize",
+          params: { disk: "scsi7", size: "+1G" },
+          confirm: true,
+          confirmName: "/nodes/pve1/qemu/101/resize"
+        },
+        expect: "denied",
+        check: (r) => expect(text(r)).toContain("scsi7 of guest 101 is not in its config")
+      },
       {
         tool: "pve_storage_download",
         args: { node: "pve1", storage: "local", url: "https://example.org/x.iso", content: "iso" },
