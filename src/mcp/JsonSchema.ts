@@ -205,8 +205,10 @@ export const computeToolJsonSchemas = (tool: AnyTool): ToolJsonSchemas => ({
 })
 
 // only the very tool objects of this build: a library user's own tool of the same name is computed
-const prebuiltFor = (tool: AnyTool): ToolJsonSchemas | undefined =>
-  toolsAndSwitch.includes(tool) ? prebuiltJsonSchemas[tool.name] : undefined
+const prebuiltFor = (tool: AnyTool, side: "input" | "output"): JsonObject | undefined => {
+  const text = toolsAndSwitch.includes(tool) ? prebuiltJsonSchemas[tool.name]?.[side] : undefined
+  return text === undefined ? undefined : (JSON.parse(text) as JsonObject)
+}
 
 /** The Standard Schema of a tool's arguments or result, as the adapter registers it with the SDK. */
 export const toolStandardSchema = (tool: AnyTool, side: "input" | "output"): StandardSchemaWithJSON<unknown, unknown> =>
@@ -214,7 +216,7 @@ export const toolStandardSchema = (tool: AnyTool, side: "input" | "output"): Sta
     () =>
       (side === "input" ? effectiveInputSchema(tool) : effectiveOutputSchema(tool)) as Schema.Schema<unknown, unknown>,
     side,
-    () => prebuiltFor(tool)?.[side]
+    () => prebuiltFor(tool, side)
   )
 
 /**
