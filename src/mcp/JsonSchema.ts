@@ -210,14 +210,36 @@ const prebuiltFor = (tool: AnyTool, side: "input" | "output"): JsonObject | unde
   return text === undefined ? undefined : (JSON.parse(text) as JsonObject)
 }
 
+type ToolStandardSchemas = Record<"input" | "output", StandardSchemaWithJSON<unknown, unknown>>
+// once per tool and process: every session (and every stateless HTTP request) registers the same tools
+const toolSchemas = new WeakMap<AnyTool, ToolStandardSchemas>()
+
+const standardSchemasOf = (tool: AnyTool): ToolStandardSchemas => {
+  const of = (side: "input" | "output") =>
+    lazyStandardSchema<unknown, unknown>(
+      () =>
+        (side === "input" ? effectiveInputSchema(tool) : effectiveOutputSchema(tool)) as Schema.Schema<
+          unknown,
+          unknown
+        >,
+      side,
+      () => prebuiltFor(tool, side)
+    )
+  return { input: of("input"), output: of("output") }
+}
+
 /** The Standard Schema of a tool's arguments or result, as the adapter registers it with the SDK. */
-export const toolStandardSchema = (tool: AnyTool, side: "input" | "output"): StandardSchemaWithJSON<unknown, unknown> =>
-  lazyStandardSchema<unknown, unknown>(
-    () =>
-      (side === "input" ? effectiveInputSchema(tool) : effectiveOutputSchema(tool)) as Schema.Schema<unknown, unknown>,
-    side,
-    () => prebuiltFor(tool, side)
-  )
+export const toolStandardSchema = (
+  tool: AnyTool,
+  side: "input" | "output"
+): StandardSchemaWithJSON<unknown, unknown> => {
+  let schemas = toolSchemas.get(tool)
+  if (schemas === undefined) {
+    schemas = standardSchemasOf(tool)
+    toolSchemas.set(tool, schemas)
+  }
+  return schemas[side]
+}
 
 /**
  * The result Schema the client sees: a write tool may also answer with its dry-run, or with "running" when its
