@@ -5,6 +5,7 @@ import { execFileSync } from "node:child_process"
 import { rmSync } from "node:fs"
 import { resolve } from "node:path"
 import { build, type Plugin } from "esbuild"
+import { prebuiltJsonSchemasModule } from "./prebuiltJsonSchemas.js"
 
 /** The SDK's Node shim only names Ajv as default validator: src/mcp/sdkNodeShims.ts replaces it (see there). */
 const sdkShims: Plugin = {
@@ -12,6 +13,20 @@ const sdkShims: Plugin = {
   setup(b) {
     b.onResolve({ filter: /^@modelcontextprotocol\/server\/_shims$/ }, () => ({
       path: resolve("src/mcp/sdkNodeShims.ts")
+    }))
+  }
+}
+
+/**
+ * src/mcp/prebuiltJsonSchemas.ts (empty in the source) as the JSON Schemas of every tool of the build, computed now
+ * by the code the server would run at its first tools/list: a start-up then only parses them.
+ */
+const prebuiltJsonSchemas: Plugin = {
+  name: "prebuilt-json-schemas",
+  setup(b) {
+    b.onLoad({ filter: /src[\\/]mcp[\\/]prebuiltJsonSchemas\.ts$/ }, async () => ({
+      contents: await prebuiltJsonSchemasModule(),
+      loader: "js"
     }))
   }
 }
@@ -35,7 +50,7 @@ const result = await build({
     js: "import { createRequire as __pmcpCreateRequire } from 'node:module'; const require = __pmcpCreateRequire(import.meta.url);"
   },
   logLevel: "warning",
-  plugins: [sdkShims]
+  plugins: [sdkShims, prebuiltJsonSchemas]
 })
 const outputs = Object.entries(result.metafile.outputs).filter(([file]) => file.endsWith(".js"))
 const total = outputs.reduce((sum, [, o]) => sum + o.bytes, 0)

@@ -23,7 +23,7 @@ import * as Schema from "effect/Schema"
 import type { PveAuthConfig } from "../config/PveConfig.js"
 import { PveConfig } from "../config/PveConfig.js"
 import { type AuditLog, CurrentCaller } from "../policy/Audit.js"
-import { type ConfirmationState, effectiveInputSchema, makeNonceLedger } from "../policy/Confirmation.js"
+import { type ConfirmationState, makeNonceLedger } from "../policy/Confirmation.js"
 import {
   type DynamicToolsets,
   TOOLSETS_TOOL,
@@ -40,7 +40,7 @@ import type { TaskProgress } from "../proxmox/Tasks.js"
 import type { AnyTool, ToolRequirements, Toolset } from "../proxmox/Tool.js"
 import { withNestingLimit } from "./argumentNesting.js"
 import { presentError } from "./errorMessages.js"
-import { effectiveOutputSchema, toStandardSchema } from "./JsonSchema.js"
+import { toolStandardSchema } from "./JsonSchema.js"
 
 /**
  * The only code that knows the MCP SDK: it registers the tools, hands each call to the policy pipeline
@@ -351,10 +351,10 @@ export const makeMcpServer = (
       {
         title: tool.title,
         description: tool.description,
-        inputSchema: auditingRefusals(withNestingLimit(toStandardSchema(effectiveInputSchema(tool), "input")), (at) =>
+        inputSchema: auditingRefusals(withNestingLimit(toolStandardSchema(tool, "input")), (at) =>
           Runtime.runFork(runtime)(auditArgumentRefusal(tool.name, at))
         ),
-        outputSchema: toStandardSchema(effectiveOutputSchema(tool), "output"),
+        outputSchema: toolStandardSchema(tool, "output"),
         annotations: { title: tool.title, ...tool.annotations },
         ...scopeFor(tool)
       },

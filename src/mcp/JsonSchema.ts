@@ -4,14 +4,16 @@ import * as JSONSchema from "effect/JSONSchema"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { TRUNCATED_FIELD, TruncatedNote } from "../policy/AnswerBudget.js"
-import { DryRunResult } from "../policy/Confirmation.js"
+import { DryRunResult, effectiveInputSchema } from "../policy/Confirmation.js"
 import { RunningResult } from "../policy/Running.js"
 import type { AnyTool } from "../proxmox/Tool.js"
+import { toolsAndSwitch } from "../tools/index.js"
 import { boundIssues, type Issue } from "./boundedIssues.js"
+import { prebuiltJsonSchemas } from "./prebuiltJsonSchemas.js"
 
 /** Effect Schemas as the JSON Schema and Standard Schema that MCP clients and the SDK take. */
 
-type JsonObject = Record<string, unknown>
+export type JsonObject = Record<string, unknown>
 
 const effectTitle = /^[a-z][A-Za-z]*(\(.*\))?$/
 
@@ -138,37 +140,110 @@ export const leanInputSchema = (schema: JsonObject): JsonObject => {
 export const toJsonSchema = (schema: Schema.Schema.Any): JsonObject =>
   mergeObjectUnion(inlineRefs(JSONSchema.make(schema, { target: "jsonSchema2020-12" }) as unknown as JsonObject))
 
+/** How a schema is advertised in tools/list: input lean (see leanInputSchema), output the type side. */
+export const advertisedJsonSchema = (schema: Schema.Schema.Any, side: "input" | "output"): JsonObject =>
+  side === "input" ? leanInputSchema(toJsonSchema(schema)) : toJsonSchema(Schema.typeSchema(schema))
+
 /**
  * An Effect Schema as the Standard Schema (with JSON Schema) the SDK takes. Input: unknown keys are an error,
  * so a misspelt argument is reported instead of silently ignored. Output: the type side, plain JSON.
  */
-export const toStandardSchema = <A, I>(
-  schema: Schema.Schema<A, I>,
-  side: "input" | "output"
+export const toStandardSchema = <A, I>(schema: Schema.Schema<A, I>, side: "input" | "output") =>
+  lazyStandardSchema(() => schema, side)
+
+/**
+ * toStandardSchema with every part built when first asked for (the JSON Schema at tools/list, the validator at the
+ * first call), not at registration: a start-up registers every tool and needs neither. `advertised` gives the JSON
+ * Schema when it is known already (the build's prebuilt one, src/mcp/prebuiltJsonSchemas.ts).
+ */
+const lazyStandardSchema = <A, I>(
+  schemaOf: () => Schema.Schema<A, I>,
+  side: "input" | "output",
+  advertised?: () => JsonObject | undefined
 ): StandardSchemaWithJSON<I, A> => {
-  const validated = side === "input" ? schema : (Schema.typeSchema(schema) as unknown as Schema.Schema<A, I>)
-  const onExcessProperty = side === "input" ? "error" : "ignore"
-  const standard = Schema.standardSchemaV1(validated, { errors: "all", onExcessProperty })
-  // The Standard Schema's validate runs a fiber for every value; a valid one (nearly every call) is decoded
-  // synchronously instead, and only a refused one goes through it for the issues it reports.
-  const decodeValid = ParseResult.decodeUnknownEither(validated, { onExcessProperty })
-  const json = side === "input" ? leanInputSchema(toJsonSchema(validated)) : toJsonSchema(validated)
-  const validate = standard["~standard"].validate
-  const bounded = <R extends { readonly issues?: ReadonlyArray<Issue> | undefined }>(result: R, value: unknown): R =>
-    result.issues === undefined ? result : { ...result, issues: boundIssues(result.issues, value) }
+  let own: Schema.Schema<A, I> | undefined
+  const theSchema = () => (own ??= schemaOf())
+  let json: JsonObject | undefined
+  const jsonSchema = () => (json ??= advertised?.() ?? advertisedJsonSchema(theSchema(), side))
+  let validator: ((value: unknown) => unknown) | undefined
+  const makeValidate = () => {
+    const validated =
+      side === "input" ? theSchema() : (Schema.typeSchema(theSchema()) as unknown as Schema.Schema<A, I>)
+    const onExcessProperty = side === "input" ? "error" : "ignore"
+    const check = Schema.standardSchemaV1(validated, { errors: "all", onExcessProperty })["~standard"].validate
+    // The Standard Schema's validate runs a fiber for every value; a valid one (nearly every call) is decoded
+    // synchronously instead, and only a refused one goes through it for the issues it reports.
+    const decodeValid = ParseResult.decodeUnknownEither(validated, { onExcessProperty })
+    const bounded = <R extends { readonly issues?: ReadonlyArray<Issue> | undefined }>(result: R, value: unknown): R =>
+      result.issues === undefined ? result : { ...result, issues: boundIssues(result.issues, value) }
+    // the error text quotes each bad value once and short, whatever its size
+    return (value: unknown) => {
+      const valid = decodeValid(value)
+      if (Either.isRight(valid)) return { value: valid.right }
+      const result = check(value)
+      return result instanceof Promise ? result.then((r) => bounded(r, value)) : bounded(result, value)
+    }
+  }
   return {
     "~standard": {
-      ...standard["~standard"],
-      // the error text quotes each bad value once and short, whatever its size
+      version: 1,
+      vendor: "effect",
       validate: (value: unknown) => {
-        const valid = decodeValid(value)
-        if (Either.isRight(valid)) return { value: valid.right }
-        const result = validate(value)
-        return result instanceof Promise ? result.then((r) => bounded(r, value)) : bounded(result, value)
+        validator ??= makeValidate()
+        return validator(value)
       },
-      jsonSchema: { input: () => json, output: () => json }
+      jsonSchema: { input: jsonSchema, output: jsonSchema }
     }
   } as StandardSchemaWithJSON<I, A>
+}
+
+/** The JSON Schemas a tool advertises in tools/list. */
+export interface ToolJsonSchemas {
+  readonly input: JsonObject
+  readonly output: JsonObject
+}
+
+/** A tool's advertised JSON Schemas, computed (scripts/build.ts prebuilds these for the tools of the build). */
+export const computeToolJsonSchemas = (tool: AnyTool): ToolJsonSchemas => ({
+  input: advertisedJsonSchema(effectiveInputSchema(tool), "input"),
+  output: advertisedJsonSchema(effectiveOutputSchema(tool), "output")
+})
+
+// only the very tool objects of this build: a library user's own tool of the same name is computed
+const prebuiltFor = (tool: AnyTool, side: "input" | "output"): JsonObject | undefined => {
+  const text = toolsAndSwitch.includes(tool) ? prebuiltJsonSchemas[tool.name]?.[side] : undefined
+  return text === undefined ? undefined : (JSON.parse(text) as JsonObject)
+}
+
+type ToolStandardSchemas = Record<"input" | "output", StandardSchemaWithJSON<unknown, unknown>>
+// once per tool and process: every session (and every stateless HTTP request) registers the same tools
+const toolSchemas = new WeakMap<AnyTool, ToolStandardSchemas>()
+
+const standardSchemasOf = (tool: AnyTool): ToolStandardSchemas => {
+  const of = (side: "input" | "output") =>
+    lazyStandardSchema<unknown, unknown>(
+      () =>
+        (side === "input" ? effectiveInputSchema(tool) : effectiveOutputSchema(tool)) as Schema.Schema<
+          unknown,
+          unknown
+        >,
+      side,
+      () => prebuiltFor(tool, side)
+    )
+  return { input: of("input"), output: of("output") }
+}
+
+/** The Standard Schema of a tool's arguments or result, as the adapter registers it with the SDK. */
+export const toolStandardSchema = (
+  tool: AnyTool,
+  side: "input" | "output"
+): StandardSchemaWithJSON<unknown, unknown> => {
+  let schemas = toolSchemas.get(tool)
+  if (schemas === undefined) {
+    schemas = standardSchemasOf(tool)
+    toolSchemas.set(tool, schemas)
+  }
+  return schemas[side]
 }
 
 /**
