@@ -128,6 +128,18 @@ const secretNames = new Map(SECRET_NAMES.map((entry) => [entry.name, entry]))
  */
 export const isSecretName = (name: string, template?: string): boolean => {
   const entry = secretNames.get(name)
-  if (entry === undefined) return secretNamePattern.test(name)
+  if (entry === undefined) return passwordLike(name)
   return entry.onlyAt === undefined || template === undefined || entry.onlyAt.includes(template)
+}
+
+// Every field of every answer row is asked about (10,000 rows of /cluster/resources a page): the few names PVE
+// uses are remembered, up to a bound that a hostile answer's invented names cannot push memory past.
+const verdicts = new Map<string, boolean>()
+const MAX_VERDICTS = 4096
+const passwordLike = (name: string): boolean => {
+  const known = verdicts.get(name)
+  if (known !== undefined) return known
+  const verdict = secretNamePattern.test(name)
+  if (verdicts.size < MAX_VERDICTS) verdicts.set(name, verdict)
+  return verdict
 }
