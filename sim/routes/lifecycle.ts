@@ -151,9 +151,10 @@ const create =
     const vmid = ctx.int("vmid")
     const archive = ctx.optStr(type === "qemu" ? "archive" : "ostemplate")
     const restoring = type === "qemu" ? archive !== undefined : /:backup\//.test(archive ?? "")
+    // a restore (an archive, or lxc's restore flag) is backup.ts's; from here on the guest is made new
     if (restoring || (type === "lxc" && ctx.bool("restore"))) return restoreArchive(ctx, type, newGuest)
     const taken = existsError(ctx, type, vmid, true)
-    if (taken !== "" && !(restoring && ctx.bool("force"))) die(taken)
+    if (taken !== "") die(taken)
     if (type === "lxc" && archive === undefined)
       paramError({ ostemplate: "property is missing and it is not optional" })
     const pool = ctx.optStr("pool")
@@ -182,11 +183,10 @@ const create =
     const start = ctx.bool("start")
     const now = ctx.state.now
     const lines = guestDisks(config).map((disk) => `  Logical volume "${disk.volid.split(":")[1]}" created.`)
-    if (restoring) lines.unshift(`restore vma archive: ${archive}`)
     return startGuestTask(
       ctx,
       guest,
-      type === "qemu" ? (restoring ? "qmrestore" : "qmcreate") : restoring ? "vzrestore" : "vzcreate",
+      type === "qemu" ? "qmcreate" : "vzcreate",
       {
         lines,
         onEnd: unlock,
