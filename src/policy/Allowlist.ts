@@ -569,6 +569,12 @@ const rowTargets = (template: string, row: Row): Target[] => {
       push("vmid", id, "id")
     if (typeof row.type === "string" && multiGuestTask(row.type) && id === "") push("vmid", "(several guests)", "id")
   }
+  // a backup job of every guest, of a pool's or of all but some acts on guests it does not name
+  if (
+    template.startsWith("/cluster/backup") &&
+    (truthy(row.all) || row.pool !== undefined || row.exclude !== undefined)
+  )
+    push("vmid", "(guests the job does not name)", "all")
   const sid = text(row.sid)
   if (sid !== undefined) push("vmid", haResourceGuest(sid), "sid")
   const resources = text(row.resources)

@@ -379,9 +379,11 @@ const allowlistSuites: ReadonlyArray<{
         args: {},
         expect: "ok",
         check: (r) => {
-          const jobs = r.structuredContent!.jobs as Array<{ vmids?: number[] }>
+          const jobs = r.structuredContent!.jobs as Array<{ vmids?: number[]; all?: boolean }>
           expect(jobs.length).toBeGreaterThan(0)
           for (const job of jobs) for (const vmid of job.vmids ?? []) expect([100, 101, 105]).toContain(vmid)
+          // the seeded weekly job of every guest reaches hidden ones: it is not shown
+          expect(jobs.filter((job) => job.all === true)).toEqual([])
         }
       },
       { tool: "pve_backup_schedule", args: { schedule: "daily", all: true }, expect: "denied" },
