@@ -28,7 +28,8 @@ import { getTaskLogTail } from "../proxmox/Tasks.js"
 import { type AnyTool, destructiveTool, readTool, writeTool } from "../proxmox/Tool.js"
 import { parseUpid } from "../proxmox/Upid.js"
 import { NoArguments, Node, Vmid, VmidItem } from "./fields.js"
-import { ageText, bytesText, described, isoTime, nowSeconds, utcText } from "./snapshots.js"
+import { bytes, duration, iso, utc } from "./format.js"
+import { described, nowSeconds } from "./snapshots.js"
 
 // Valid values for property tests (the volume format's lookaheads are beyond fast-check's stringMatching).
 const valuesOf: Record<"storage" | "volume" | "poolid", (fc: typeof FastCheck) => FastCheck.Arbitrary<string>> = {
@@ -125,7 +126,7 @@ const rowOf = (b: Backup, now: number): BackupRow => ({
   ...(b.node === undefined ? {} : { node: b.node }),
   ...(b.vmid === undefined ? {} : { vmid: b.vmid }),
   ...(b.guestType === undefined ? {} : { type: b.guestType }),
-  ...(b.ctime === undefined ? {} : { time: isoTime(b.ctime), ageSeconds: Math.max(0, now - b.ctime) }),
+  ...(b.ctime === undefined ? {} : { time: iso(b.ctime), ageSeconds: Math.max(0, now - b.ctime) }),
   size: b.size,
   ...(b.notes === undefined ? {} : { notes: b.notes.split("\n")[0]! }),
   protected: b.protected,
@@ -149,7 +150,7 @@ const isAfter = (b: Backup, key: ReadonlyArray<string | number>) => {
 }
 
 const rowLine = (r: BackupRow) =>
-  `${r.time ? `${r.time.slice(0, 16).replace("T", " ")} UTC (${ageText(r.ageSeconds ?? 0)} ago)` : "time unknown"}  ${label(r.type, r.vmid)}  ${bytesText(r.size)}  ${r.volid}${r.node ? ` on ${r.node}` : ""}${r.protected ? "  [protected]" : ""}${r.verification ? `  verify: ${r.verification}` : ""}${r.notes ? `  "${r.notes}"` : ""}`
+  `${r.time ? `${r.time.slice(0, 16).replace("T", " ")} UTC (${duration(r.ageSeconds ?? 0)} ago)` : "time unknown"}  ${label(r.type, r.vmid)}  ${bytes(r.size)}  ${r.volid}${r.node ? ` on ${r.node}` : ""}${r.protected ? "  [protected]" : ""}${r.verification ? `  verify: ${r.verification}` : ""}${r.notes ? `  "${r.notes}"` : ""}`
 
 const Unreadable = Schema.Struct({ storage: Schema.String, node: Schema.String, error: Schema.String })
 
@@ -194,9 +195,7 @@ export const pveListBackups = readTool({
     }),
   render: ({ backups, count, total, totalBytes, nextCursor, unreadable }) =>
     [
-      total === 0
-        ? "no backups match"
-        : `${count} of ${total} backups (${bytesText(totalBytes)} in all), newest first:`,
+      total === 0 ? "no backups match" : `${count} of ${total} backups (${bytes(totalBytes)} in all), newest first:`,
       ...backups.map(rowLine),
       ...(nextCursor === undefined ? [] : [`more: call again with cursor "${nextCursor}"`]),
       ...(unreadable ?? []).map((u) => `could not read ${u.storage} on ${u.node}: ${u.error}`)
@@ -282,7 +281,7 @@ export const pveLastBackup = readTool({
       ...guests.map((g) =>
         g.last === undefined
           ? `${label(g.type, g.vmid)}${g.name ? ` (${g.name})` : ""} on ${g.node}: NO BACKUP`
-          : `${label(g.type, g.vmid)}${g.name ? ` (${g.name})` : ""} on ${g.node}: last ${g.last.time ? `${g.last.time.slice(0, 16).replace("T", " ")} UTC, ${ageText(g.last.ageSeconds ?? 0)} ago` : "at an unknown time"}, ${bytesText(g.last.size)} on ${g.last.storage}${g.last.node ? ` (${g.last.node})` : ""}${g.last.verification ? `, verify: ${g.last.verification}` : ""}; ${g.backups} backup${g.backups === 1 ? "" : "s"}`
+          : `${label(g.type, g.vmid)}${g.name ? ` (${g.name})` : ""} on ${g.node}: last ${g.last.time ? `${g.last.time.slice(0, 16).replace("T", " ")} UTC, ${duration(g.last.ageSeconds ?? 0)} ago` : "at an unknown time"}, ${bytes(g.last.size)} on ${g.last.storage}${g.last.node ? ` (${g.last.node})` : ""}${g.last.verification ? `, verify: ${g.last.verification}` : ""}; ${g.backups} backup${g.backups === 1 ? "" : "s"}`
       ),
       ...(nextCursor === undefined ? [] : [`more: call again with cursor "${nextCursor}"`]),
       ...(unreadable ?? []).map((u) => `could not read ${u.storage} on ${u.node}: ${u.error}`)
@@ -386,7 +385,7 @@ export const pveBackupCreate = writeTool({
       ),
       ...archives.map(
         (a) =>
-          `${a.vmid}: ${a.volid} ${bytesText(a.size)}${a.protected ? " [protected]" : ""}${a.notes ? ` "${a.notes}"` : ""}`
+          `${a.vmid}: ${a.volid} ${bytes(a.size)}${a.protected ? " [protected]" : ""}${a.notes ? ` "${a.notes}"` : ""}`
       ),
       ...(withoutArchive.length === 0 ? [] : [`no new archive found for ${withoutArchive.join(", ")}`])
     ].join("\n")
@@ -426,7 +425,7 @@ const backupFinish = (
               volid: made.volid,
               storage: made.storage,
               size: made.size,
-              ...(made.ctime === undefined ? {} : { time: isoTime(made.ctime) }),
+              ...(made.ctime === undefined ? {} : { time: iso(made.ctime) }),
               ...(made.notes === undefined ? {} : { notes: made.notes }),
               protected: made.protected
             }
@@ -646,7 +645,7 @@ const jobView = (job: BackupJob, now: number): JobView => {
     ...(schedule === undefined ? {} : { schedule }),
     ...(job["next-run"] === undefined
       ? {}
-      : { nextRun: isoTime(job["next-run"]), nextRunInSeconds: Math.max(0, job["next-run"] - now) }),
+      : { nextRun: iso(job["next-run"]), nextRunInSeconds: Math.max(0, job["next-run"] - now) }),
     selection: `${selection}${job.node ? ` on ${job.node}` : ""}`,
     ...(vmids.length === 0 ? {} : { vmids }),
     ...(job.all === true ? { all: true } : {}),
@@ -668,7 +667,7 @@ const retentionText = (retention: Readonly<Record<string, number>>) => {
 }
 
 const jobLine = (j: JobView) =>
-  `${j.id}: ${j.enabled ? "enabled" : "DISABLED"}, ${j.schedule ?? "no schedule"}${j.nextRun ? ` (next ${utcText(Date.parse(j.nextRun) / 1000)}, in ${ageText(j.nextRunInSeconds ?? 0)})` : ""}; ${j.selection} → ${j.storage ?? "default storage"}, ${j.mode ?? "snapshot"}, ${j.compression ?? "no compression"}, ${retentionText(j.retention)}${j.comment ? `; "${j.comment}"` : ""}`
+  `${j.id}: ${j.enabled ? "enabled" : "DISABLED"}, ${j.schedule ?? "no schedule"}${j.nextRun ? ` (next ${utc(Date.parse(j.nextRun) / 1000)}, in ${duration(j.nextRunInSeconds ?? 0)})` : ""}; ${j.selection} → ${j.storage ?? "default storage"}, ${j.mode ?? "snapshot"}, ${j.compression ?? "no compression"}, ${retentionText(j.retention)}${j.comment ? `; "${j.comment}"` : ""}`
 
 export const pveListBackupJobs = readTool({
   name: "pve_list_backup_jobs",

@@ -1,6 +1,7 @@
 /**
- * Figures as a person reads them, for the text of every tool's answer: sizes in binary units, fractions as
- * percentages, durations in days/hours/minutes. A missing figure is "?" rather than a made-up zero.
+ * Figures as a person reads them, for the text of every tool's answer: sizes in binary units, rates, fractions as
+ * percentages, durations in days/hours/minutes, UTC times. A missing figure is "?" rather than a made-up zero.
+ * The one home of these texts: every tool's answer says a size or a time the same way.
  */
 
 const UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"] as const
@@ -17,6 +18,9 @@ export const bytes = (value: number | undefined): string => {
   if (unit === 0) return `${Math.round(scaled)} B`
   return `${scaled < 10 ? scaled.toFixed(1) : Math.round(scaled)} ${UNITS[unit]}`
 }
+
+/** 1536 per second → "1.5 KiB/s". */
+export const rate = (bytesPerSecond: number | undefined): string => `${bytes(bytesPerSecond)}/s`
 
 /** 0.1234 → "12 %"; one decimal below 10 % so that light loads are not all "0 %". */
 export const percent = (fraction: number | undefined): string => {
@@ -46,6 +50,13 @@ export const duration = (seconds: number | undefined): string => {
   if (m > 0) return `${m}m`
   return `${s}s`
 }
+
+/** Epoch seconds → "2026-12-01 02:00:05 UTC". */
+export const utc = (epochSeconds: number): string =>
+  `${new Date(epochSeconds * 1000).toISOString().slice(0, 19).replace("T", " ")} UTC`
+
+/** Epoch seconds → ISO 8601, for structured answers. */
+export const iso = (epochSeconds: number): string => new Date(epochSeconds * 1000).toISOString()
 
 /** "vmid (name)", the way every tool names a guest. */
 export const guestLabel = (g: { readonly vmid: number; readonly name?: string | undefined }): string =>

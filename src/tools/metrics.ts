@@ -15,7 +15,7 @@ import {
 import { validateSegment } from "../proxmox/Path.js"
 import { type AnyTool, readTool } from "../proxmox/Tool.js"
 import { GuestNode, Node, Vmid } from "./fields.js"
-import { bytes, rate, utc } from "./readableUnits.js"
+import { bytes, rate, utc } from "./format.js"
 
 type Unit = "%" | "bytes" | "bytes/s" | "load"
 

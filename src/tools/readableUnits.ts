@@ -1,42 +1,8 @@
 /**
- * Figures as a person scans them (sizes in KiB…TiB, rates per second, percentages, UTC times, durations), and
- * time arguments given as ISO text or epoch seconds. Small on purpose: the storage, network, task, metric and log
- * tools share it.
+ * Time arguments given as ISO text or epoch seconds, and offset paging of lists that do not move (a task log,
+ * a storage's content). The figures in answers are format.ts's.
  */
 import * as Schema from "effect/Schema"
-
-const UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"] as const
-
-/** 1536 → "1.5 KiB"; one decimal below 100, none above. */
-export const bytes = (value: number): string => {
-  let amount = value
-  let unit = 0
-  while (Math.abs(amount) >= 1024 && unit < UNITS.length - 1) {
-    amount /= 1024
-    unit++
-  }
-  return `${unit === 0 ? Math.round(amount) : amount < 100 ? amount.toFixed(1) : Math.round(amount)} ${UNITS[unit]}`
-}
-
-export const rate = (bytesPerSecond: number): string => `${bytes(bytesPerSecond)}/s`
-
-export const percent = (fraction: number): string => `${(fraction * 100).toFixed(fraction < 0.1 ? 1 : 0)} %`
-
-/** Epoch seconds → "2026-12-01 02:00:00Z". */
-export const utc = (epochSeconds: number): string =>
-  `${new Date(epochSeconds * 1000).toISOString().slice(0, 19).replace("T", " ")}Z`
-
-/** Epoch seconds → ISO 8601, for structured answers. */
-export const iso = (epochSeconds: number): string => new Date(epochSeconds * 1000).toISOString()
-
-/** 3725 → "1h 2m 5s". */
-export const duration = (seconds: number): string => {
-  const s = Math.max(0, Math.round(seconds))
-  const h = Math.floor(s / 3600)
-  const m = Math.floor((s % 3600) / 60)
-  const rest = s % 60
-  return h > 0 ? `${h}h ${m}m` : m > 0 ? `${m}m ${rest}s` : `${rest}s`
-}
 
 /** Epoch seconds of a moment: epoch seconds, or ISO 8601 text (a date-time without a zone is read as UTC). */
 export const epochOf = (moment: number | string): number => {

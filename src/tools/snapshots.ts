@@ -10,32 +10,7 @@ import { plan, planStep } from "../proxmox/Plan.js"
 import { listSnapshots, type SnapshotInTree, snapshotEndpoints } from "../proxmox/snapshots.js"
 import { type AnyTool, type ConfirmTarget, destructiveTool, readTool, writeTool } from "../proxmox/Tool.js"
 import { GuestNode, SnapshotName, Vmid } from "./fields.js"
-
-// Readable figures, local until the shared format module lands (the lead unifies them).
-
-/** Bytes as a person reads them: 1.5 GiB, 640 MiB. */
-export const bytesText = (bytes: number): string => {
-  if (bytes >= 1024 ** 4) return `${(bytes / 1024 ** 4).toFixed(2)} TiB`
-  if (bytes >= 1024 ** 3) return `${(bytes / 1024 ** 3).toFixed(bytes >= 100 * 1024 ** 3 ? 0 : 1)} GiB`
-  if (bytes >= 1024 ** 2) return `${Math.round(bytes / 1024 ** 2)} MiB`
-  return `${Math.round(bytes / 1024)} KiB`
-}
-
-/** Epoch seconds as `2026-12-01 02:00 UTC`. */
-export const utcText = (epochSeconds: number): string =>
-  `${new Date(epochSeconds * 1000).toISOString().slice(0, 16).replace("T", " ")} UTC`
-
-/** Epoch seconds as an ISO 8601 UTC instant, for structured answers. */
-export const isoTime = (epochSeconds: number): string => new Date(epochSeconds * 1000).toISOString()
-
-/** A duration in seconds as `45 s`, `12 min`, `5 h`, `3 d`. */
-export const ageText = (seconds: number): string => {
-  const s = Math.max(0, Math.round(seconds))
-  if (s < 90) return `${s} s`
-  if (s < 90 * 60) return `${Math.round(s / 60)} min`
-  if (s < 36 * 3600) return `${Math.round(s / 3600)} h`
-  return `${Math.round(s / 86_400)} d`
-}
+import { duration, iso } from "./format.js"
 
 /**
  * A shared field with this tool's own description: fields whose JSON Schema is given by an annotation carry the
@@ -74,13 +49,13 @@ const snapshotView = (s: SnapshotInTree, now: number): Snapshot => ({
   name: s.name,
   ...(s.parent === undefined ? {} : { parent: s.parent }),
   depth: s.depth,
-  ...(s.snaptime === undefined ? {} : { time: isoTime(s.snaptime), ageSeconds: Math.max(0, now - s.snaptime) }),
+  ...(s.snaptime === undefined ? {} : { time: iso(s.snaptime), ageSeconds: Math.max(0, now - s.snaptime) }),
   description: s.description,
   vmstate: s.vmstate
 })
 
 const snapshotLine = (s: Snapshot, current: string | undefined) =>
-  `${"  ".repeat(s.depth)}${s.name}${s.time ? `  ${s.time.slice(0, 16).replace("T", " ")} UTC (${ageText(s.ageSeconds ?? 0)} ago)` : ""}${s.vmstate ? "  [RAM]" : ""}${s.description ? `  "${s.description.split("\n")[0]}"` : ""}${s.name === current ? "  ← current state" : ""}`
+  `${"  ".repeat(s.depth)}${s.name}${s.time ? `  ${s.time.slice(0, 16).replace("T", " ")} UTC (${duration(s.ageSeconds ?? 0)} ago)` : ""}${s.vmstate ? "  [RAM]" : ""}${s.description ? `  "${s.description.split("\n")[0]}"` : ""}${s.name === current ? "  ← current state" : ""}`
 
 const readSnapshots = (guest: GuestRef) =>
   Effect.gen(function* () {

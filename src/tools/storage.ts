@@ -20,7 +20,8 @@ import {
 } from "../proxmox/storage.js"
 import { type AnyTool, readTool, writeTool } from "../proxmox/Tool.js"
 import { Node, Vmid } from "./fields.js"
-import { bytes, iso, pageArguments, pageLine, pageOf, percent, utc } from "./readableUnits.js"
+import { bytes, iso, percent, utc } from "./format.js"
+import { pageArguments, pageLine, pageOf } from "./readableUnits.js"
 
 /** A storage id argument, checked with the path's own segment format. */
 const STORAGE_ID = "Storage id, e.g. local or nfs-shared"

@@ -25,7 +25,8 @@ import {
 } from "../proxmox/taskHistory.js"
 import { parseUpid } from "../proxmox/Upid.js"
 import { Node, Upid, Vmid } from "./fields.js"
-import { duration, epochOf, iso, Moment, offsetOf, pageArguments, pageLine, pageOf, utc } from "./readableUnits.js"
+import { duration, iso, utc } from "./format.js"
+import { epochOf, Moment, offsetOf, pageArguments, pageLine, pageOf } from "./readableUnits.js"
 
 export const pveTaskStatus = readTool({
   name: "pve_task_status",

@@ -71,7 +71,7 @@ describe("pve_list_backups", () => {
       expect(contentReads.filter((p) => p.includes("/pbs-backup/"))).toHaveLength(1)
       expect(textOf(result)).toMatch(/^\d+ of \d+ backups \(.+ (GiB|MiB) in all\), newest first:/)
       expect(textOf(result)).toMatch(
-        /UTC \(\d+ (h|d) ago\) {2}VM 101 {2}[\d.]+ (GiB|MiB) {2}pbs-backup:backup\/vm\/101\/.+ verify: ok/
+        /UTC \((\d+d \d+h|\d+d|\d+h \d+m|\d+h|\d+m) ago\) {2}VM 101 {2}[\d.]+ (GiB|MiB) {2}pbs-backup:backup\/vm\/101\/.+ verify: ok/
       )
     }))
 
@@ -159,7 +159,7 @@ describe("pve_last_backup", () => {
       })
       expect(textOf(result)).toMatch(/VM 104 \(.+\) on pve3: NO BACKUP/)
       expect(textOf(result)).toMatch(
-        /VM 100 \(web-01\) on pve1: last \d{4}-\d\d-\d\d \d\d:\d\d UTC, \d+ h ago, [\d.]+ (GiB|MiB) on nfs-shared; 3 backups/
+        /VM 100 \(web-01\) on pve1: last \d{4}-\d\d-\d\d \d\d:\d\d UTC, (\d+d \d+h|\d+d|\d+h \d+m|\d+h|\d+m) ago, [\d.]+ (GiB|MiB) on nfs-shared; 3 backups/
       )
       const missing = await server.callTool("pve_last_backup", { missingOnly: true })
       const missingOut = missing.structuredContent as { guests: Array<{ vmid: number; last?: Row }> }
@@ -362,7 +362,7 @@ describe("backup jobs", () => {
       expect(jobs[1]).toMatchObject({ enabled: false, all: true, selection: "all guests" })
       expect(jobs[1]!.nextRun).toBeUndefined()
       expect(textOf(result)).toMatch(
-        /backup-7a1c2e3f-01: enabled, 02:00 \(next \d{4}-\d\d-\d\d 02:00 UTC, in \d+ (h|min)\); guests 100, 101, 105 → nfs-shared, snapshot, zstd, keep daily 7, weekly 4/
+        /backup-7a1c2e3f-01: enabled, 02:00 \(next \d{4}-\d\d-\d\d 02:00:00 UTC, in (\d+h \d+m|\d+h|\d+m)\); guests 100, 101, 105 → nfs-shared, snapshot, zstd, keep daily 7, weekly 4/
       )
     }))
 

@@ -45,7 +45,7 @@ describe("pve_list_snapshots", () => {
       }
       expect(out.current).toBe(model.parent)
       expect(textOf(result)).toContain("← current state")
-      expect(textOf(result)).toMatch(/UTC \(\d+ (d|h|min|s) ago\)/)
+      expect(textOf(result)).toMatch(/UTC \((\d+d \d+h|\d+d|\d+h \d+m|\d+h|\d+m|\d+s) ago\)/)
     }))
 
   it("says so when a guest has none", () =>

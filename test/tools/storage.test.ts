@@ -96,7 +96,7 @@ describe.each(GENERATIONS)("storage tools (%s client)", (generation) => {
     expect(new Set(seen).size).toBe(total)
     const iso = await call("pve_storage_content", { node: "pve1", storage: "local", content: "iso" })
     expect(textOf(iso)).toMatch(
-      /local:iso\/debian-12\.9\.0-amd64-netinst\.iso iso 631 MiB \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ/
+      /local:iso\/debian-12\.9\.0-amd64-netinst\.iso iso 631 MiB \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/
     )
     const owned = await call("pve_storage_content", { node: "pve1", storage: "nfs-shared", vmid: 100 })
     const volumes = structured<{ volumes: ReadonlyArray<Volume & { vmid?: number }> }>(owned).volumes
