@@ -183,23 +183,18 @@ const create =
     const start = ctx.bool("start")
     const now = ctx.state.now
     const lines = guestDisks(config).map((disk) => `  Logical volume "${disk.volid.split(":")[1]}" created.`)
-    return startGuestTask(
-      ctx,
-      guest,
-      type === "qemu" ? "qmcreate" : "vzcreate",
-      {
-        lines,
-        onEnd: unlock,
-        onSuccess: () => {
-          addGuestVolumes(ctx.model, guest, Math.floor(now() / 1000))
-          if (start) {
-            guest.status = "running"
-            guest.startedAt = now()
-            guest.pid = 10_000 + vmid
-          }
+    return startGuestTask(ctx, guest, type === "qemu" ? "qmcreate" : "vzcreate", {
+      lines,
+      onEnd: unlock,
+      onSuccess: () => {
+        addGuestVolumes(ctx.model, guest, Math.floor(now() / 1000))
+        if (start) {
+          guest.status = "running"
+          guest.startedAt = now()
+          guest.pid = 10_000 + vmid
         }
       }
-    )
+    })
   }
 
 const destroy =
