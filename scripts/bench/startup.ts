@@ -8,16 +8,25 @@ interface StartupSamples {
   readonly toolsList: Array<number>
 }
 
-const sample = async (spawn: () => JsonRpcChild, runs: number): Promise<StartupSamples> => {
-  const samples: StartupSamples = { initialize: [], toolsList: [] }
+const sampleOnce = async (spawn: () => JsonRpcChild, into: StartupSamples) => {
+  const t0 = performance.now()
+  const session = spawn()
+  await initialize(session)
+  into.initialize.push(performance.now() - t0)
+  await session.request("tools/list")
+  into.toolsList.push(performance.now() - t0)
+  await session.close()
+}
+
+/**
+ * One start of each (the floor, then every configuration) per round, `runs` rounds: a change of load on this
+ * shared machine then falls on every series alike (measured a series after another, read-only came out slower
+ * than full because it ran first).
+ */
+const sampleInTurn = async (spawns: ReadonlyArray<() => JsonRpcChild>, runs: number) => {
+  const samples = spawns.map((): StartupSamples => ({ initialize: [], toolsList: [] }))
   for (let i = 0; i < runs; i++) {
-    const t0 = performance.now()
-    const session = spawn()
-    await initialize(session)
-    samples.initialize.push(performance.now() - t0)
-    await session.request("tools/list")
-    samples.toolsList.push(performance.now() - t0)
-    await session.close()
+    for (const [k, spawn] of spawns.entries()) await sampleOnce(spawn, samples[k]!)
   }
   return samples
 }
@@ -30,20 +39,30 @@ const configs: ReadonlyArray<readonly [string, Launch, Record<string, string>]> 
 ]
 
 export const startupRows = async (runs: number): Promise<ReadonlyArray<Row>> => {
-  const floor = await sample(spawnFloor, runs)
+  const [floor, ...measured] = await sampleInTurn(
+    [
+      spawnFloor,
+      ...configs.map(
+        ([, launch, env]) =>
+          () =>
+            spawnServer(launch, { ...unreachableEnv, ...env })
+      )
+    ],
+    runs
+  )
   const rows: Array<Row> = [
     row({
       section: "start-up",
       figure: `floor: spawn -> tools/list, median of ${runs}`,
-      value: median(floor.toolsList),
+      value: median(floor!.toolsList),
       unit: "ms"
     })
   ]
-  for (const [label, launch, env] of configs) {
-    const s = await sample(() => spawnServer(launch, { ...unreachableEnv, ...env }), runs)
+  for (const [k, [label]] of configs.entries()) {
+    const s = measured[k]!
     for (const [what, times, floorTimes] of [
-      ["initialize", s.initialize, floor.initialize],
-      ["tools/list", s.toolsList, floor.toolsList]
+      ["initialize", s.initialize, floor!.initialize],
+      ["tools/list", s.toolsList, floor!.toolsList]
     ] as const) {
       const full = label.startsWith("full") && what === "tools/list"
       for (const [stat, f] of [
