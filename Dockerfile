@@ -23,4 +23,4 @@ COPY docker/healthcheck.mjs ./healthcheck.mjs
 USER node
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 CMD ["node", "healthcheck.mjs"]
-CMD ["node", "--max-semi-space-size=1", "--optimize-for-size", "dist/proxmox-mcp.js"]
+CMD ["node", "dist/proxmox-mcp.js"]

@@ -4,15 +4,15 @@ import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { type RunningSimServer, startSimServer } from "../../sim/server.js"
 import { type JsonRpcChild, spawnJsonRpc } from "../jsonRpcChild.js"
-import { recommendedNodeFlags } from "../launchFlags.js"
+import { comparedNodeFlags } from "../launchFlags.js"
 
 const root = join(import.meta.dirname, "../..")
 export const serverBin = join(root, "dist/proxmox-mcp.js")
 export const floorBin = join(root, "scripts/benchFloorServer.mjs")
 export const relayBin = join(root, "scripts/benchRelayServer.mjs")
 
-/** How the server is launched: bare `node` (how npx, plugins and Docker start it) or with the README's flags. */
-export const launches = { bare: [] as ReadonlyArray<string>, flags: recommendedNodeFlags } as const
+/** How the server is launched: bare `node` (how every client config, npx, plugins and Docker start it) or with two V8 flags. */
+export const launches = { bare: [] as ReadonlyArray<string>, flags: comparedNodeFlags } as const
 export type Launch = keyof typeof launches
 
 const pathOnly = () => ({ PATH: process.env.PATH ?? "" })
