@@ -195,9 +195,13 @@ export const makeAuth = (options: AuthOptions) => {
   const key = `pve-sim-auth-key-${options.seed}`
   const tokens = new Map<string, Account>()
   const users = new Map<string, Account>()
-  /** Issue time (ms) of every ticket handed out, so lifetimes are exact rather than second-rounded. */
-  const issued = new Map<string, number>()
-  let expiredBefore = Number.NEGATIVE_INFINITY
+  /**
+   * Issue time (ms) of every ticket handed out, so lifetimes are exact rather than second-rounded, and its place in
+   * the order of issue: expiring "every ticket so far" goes by that order, since a login can follow in the same ms.
+   */
+  const issued = new Map<string, { readonly at: number; readonly order: number }>()
+  let issuedSoFar = 0
+  let expiredUpTo = 0
 
   const sign = (text: string): string => createHmac("sha256", key).update(text).digest("base64")
 
@@ -220,7 +224,7 @@ export const makeAuth = (options: AuthOptions) => {
     const hex = hex8(Math.floor(time / 1000))
     const plain = `PVE:${userid}:${hex}`
     const ticket = `${plain}::${sign(plain)}`
-    issued.set(ticket, time)
+    issued.set(ticket, { at: time, order: ++issuedSoFar })
     const csrf = `${hex}:${base64NoPad(createHmac("sha256", key).update(`${hex}:${userid}`).digest())}`
     return { ticket, csrf }
   }
@@ -230,8 +234,9 @@ export const makeAuth = (options: AuthOptions) => {
     const match = /^PVE:([^:]+):([0-9A-F]{8})::(.+)$/.exec(ticket)
     if (!match) return undefined
     if (!safeEqual(match[3]!, sign(`PVE:${match[1]}:${match[2]}`))) return undefined
-    const at = issued.get(ticket)
-    if (at === undefined || at <= expiredBefore || options.now() - at >= options.ticketLifetimeMs) return undefined
+    const issue = issued.get(ticket)
+    if (issue === undefined || issue.order <= expiredUpTo || options.now() - issue.at >= options.ticketLifetimeMs)
+      return undefined
     return match[1]
   }
 
@@ -313,7 +318,7 @@ export const makeAuth = (options: AuthOptions) => {
     login,
     /** Every ticket issued so far becomes invalid. */
     expireTickets: (): void => {
-      expiredBefore = options.now()
+      expiredUpTo = issuedSoFar
     }
   }
 }
