@@ -31,16 +31,15 @@ export const makeSimulatorWire = (sim: Simulator): PveWireShape => ({
         if (Buffer.byteLength(response.body) > limits.maxBytes) return Effect.fail({ _tag: "TooLarge" })
         return Effect.succeed({ status: response.status, body: response.body })
       }
+      // a delayed request is handled only once its delay has passed (SimResponse.deferred)
+      const handled = () => answer(first.deferred === undefined ? first : first.deferred())
       const delay = first.delayMs ?? 0
-      if (delay <= 0) return answer(first.deferred === undefined ? first : first.deferred())
+      if (delay <= 0) return handled()
       // the client gives up first: the deferred request is never handled
       if (delay >= limits.timeoutMs) {
         return Effect.zipRight(Effect.sleep(limits.timeoutMs), Effect.fail({ _tag: "NoAnswer" } as const))
       }
-      return Effect.zipRight(
-        Effect.sleep(delay),
-        Effect.suspend(() => answer(first.deferred === undefined ? first : first.deferred()))
-      )
+      return Effect.zipRight(Effect.sleep(delay), Effect.suspend(handled))
     })
 })
 

@@ -36,6 +36,7 @@ import { type Allowlists, type ConfirmMode, noAllowlists } from "../policy/Polic
 import { makeSecretScrubber, type SecretScrubber, scrubJson } from "../policy/Secrets.js"
 import { auditArgumentRefusal, type CallOutcome, type ConfirmationAnswer, runToolCall } from "../policy/ToolCall.js"
 import { ProxmoxError } from "../proxmox/errors.js"
+import { oncePerObject } from "../proxmox/oncePerObject.js"
 import type { TaskProgress } from "../proxmox/Tasks.js"
 import type { AnyTool, ToolRequirements, Toolset } from "../proxmox/Tool.js"
 import { withNestingLimit } from "./argumentNesting.js"
@@ -246,15 +247,9 @@ type StateCodec = ReturnType<typeof makeStateCodec>
 // Without a configured key, one per process: a confirmation can only come back to the process that asked (stdio:
 // one per client). Replicas behind one URL share MCP_STATE_KEY, so any of them can verify the answer.
 const processStateCodec = makeStateCodec(randomBytes(32))
-const sharedStateCodecs = new WeakMap<Uint8Array, StateCodec>()
-const stateCodecFor = (key: Uint8Array | undefined): StateCodec => {
-  if (key === undefined) return processStateCodec
-  const known = sharedStateCodecs.get(key)
-  if (known !== undefined) return known
-  const codec = makeStateCodec(key)
-  sharedStateCodecs.set(key, codec)
-  return codec
-}
+const sharedStateCodec = oncePerObject(makeStateCodec)
+const stateCodecFor = (key: Uint8Array | undefined): StateCodec =>
+  key === undefined ? processStateCodec : sharedStateCodec(key)
 // A nonce is single-use within this process only; across replicas a state is bounded by its 600 s lifetime.
 const nonces = makeNonceLedger(2 * 600 * 1000)
 

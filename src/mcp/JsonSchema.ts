@@ -6,6 +6,7 @@ import * as Schema from "effect/Schema"
 import { TRUNCATED_FIELD, TruncatedNote } from "../policy/AnswerBudget.js"
 import { DryRunResult, effectiveInputSchema } from "../policy/Confirmation.js"
 import { RunningResult } from "../policy/Running.js"
+import { oncePerObject } from "../proxmox/oncePerObject.js"
 import type { AnyTool } from "../proxmox/Tool.js"
 import { toolsAndSwitch } from "../tools/index.js"
 import { boundIssues, type Issue } from "./boundedIssues.js"
@@ -217,9 +218,7 @@ const prebuiltFor = (tool: AnyTool, side: "input" | "output"): JsonObject | unde
 
 type ToolStandardSchemas = Record<"input" | "output", StandardSchemaWithJSON<unknown, unknown>>
 // once per tool and process: every session (and every stateless HTTP request) registers the same tools
-const toolSchemas = new WeakMap<AnyTool, ToolStandardSchemas>()
-
-const standardSchemasOf = (tool: AnyTool): ToolStandardSchemas => {
+const standardSchemasOf = oncePerObject((tool: AnyTool): ToolStandardSchemas => {
   const of = (side: "input" | "output") =>
     lazyStandardSchema<unknown, unknown>(
       () =>
@@ -231,20 +230,11 @@ const standardSchemasOf = (tool: AnyTool): ToolStandardSchemas => {
       () => prebuiltFor(tool, side)
     )
   return { input: of("input"), output: of("output") }
-}
+})
 
 /** The Standard Schema of a tool's arguments or result, as the adapter registers it with the SDK. */
-export const toolStandardSchema = (
-  tool: AnyTool,
-  side: "input" | "output"
-): StandardSchemaWithJSON<unknown, unknown> => {
-  let schemas = toolSchemas.get(tool)
-  if (schemas === undefined) {
-    schemas = standardSchemasOf(tool)
-    toolSchemas.set(tool, schemas)
-  }
-  return schemas[side]
-}
+export const toolStandardSchema = (tool: AnyTool, side: "input" | "output"): StandardSchemaWithJSON<unknown, unknown> =>
+  standardSchemasOf(tool)[side]
 
 /**
  * The result Schema the client sees: a write tool may also answer with its dry-run, or with "running" when its

@@ -16,6 +16,7 @@ import {
   type ProxmoxError,
   type StepReport
 } from "../proxmox/errors.js"
+import { oncePerObject } from "../proxmox/oncePerObject.js"
 import { executePlan, type Plan, type PlanStep } from "../proxmox/Plan.js"
 import { ProxmoxClient, type PveRequest } from "../proxmox/ProxmoxClient.js"
 import { TaskCancellation, TaskProgress, taskStatusEndpoint, taskStopEndpoint } from "../proxmox/Tasks.js"
@@ -95,15 +96,9 @@ export type CallOutcome =
 type Requirements = ToolRequirements | AuditLog
 
 // once per tool, not per call
-const encoders = new WeakMap<AnyTool, (output: unknown) => unknown>()
-const encoderOf = (tool: AnyTool) => {
-  let encode = encoders.get(tool)
-  if (encode === undefined) {
-    encode = Schema.encodeUnknownSync(Schema.typeSchema(tool.output))
-    encoders.set(tool, encode)
-  }
-  return encode
-}
+const encoderOf = oncePerObject((tool: AnyTool): ((output: unknown) => unknown) =>
+  Schema.encodeUnknownSync(Schema.typeSchema(tool.output))
+)
 
 const answer = (tool: AnyTool, output: unknown): CallOutcome => ({
   _tag: "Answer",
@@ -423,13 +418,10 @@ export const auditArgumentRefusal = (tool: string, at: ReadonlyArray<string>): E
   })
 
 // once per tool: what cut content must still match, and the argument names that narrow a request
-const budgetChecks = new WeakMap<
-  AnyTool,
-  { readonly valid: (tag: "Answer" | "DryRun" | "Running", value: unknown) => boolean; readonly hint: string }
->()
-const budgetCheckOf = (tool: AnyTool) => {
-  let check = budgetChecks.get(tool)
-  if (check === undefined) {
+const budgetCheckOf = oncePerObject(
+  (
+    tool: AnyTool
+  ): { readonly valid: (tag: "Answer" | "DryRun" | "Running", value: unknown) => boolean; readonly hint: string } => {
     const own = Schema.is(Schema.typeSchema(tool.output))
     const dry = Schema.is(DryRunResult)
     const running = Schema.is(RunningResult)
@@ -439,14 +431,12 @@ const budgetCheckOf = (tool: AnyTool) => {
     } catch {
       // an input that is not a struct names no arguments
     }
-    check = {
+    return {
       valid: (tag, value) => (tag === "Answer" ? own(value) : tag === "DryRun" ? dry(value) : running(value)),
       hint: narrowingHint(tool, names)
     }
-    budgetChecks.set(tool, check)
   }
-  return check
-}
+)
 
 /**
  * The answer within PVE_MAX_ANSWER_BYTES: cut, and saying so, when it is over. A read that cannot be cut fails with

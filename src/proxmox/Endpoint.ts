@@ -3,6 +3,7 @@ import * as Either from "effect/Either"
 import type * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { type ProxmoxError, PveDecodeError } from "./errors.js"
+import { oncePerObject } from "./oncePerObject.js"
 import { type PvePath, pvePath } from "./Path.js"
 import { type HttpMethod, type Params, ProxmoxClient, type PveRequest } from "./ProxmoxClient.js"
 
@@ -91,12 +92,9 @@ export const decodeAnswer = <A, I>(
 }
 
 // once per endpoint, and synchronous: answers are plain JSON, their Schemas have no effects
-const decoders = new WeakMap<AnyEndpoint, (data: unknown) => Either.Either<unknown, ParseResult.ParseError>>()
-const decoderOf = <A, I>(target: Endpoint<string, A, I>) => {
-  let decode = decoders.get(target)
-  if (decode === undefined) {
-    decode = Schema.decodeUnknownEither(target.response as Schema.Schema<unknown, unknown>)
-    decoders.set(target, decode)
-  }
-  return decode as (data: unknown) => Either.Either<A, ParseResult.ParseError>
-}
+const decoders = oncePerObject(
+  (target: AnyEndpoint): ((data: unknown) => Either.Either<unknown, ParseResult.ParseError>) =>
+    Schema.decodeUnknownEither(target.response as Schema.Schema<unknown, unknown>)
+)
+const decoderOf = <A, I>(target: Endpoint<string, A, I>) =>
+  decoders(target) as (data: unknown) => Either.Either<A, ParseResult.ParseError>

@@ -3,6 +3,7 @@ import type * as Schema from "effect/Schema"
 import type { PveConfig } from "../config/PveConfig.js"
 import { type AnyEndpoint, endpointKey } from "./Endpoint.js"
 import type { ProxmoxError } from "./errors.js"
+import { oncePerObject } from "./oncePerObject.js"
 import type { Plan } from "./Plan.js"
 import type { ProxmoxClient } from "./ProxmoxClient.js"
 import { taskWaitEndpoints } from "./Tasks.js"
@@ -127,16 +128,10 @@ export const isPlanningTool = (tool: AnyTool): tool is AnyPlanningTool => tool.k
  * Whether this tool may send `METHOD template`: one of its endpoints, or what waiting for a task reads when one
  * of its endpoints starts a task.
  */
-export const toolMayCall = (tool: AnyTool): ((method: string, template: string) => boolean) => {
-  const known = mayCallByTool.get(tool)
-  if (known !== undefined) return known
-  const made = makeMayCall(tool)
-  mayCallByTool.set(tool, made)
-  return made
-}
-
-// once per tool, not per call
-const mayCallByTool = new WeakMap<AnyTool, (method: string, template: string) => boolean>()
+export const toolMayCall: (tool: AnyTool) => (method: string, template: string) => boolean = oncePerObject(
+  // once per tool, not per call
+  (tool: AnyTool) => makeMayCall(tool)
+)
 
 /** The endpoints a tool lists, with what waiting for its tasks reads; undefined for the generic API tools. */
 export const declaredEndpoints = (tool: AnyTool): ReadonlyArray<AnyEndpoint> | undefined => {
