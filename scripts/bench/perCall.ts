@@ -82,35 +82,16 @@ export const perCallRows = async (calls: number, launch: Launch = "bare"): Promi
     ["p90", p90]
   ] as const) {
     const overhead = f(mcp!.times) - f(direct!.times)
+    const figures: ReadonlyArray<readonly [string, number]> = [
+      ["pve_guest_status (node given) through MCP", f(mcp!.times)],
+      ["pve_guest_status by vmid alone through MCP", f(byVmid!.times)],
+      ["direct GET of the same path", f(direct!.times)],
+      ["one-GET relay (SDK only) - direct GET", f(relayed!.times) - f(direct!.times)]
+    ]
+    for (const [figure, value] of figures) {
+      rows.push(row({ section, figure: `${figure}, ${stat}`, value, unit: "ms", floor: f(floor) }))
+    }
     rows.push(
-      row({
-        section,
-        figure: `pve_guest_status (node given) through MCP, ${stat}`,
-        value: f(mcp!.times),
-        unit: "ms",
-        floor: f(floor)
-      }),
-      row({
-        section,
-        figure: `pve_guest_status by vmid alone through MCP, ${stat}`,
-        value: f(byVmid!.times),
-        unit: "ms",
-        floor: f(floor)
-      }),
-      row({
-        section,
-        figure: `direct GET of the same path, ${stat}`,
-        value: f(direct!.times),
-        unit: "ms",
-        floor: f(floor)
-      }),
-      row({
-        section,
-        figure: `one-GET relay (SDK only) - direct GET, ${stat}`,
-        value: f(relayed!.times) - f(direct!.times),
-        unit: "ms",
-        floor: f(floor)
-      }),
       row({
         section,
         figure: `MCP call - direct GET, ${stat}`,
@@ -121,14 +102,15 @@ export const perCallRows = async (calls: number, launch: Launch = "bare"): Promi
       })
     )
   }
+  const failures = mcp!.failures + byVmid!.failures + relayed!.failures
   rows.push(
     row({
       section,
       figure: "failed calls",
-      value: mcp!.failures + byVmid!.failures + relayed!.failures,
+      value: failures,
       unit: "",
       target: "0",
-      met: mcp!.failures + byVmid!.failures + relayed!.failures === 0
+      met: failures === 0
     })
   )
   return rows
