@@ -22,7 +22,7 @@ import * as Runtime from "effect/Runtime"
 import * as Schema from "effect/Schema"
 import type { PveAuthConfig } from "../config/PveConfig.js"
 import { PveConfig } from "../config/PveConfig.js"
-import { type AuditLog, CurrentCaller } from "../policy/Audit.js"
+import type { AuditLog } from "../policy/Audit.js"
 import { type ConfirmationState, makeNonceLedger } from "../policy/Confirmation.js"
 import {
   type DynamicToolsets,
@@ -221,13 +221,11 @@ const call = async (tool: AnyTool, args: unknown, ctx: ServerContext, session: S
         args,
         canElicit: clientCanElicit(ctx, session.server),
         answered: state === undefined ? Option.none() : Option.some({ state, answer: confirmationAnswer(ctx) }),
-        progress: progressReporter(ctx)
+        progress: progressReporter(ctx),
+        caller: ctx.http?.authInfo?.clientId
       },
       { ...session.policy, nonces }
-      // over HTTP: the token's name or the OAuth subject, into every audit line of this call
-    ).pipe(Effect.locally(CurrentCaller, ctx.http?.authInfo?.clientId), (e) =>
-      session.toolsets === undefined ? e : Effect.provideService(e, ToolsetSwitch, session.toolsets)
-    ),
+    ).pipe((e) => (session.toolsets === undefined ? e : Effect.provideService(e, ToolsetSwitch, session.toolsets))),
     { signal: ctx.mcpReq.signal }
   )
   if (Exit.isSuccess(exit)) return toResult(exit.value, ctx, session)

@@ -5,6 +5,7 @@ import * as FiberRef from "effect/FiberRef"
 import * as Layer from "effect/Layer"
 import type { StepReport } from "../proxmox/errors.js"
 import type { ParamValue } from "../proxmox/ProxmoxClient.js"
+import { currentCall } from "./CurrentCall.js"
 
 /** What happened to a request that would change the cluster. */
 export type AuditOutcome =
@@ -83,14 +84,11 @@ export interface RefusalAuditEntry {
 /** Every kind of audit line. */
 export type AuditLine = AuditEntry | TaskAuditEntry | PlanAuditEntry | RefusalAuditEntry | CancelAuditEntry
 
-/**
- * Who made the call being served: the bearer token's name or the OAuth subject, set by the adapter around each tool
- * call over HTTP. Every audit line written inside the call carries it as `who`; undefined (stdio, embedding): none.
- */
-export const CurrentCaller = FiberRef.unsafeMake<string | undefined>(undefined)
-
+/** Every audit line written inside a call made over HTTP carries its caller as `who` (stdio, embedding: none). */
 const withCaller = (entry: AuditLine) =>
-  Effect.map(FiberRef.get(CurrentCaller), (who) => JSON.stringify(who === undefined ? entry : { ...entry, who }))
+  Effect.map(FiberRef.get(currentCall), (call) =>
+    JSON.stringify(call?.caller === undefined ? entry : { ...entry, who: call.caller })
+  )
 
 export interface AuditLogShape {
   readonly record: (entry: AuditLine) => Effect.Effect<void>

@@ -10,9 +10,10 @@ import { ProxmoxClient, type ProxmoxClientShape, type PveRequest, type PveRespon
 import { isTaskSuccess, taskStatusEndpoint } from "../proxmox/Tasks.js"
 import { allowlistViolation, filterAnswer } from "./Allowlist.js"
 import { type AuditEntry, AuditLog, type AuditOutcome } from "./Audit.js"
+import { currentCall } from "./CurrentCall.js"
 import type { PolicyConfigShape } from "./PolicyConfig.js"
 import { redactFields, redactParams } from "./Secrets.js"
-import { admitApprovedWrite, currentTool, refusalAudited, WriteGate } from "./WriteGate.js"
+import { admitApprovedWrite, WriteGate } from "./WriteGate.js"
 
 /** Tasks started but never seen stopped (a caller that stops polling) are forgotten beyond this many. */
 const MAX_TRACKED_TASKS = 1000
@@ -66,12 +67,12 @@ export const makePolicyClient = (
 
   // a tool's call reaches only the endpoints the tool declares (and what waiting for its tasks reads)
   const declaredByTool = (request: PveRequest): Effect.Effect<void, PolicyDenied> =>
-    Effect.flatMap(FiberRef.get(currentTool), (tool) =>
-      tool === undefined || tool.mayCall(request.method, request.path.template)
+    Effect.flatMap(FiberRef.get(currentCall), (call) =>
+      call === undefined || call.mayCall(request.method, request.path.template)
         ? Effect.void
         : new PolicyDenied({
             policy: "plan",
-            message: `${tool.name} does not declare ${request.method} ${request.path.template} among its endpoints; it was not sent`
+            message: `${call.tool} does not declare ${request.method} ${request.path.template} among its endpoints; it was not sent`
           })
     )
 
@@ -122,7 +123,8 @@ export const makePolicyClient = (
   const write = (request: PveRequest) =>
     Effect.gen(function* () {
       const started = yield* Clock.currentTimeMillis
-      const tool = (yield* FiberRef.get(currentTool))?.name
+      const call = yield* FiberRef.get(currentCall)
+      const tool = call?.tool
       const record = (outcome: AuditOutcome, extra: Partial<Pick<AuditEntry, "error" | "upid">> = {}) =>
         Effect.flatMap(Clock.currentTimeMillis, (now) =>
           audit.record({
@@ -141,7 +143,11 @@ export const makePolicyClient = (
       const gate = yield* Effect.serviceOption(WriteGate)
       const denied = (e: ProxmoxError) =>
         record("denied", { error: { tag: e._tag, message: e.message } }).pipe(
-          Effect.zipRight(FiberRef.set(refusalAudited, true))
+          Effect.zipRight(
+            Effect.sync(() => {
+              if (call !== undefined) call.refusalAudited = true
+            })
+          )
         )
       const planning = new PolicyDenied({
         policy: "plan",

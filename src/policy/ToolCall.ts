@@ -46,9 +46,10 @@ import {
   plannedRequest,
   splitArguments
 } from "./Confirmation.js"
+import { currentCall } from "./CurrentCall.js"
 import type { Allowlists, ConfirmMode } from "./PolicyConfig.js"
 import { RunningResult, runningResult } from "./Running.js"
-import { approvedGate, currentTool, refusalAudited, requestFingerprint, WriteGate } from "./WriteGate.js"
+import { approvedGate, requestFingerprint, WriteGate } from "./WriteGate.js"
 
 /**
  * One tool call through the policies, as one Effect:
@@ -71,6 +72,8 @@ export interface CallInput {
   /** on the call that answers a confirmation: the verified state and the person's answer */
   readonly answered: Option.Option<{ readonly state: unknown; readonly answer: ConfirmationAnswer }>
   readonly progress: Option.Option<TaskProgress["Type"]>
+  /** over HTTP: the token's name or the OAuth subject, into every audit line of this call */
+  readonly caller?: string | undefined
 }
 
 export interface CallPolicy {
@@ -389,7 +392,7 @@ const auditRefusal = (tool: AnyTool, error: ProxmoxError) =>
     if (!(error instanceof PolicyDenied || error instanceof InvalidInput)) return
     // an answer over the budget is a read that was sent, not a refusal
     if (error instanceof PolicyDenied && error.policy === "answer-budget") return
-    if (yield* FiberRef.get(refusalAudited)) return
+    if ((yield* FiberRef.get(currentCall))?.refusalAudited === true) return
     const audit = yield* AuditLog
     const now = yield* Clock.currentTimeMillis
     yield* audit.record({
@@ -462,6 +465,10 @@ const withinBudget = (tool: AnyTool, outcome: CallOutcome): Effect.Effect<CallOu
   })
 }
 
+// Effect's own tracer, which keeps spans nobody reads: a tool's span (~11 µs a call) is made only under a tracer an
+// embedding application installed
+const untraced = Effect.runSync(Effect.tracer)
+
 /** Runs one call to its outcome: failures become `Failed`, defects `Internal` (logged), never a thrown error. */
 export const runToolCall = (call: CallInput, policy: CallPolicy): Effect.Effect<CallOutcome, never, Requirements> =>
   run(call, policy).pipe(
@@ -480,8 +487,17 @@ export const runToolCall = (call: CallInput, policy: CallPolicy): Effect.Effect<
         _tag: "Internal"
       } satisfies CallOutcome)
     ),
-    Effect.locally(currentTool, { name: call.tool.name, mayCall: toolMayCall(call.tool) }),
-    Effect.locally(refusalAudited, false),
-    // no stack trace captured: it cost ~20 µs of every call, and a tool's span is found by its name
-    Effect.withSpan(`tool.${call.tool.name}`, { captureStackTrace: false })
+    Effect.locally(currentCall, {
+      tool: call.tool.name,
+      mayCall: toolMayCall(call.tool),
+      caller: call.caller,
+      refusalAudited: false
+    }),
+    (effect) =>
+      Effect.tracerWith((tracer) =>
+        tracer === untraced
+          ? effect
+          : // no stack trace captured: it cost ~20 µs of every call, and a tool's span is found by its name
+            Effect.withSpan(effect, `tool.${call.tool.name}`, { captureStackTrace: false })
+      )
   )

@@ -1,7 +1,6 @@
 import { createHash } from "node:crypto"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import * as FiberRef from "effect/FiberRef"
 import * as Ref from "effect/Ref"
 import { PolicyDenied } from "../proxmox/errors.js"
 import { encodeParams, type PveRequest } from "../proxmox/ProxmoxClient.js"
@@ -24,17 +23,6 @@ export type WriteGateMode =
     }
 
 export class WriteGate extends Context.Tag("proxmox-mcp/WriteGate")<WriteGate, WriteGateMode>() {}
-
-/** The tool being run, for the audit log, and which endpoints it may call. */
-export interface CurrentTool {
-  readonly name: string
-  readonly mayCall: (method: string, template: string) => boolean
-}
-
-export const currentTool = FiberRef.unsafeMake<CurrentTool | undefined>(undefined)
-
-/** Set when the policy client has written the audit line for a refused write, so the pipeline does not repeat it. */
-export const refusalAudited = FiberRef.unsafeMake(false)
 
 /** A digest of exactly what would go on the wire: method, encoded path and parameters in order. */
 export const requestFingerprint = (request: PveRequest): string =>

@@ -8,6 +8,17 @@ import { PveConfig, type PveConfigShape } from "../config/PveConfig.js"
 import { PveWire, type PveWireShape, type WireAnswer, type WireFailure } from "./Wire.js"
 
 /**
+ * The body length the answer declares, from the raw header list: reading `incoming.headers` would build an object of
+ * every header on each answer, for this one. NaN when none is declared (chunked).
+ */
+const declaredLength = (raw: ReadonlyArray<string>): number => {
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.length === 14 && raw[i]!.toLowerCase() === "content-length") return Number(raw[i + 1])
+  }
+  return Number.NaN
+}
+
+/**
  * The real socket: Node's own http/https agent with keep-alive, certificate verification on by default, an extra
  * CA for a cluster's own certificate (PROXMOX_CA_FILE), or verification off only when the user asked for it.
  * Not undici: loading it and its WebAssembly HTTP parser cost about 30 MiB of a stdio server's resident memory,
@@ -49,7 +60,7 @@ export const makeNodeWire = (tls: PveConfigShape["tls"]): PveWireShape & { reado
         const agent = agents[secure ? "https:" : "http:"]
         try {
           outgoing = send(request.url, { method: request.method, headers, agent }, (incoming) => {
-            const declared = Number(incoming.headers["content-length"] ?? Number.NaN)
+            const declared = declaredLength(incoming.rawHeaders)
             if (Number.isSafeInteger(declared) && declared > limits.maxBytes) {
               return fail({ _tag: "TooLarge", declaredBytes: declared })
             }

@@ -1,6 +1,7 @@
 import * as Effect from "effect/Effect"
 import { InvalidInput } from "./errors.js"
 import { excerpt } from "./excerpt.js"
+import { oncePerString } from "./oncePerObject.js"
 import { parseUpid } from "./Upid.js"
 
 /**
@@ -83,8 +84,11 @@ export interface PvePath {
 const placeholder = /\{([\w-]+)\}/g
 
 /** The placeholder names of a template, in order. */
-export const placeholderNames = (template: string): ReadonlyArray<string> =>
-  [...template.matchAll(placeholder)].map((m) => m[1]!)
+// a template comes from the API schema or a tool (a few hundred), and is read on every request
+export const placeholderNames: (template: string) => ReadonlyArray<string> = oncePerString(
+  (template) => [...template.matchAll(placeholder)].map((m) => m[1]!),
+  2048
+)
 
 /** A template with each placeholder replaced by its value, percent-encoded as one segment. */
 export const fillTemplate = (template: string, values: Readonly<Record<string, string>>): string =>

@@ -5,6 +5,7 @@
  * that is in neither (so a schema update cannot bring an unreviewed secret). Names are exact (PVE's are
  * case-sensitive); `secretNamePattern` also catches password-like names of other PVE versions.
  */
+import { oncePerString } from "./oncePerObject.js"
 
 export interface SecretName {
   readonly name: string
@@ -134,12 +135,4 @@ export const isSecretName = (name: string, template?: string): boolean => {
 
 // Every field of every answer row is asked about (10,000 rows of /cluster/resources a page): the few names PVE
 // uses are remembered, up to a bound that a hostile answer's invented names cannot push memory past.
-const verdicts = new Map<string, boolean>()
-const MAX_VERDICTS = 4096
-const passwordLike = (name: string): boolean => {
-  const known = verdicts.get(name)
-  if (known !== undefined) return known
-  const verdict = secretNamePattern.test(name)
-  if (verdicts.size < MAX_VERDICTS) verdicts.set(name, verdict)
-  return verdict
-}
+const passwordLike = oncePerString((name) => secretNamePattern.test(name), 4096)

@@ -11,3 +11,19 @@ export const oncePerObject = <K extends object, V>(make: (key: K) => V): ((key: 
     return value
   }
 }
+
+/**
+ * `make(key)` computed once per string, for strings that come from a small set (endpoint templates, field names)
+ * but may be invented by a hostile caller or answer: past `bound` distinct keys, new ones are computed each time and
+ * not kept, so memory stays bounded.
+ */
+export const oncePerString = <V>(make: (key: string) => V, bound: number): ((key: string) => V) => {
+  const made = new Map<string, V>()
+  return (key) => {
+    const known = made.get(key)
+    if (known !== undefined) return known
+    const value = make(key)
+    if (made.size < bound) made.set(key, value)
+    return value
+  }
+}
