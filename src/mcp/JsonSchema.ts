@@ -5,6 +5,7 @@ import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { TRUNCATED_FIELD, TruncatedNote } from "../policy/AnswerBudget.js"
 import { DryRunResult, effectiveInputSchema } from "../policy/Confirmation.js"
+import { isEncodedOutputOf } from "../policy/EncodedOutput.js"
 import { RunningResult } from "../policy/Running.js"
 import { oncePerObject } from "../proxmox/oncePerObject.js"
 import type { AnyTool } from "../proxmox/Tool.js"
@@ -156,11 +157,13 @@ export const toStandardSchema = <A, I>(schema: Schema.Schema<A, I>, side: "input
  * toStandardSchema with every part built when first asked for (the JSON Schema at tools/list, the validator at the
  * first call), not at registration: a start-up registers every tool and needs neither. `advertised` gives the JSON
  * Schema when it is known already (the build's prebuilt one, src/mcp/prebuiltJsonSchemas.ts).
+ * `checkedAlready` tells a value that needs no second check (a result the pipeline encoded with this very Schema).
  */
 const lazyStandardSchema = <A, I>(
   schemaOf: () => Schema.Schema<A, I>,
   side: "input" | "output",
-  advertised?: () => JsonObject | undefined
+  advertised?: () => JsonObject | undefined,
+  checkedAlready?: (value: unknown) => boolean
 ): StandardSchemaWithJSON<I, A> => {
   let own: Schema.Schema<A, I> | undefined
   const theSchema = () => (own ??= schemaOf())
@@ -179,6 +182,7 @@ const lazyStandardSchema = <A, I>(
       result.issues === undefined ? result : { ...result, issues: boundIssues(result.issues, value) }
     // the error text quotes each bad value once and short, whatever its size
     return (value: unknown) => {
+      if (checkedAlready?.(value) === true) return { value }
       const valid = decodeValid(value)
       if (Either.isRight(valid)) return { value: valid.right }
       const result = check(value)
@@ -227,7 +231,8 @@ const standardSchemasOf = oncePerObject((tool: AnyTool): ToolStandardSchemas => 
           unknown
         >,
       side,
-      () => prebuiltFor(tool, side)
+      () => prebuiltFor(tool, side),
+      side === "output" ? (value) => isEncodedOutputOf(tool, value) : undefined
     )
   return { input: of("input"), output: of("output") }
 })

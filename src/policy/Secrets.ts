@@ -104,11 +104,30 @@ export const makeSecretScrubber = (auth: PveAuthConfig | undefined): SecretScrub
 /** Applies a scrubber to every string in a JSON value. */
 export const scrubJson = (value: unknown, scrub: SecretScrubber): unknown => {
   if (typeof value === "string") return scrub(value)
-  if (Array.isArray(value)) return value.map((v) => scrubJson(v, scrub))
   if (value === null || typeof value !== "object") return value
-  const out: Record<string, unknown> = {}
-  for (const [key, v] of Object.entries(value)) out[key] = scrubJson(v, scrub)
-  return out
+  // copied only from the first change on: an answer without a secret (nearly all) comes back as the same object
+  if (Array.isArray(value)) {
+    let out: Array<unknown> | undefined
+    for (let i = 0; i < value.length; i++) {
+      const scrubbed = scrubJson(value[i], scrub)
+      if (out === undefined && scrubbed !== value[i]) out = value.slice(0, i)
+      out?.push(scrubbed)
+    }
+    return out ?? value
+  }
+  const record = value as Record<string, unknown>
+  const keys = Object.keys(record)
+  let out: Record<string, unknown> | undefined
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!
+    const scrubbed = scrubJson(record[key], scrub)
+    if (out === undefined && scrubbed !== record[key]) {
+      out = {}
+      for (let j = 0; j < i; j++) out[keys[j]!] = record[keys[j]!]
+    }
+    if (out !== undefined) out[key] = scrubbed
+  }
+  return out ?? value
 }
 
 /**

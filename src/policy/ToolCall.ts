@@ -47,6 +47,7 @@ import {
   splitArguments
 } from "./Confirmation.js"
 import { currentCall } from "./CurrentCall.js"
+import { markEncodedOutput } from "./EncodedOutput.js"
 import type { Allowlists, ConfirmMode } from "./PolicyConfig.js"
 import { RunningResult, runningResult } from "./Running.js"
 import { approvedGate, requestFingerprint, WriteGate } from "./WriteGate.js"
@@ -105,7 +106,7 @@ const encoderOf = oncePerObject((tool: AnyTool): ((output: unknown) => unknown) 
 
 const answer = (tool: AnyTool, output: unknown): CallOutcome => ({
   _tag: "Answer",
-  structured: encoderOf(tool)(output) as Record<string, unknown>,
+  structured: markEncodedOutput(tool, encoderOf(tool)(output) as Record<string, unknown>),
   text: tool.render(output)
 })
 

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs"
 import { describe, expect, it } from "@effect/vitest"
 import { Redacted } from "effect"
 import type { PveAuthConfig } from "../../src/config/PveConfig.js"
-import { makeSecretScrubber, REDACTED } from "../../src/policy/Secrets.js"
+import { makeSecretScrubber, REDACTED, scrubJson } from "../../src/policy/Secrets.js"
 import { inProcess } from "../support/inProcess.js"
 import type { ToolResult } from "../support/mcpClient.js"
 import { TOUR_CI_PASSWORD, tour, tourProblems } from "../support/tour.js"
@@ -133,5 +133,26 @@ describe("secret scrubber", () => {
     ]) {
       expect(scrub(line)).toBe(line)
     }
+  })
+
+  it("scrubs every string of a result, copying only what held a secret", () => {
+    const clean = { rows: [{ name: "web", tags: ["a", "b"] }, { name: "db" }], total: 2 }
+    expect(scrubJson(clean, scrub)).toBe(clean)
+    const leaky = {
+      first: "kept",
+      rows: [{ name: "web" }, { note: `token ${TOKEN_ID}=${TOKEN_SECRET}` }, { name: "db" }],
+      list: ["a", `secret=${TOKEN_SECRET}`, "c"],
+      n: 1
+    }
+    const out = scrubJson(leaky, scrub) as typeof leaky
+    expect(JSON.stringify(out)).not.toContain(TOKEN_SECRET)
+    expect(out.rows[1]!.note).toContain(REDACTED)
+    expect(out.list[1]).toContain(REDACTED)
+    expect(out).toMatchObject({ first: "kept", n: 1, list: ["a", expect.any(String), "c"] })
+    // the parts without a secret are the very same objects; the input is left as it was
+    expect(out.rows[0]).toBe(leaky.rows[0])
+    expect(out.rows[2]).toBe(leaky.rows[2])
+    expect(out).not.toBe(leaky)
+    expect(leaky.rows[1]!.note).toContain(TOKEN_SECRET)
   })
 })
