@@ -95,6 +95,15 @@ describe("redactParams and redactFields", () => {
     expect(redactFields(metrics)).toBe(metrics)
   })
 
+  it("only the rows that held a secret are copied; the input is left as it was", () => {
+    const rows = [{ id: "a" }, { id: "b", password: "pw-1" }, { id: "c" }]
+    const out = redactFields(rows) as typeof rows
+    expect(out).toEqual([{ id: "a" }, { id: "b", password: REDACTED }, { id: "c" }])
+    expect(out[0]).toBe(rows[0])
+    expect(out[2]).toBe(rows[2])
+    expect(rows[1]!.password).toBe("pw-1")
+  })
+
   it("value-keyed rows are redacted by their key: every value column, the key shown", () => {
     const rows = [
       { key: "cipassword", value: "old-pw-1", pending: "new-pw-2" },
