@@ -45,33 +45,43 @@ const rowMetadata = new Set(["key", "delete"])
  * object). `template` is the endpoint when known.
  */
 export const redactFields = (value: unknown, template?: string): unknown => {
-  // read without a copy of each object's entries: an answer of 10,000 rows has 10,000 of them, and nearly all
-  // come back unchanged
-  if (Array.isArray(value)) {
-    let out: Array<unknown> | undefined
-    for (let i = 0; i < value.length; i++) {
-      const r = redactFields(value[i], template)
-      if (out === undefined && r !== value[i]) out = value.slice(0, i)
-      out?.push(r)
-    }
-    return out ?? value
-  }
+  if (Array.isArray(value)) return mapItems(value, (item) => redactFields(item, template))
   if (value === null || typeof value !== "object") return value
   const object = value as Record<string, unknown>
   const row = isValueKeyedRow(object)
   const secretRow = row && isSecretName(object.key as string, template)
+  return mapFields(object, (key, v) => {
+    const secret = row ? secretRow && !rowMetadata.has(key) : isSecretField(key, object, template)
+    return row && key === "key" ? v : secret && hidden(v) ? REDACTED : redactFields(v, template)
+  })
+}
+
+// Copy-on-write walks: a value nothing changes (nearly every answer, and 10,000 rows of one) comes back as the
+// same object, and a changed one is copied from its first change on, without a copy of each object's entries.
+const mapItems = (items: ReadonlyArray<unknown>, f: (item: unknown) => unknown): ReadonlyArray<unknown> => {
+  let out: Array<unknown> | undefined
+  for (let i = 0; i < items.length; i++) {
+    const mapped = f(items[i])
+    if (out === undefined && mapped !== items[i]) out = items.slice(0, i)
+    out?.push(mapped)
+  }
+  return out ?? items
+}
+
+const mapFields = (
+  object: Record<string, unknown>,
+  f: (key: string, value: unknown) => unknown
+): Record<string, unknown> => {
   let out: Record<string, unknown> | undefined
   for (const key in object) {
     if (!Object.hasOwn(object, key)) continue
-    const v = object[key]
-    const secret = row ? secretRow && !rowMetadata.has(key) : isSecretField(key, object, template)
-    const r = row && key === "key" ? v : secret && hidden(v) ? REDACTED : redactFields(v, template)
-    if (r !== v) {
+    const mapped = f(key, object[key])
+    if (mapped !== object[key]) {
       out ??= { ...object }
-      out[key] = r
+      out[key] = mapped
     }
   }
-  return out ?? value
+  return out ?? object
 }
 
 // Credentials as they look on the wire, whoever produced the text (WIRE.md (d)).
@@ -108,30 +118,9 @@ export const makeSecretScrubber = (auth: PveAuthConfig | undefined): SecretScrub
 /** Applies a scrubber to every string in a JSON value. */
 export const scrubJson = (value: unknown, scrub: SecretScrubber): unknown => {
   if (typeof value === "string") return scrub(value)
+  if (Array.isArray(value)) return mapItems(value, (item) => scrubJson(item, scrub))
   if (value === null || typeof value !== "object") return value
-  // copied only from the first change on: an answer without a secret (nearly all) comes back as the same object
-  if (Array.isArray(value)) {
-    let out: Array<unknown> | undefined
-    for (let i = 0; i < value.length; i++) {
-      const scrubbed = scrubJson(value[i], scrub)
-      if (out === undefined && scrubbed !== value[i]) out = value.slice(0, i)
-      out?.push(scrubbed)
-    }
-    return out ?? value
-  }
-  const record = value as Record<string, unknown>
-  const keys = Object.keys(record)
-  let out: Record<string, unknown> | undefined
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i]!
-    const scrubbed = scrubJson(record[key], scrub)
-    if (out === undefined && scrubbed !== record[key]) {
-      out = {}
-      for (let j = 0; j < i; j++) out[keys[j]!] = record[keys[j]!]
-    }
-    if (out !== undefined) out[key] = scrubbed
-  }
-  return out ?? value
+  return mapFields(value as Record<string, unknown>, (_, v) => scrubJson(v, scrub))
 }
 
 /**
