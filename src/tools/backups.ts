@@ -28,7 +28,7 @@ import { getTaskLogTail } from "../proxmox/Tasks.js"
 import { type AnyTool, destructiveTool, readTool, writeTool } from "../proxmox/Tool.js"
 import { parseUpid } from "../proxmox/Upid.js"
 import { NoArguments, Node, Vmid, VmidItem } from "./fields.js"
-import { bytes, duration, iso, utc } from "./format.js"
+import { bytes, duration, iso, utc, utcMinute } from "./format.js"
 import { described, nowSeconds } from "./snapshots.js"
 
 // Valid values for property tests (the volume format's lookaheads are beyond fast-check's stringMatching).
@@ -150,7 +150,7 @@ const isAfter = (b: Backup, key: ReadonlyArray<string | number>) => {
 }
 
 const rowLine = (r: BackupRow) =>
-  `${r.time ? `${r.time.slice(0, 16).replace("T", " ")} UTC (${duration(r.ageSeconds ?? 0)} ago)` : "time unknown"}  ${label(r.type, r.vmid)}  ${bytes(r.size)}  ${r.volid}${r.node ? ` on ${r.node}` : ""}${r.protected ? "  [protected]" : ""}${r.verification ? `  verify: ${r.verification}` : ""}${r.notes ? `  "${r.notes}"` : ""}`
+  `${r.time ? `${utcMinute(r.time)} (${duration(r.ageSeconds ?? 0)} ago)` : "time unknown"}  ${label(r.type, r.vmid)}  ${bytes(r.size)}  ${r.volid}${r.node ? ` on ${r.node}` : ""}${r.protected ? "  [protected]" : ""}${r.verification ? `  verify: ${r.verification}` : ""}${r.notes ? `  "${r.notes}"` : ""}`
 
 const Unreadable = Schema.Struct({ storage: Schema.String, node: Schema.String, error: Schema.String })
 
@@ -281,7 +281,7 @@ export const pveLastBackup = readTool({
       ...guests.map((g) =>
         g.last === undefined
           ? `${label(g.type, g.vmid)}${g.name ? ` (${g.name})` : ""} on ${g.node}: NO BACKUP`
-          : `${label(g.type, g.vmid)}${g.name ? ` (${g.name})` : ""} on ${g.node}: last ${g.last.time ? `${g.last.time.slice(0, 16).replace("T", " ")} UTC, ${duration(g.last.ageSeconds ?? 0)} ago` : "at an unknown time"}, ${bytes(g.last.size)} on ${g.last.storage}${g.last.node ? ` (${g.last.node})` : ""}${g.last.verification ? `, verify: ${g.last.verification}` : ""}; ${g.backups} backup${g.backups === 1 ? "" : "s"}`
+          : `${label(g.type, g.vmid)}${g.name ? ` (${g.name})` : ""} on ${g.node}: last ${g.last.time ? `${utcMinute(g.last.time)}, ${duration(g.last.ageSeconds ?? 0)} ago` : "at an unknown time"}, ${bytes(g.last.size)} on ${g.last.storage}${g.last.node ? ` (${g.last.node})` : ""}${g.last.verification ? `, verify: ${g.last.verification}` : ""}; ${g.backups} backup${g.backups === 1 ? "" : "s"}`
       ),
       ...(nextCursor === undefined ? [] : [`more: call again with cursor "${nextCursor}"`]),
       ...(unreadable ?? []).map((u) => `could not read ${u.storage} on ${u.node}: ${u.error}`)

@@ -55,6 +55,9 @@ export const duration = (seconds: number | undefined): string => {
 export const utc = (epochSeconds: number): string =>
   `${new Date(epochSeconds * 1000).toISOString().slice(0, 19).replace("T", " ")} UTC`
 
+/** An ISO time of a structured answer → "2026-12-01 02:00 UTC", to the minute (the lines of long lists). */
+export const utcMinute = (isoTime: string): string => `${isoTime.slice(0, 16).replace("T", " ")} UTC`
+
 /** Epoch seconds → ISO 8601, for structured answers. */
 export const iso = (epochSeconds: number): string => new Date(epochSeconds * 1000).toISOString()
 

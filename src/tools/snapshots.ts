@@ -10,7 +10,7 @@ import { plan, planStep } from "../proxmox/Plan.js"
 import { listSnapshots, type SnapshotInTree, snapshotEndpoints } from "../proxmox/snapshots.js"
 import { type AnyTool, type ConfirmTarget, destructiveTool, readTool, writeTool } from "../proxmox/Tool.js"
 import { GuestNode, SnapshotName, Vmid } from "./fields.js"
-import { duration, iso } from "./format.js"
+import { duration, iso, utcMinute } from "./format.js"
 
 /**
  * A shared field with this tool's own description: fields whose JSON Schema is given by an annotation carry the
@@ -55,7 +55,7 @@ const snapshotView = (s: SnapshotInTree, now: number): Snapshot => ({
 })
 
 const snapshotLine = (s: Snapshot, current: string | undefined) =>
-  `${"  ".repeat(s.depth)}${s.name}${s.time ? `  ${s.time.slice(0, 16).replace("T", " ")} UTC (${duration(s.ageSeconds ?? 0)} ago)` : ""}${s.vmstate ? "  [RAM]" : ""}${s.description ? `  "${s.description.split("\n")[0]}"` : ""}${s.name === current ? "  ← current state" : ""}`
+  `${"  ".repeat(s.depth)}${s.name}${s.time ? `  ${utcMinute(s.time)} (${duration(s.ageSeconds ?? 0)} ago)` : ""}${s.vmstate ? "  [RAM]" : ""}${s.description ? `  "${s.description.split("\n")[0]}"` : ""}${s.name === current ? "  ← current state" : ""}`
 
 const readSnapshots = (guest: GuestRef) =>
   Effect.gen(function* () {
