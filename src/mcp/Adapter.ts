@@ -36,7 +36,7 @@ import { type Allowlists, type ConfirmMode, noAllowlists } from "../policy/Polic
 import { makeSecretScrubber, type SecretScrubber, scrubJson } from "../policy/Secrets.js"
 import { auditArgumentRefusal, type CallOutcome, type ConfirmationAnswer, runToolCall } from "../policy/ToolCall.js"
 import { ProxmoxError } from "../proxmox/errors.js"
-import { oncePerObject } from "../proxmox/oncePerObject.js"
+import { oncePerObject } from "../proxmox/oncePer.js"
 import type { TaskProgress } from "../proxmox/Tasks.js"
 import type { AnyTool, ToolRequirements, Toolset } from "../proxmox/Tool.js"
 import { withNestingLimit } from "./argumentNesting.js"

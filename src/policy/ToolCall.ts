@@ -16,7 +16,7 @@ import {
   type ProxmoxError,
   type StepReport
 } from "../proxmox/errors.js"
-import { oncePerObject } from "../proxmox/oncePerObject.js"
+import { oncePerObject } from "../proxmox/oncePer.js"
 import { executePlan, type Plan, type PlanStep } from "../proxmox/Plan.js"
 import { ProxmoxClient, type PveRequest } from "../proxmox/ProxmoxClient.js"
 import { TaskCancellation, TaskProgress, taskStatusEndpoint, taskStopEndpoint } from "../proxmox/Tasks.js"

@@ -3,7 +3,7 @@ import * as Either from "effect/Either"
 import type * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { type ProxmoxError, PveDecodeError } from "./errors.js"
-import { oncePerObject } from "./oncePerObject.js"
+import { oncePerObject } from "./oncePer.js"
 import { type PvePath, pvePath } from "./Path.js"
 import { type HttpMethod, type Params, ProxmoxClient, type PveRequest } from "./ProxmoxClient.js"
 

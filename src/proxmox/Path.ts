@@ -1,7 +1,7 @@
 import * as Effect from "effect/Effect"
 import { InvalidInput } from "./errors.js"
 import { excerpt } from "./excerpt.js"
-import { oncePerString } from "./oncePerObject.js"
+import { oncePerString } from "./oncePer.js"
 import { parseUpid } from "./Upid.js"
 
 /**

@@ -5,7 +5,7 @@
  * that is in neither (so a schema update cannot bring an unreviewed secret). Names are exact (PVE's are
  * case-sensitive); `secretNamePattern` also catches password-like names of other PVE versions.
  */
-import { oncePerString } from "./oncePerObject.js"
+import { oncePerString } from "./oncePer.js"
 
 export interface SecretName {
   readonly name: string
