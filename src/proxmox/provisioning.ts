@@ -307,13 +307,15 @@ export const checkBridge = (node: string, bridge: string, field: string) =>
 /**
  * A plan step whose parameters were checked against the real API schema first, as PVE checks them: a value PVE
  * would refuse with 400 is refused here, with PVE's own words, and nothing is sent. Secret values are not shown.
+ * A parameter left undefined is not part of the step (the plan shows exactly what is sent).
  */
 export const checkedStep = <T extends string>(
   target: { readonly method: HttpMethod; readonly template: T; readonly startsTask: boolean },
   segments: { readonly [K: string]: string | number },
-  params: Params
+  given: Params
 ): Effect.Effect<PlanStep, ProxmoxError> =>
   Effect.gen(function* () {
+    const params: Params = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined))
     const step = yield* planStep(target, segments as never, params)
     const schema = yield* Effect.promise(loadApiSchema)
     const endpointDef = schema.endpoint(target.method, target.template)

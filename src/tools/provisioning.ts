@@ -163,6 +163,19 @@ const renderCreated = (verb: string) => (r: CreateResult) =>
 const startStep = (type: "qemu" | "lxc", node: string, vmid: number) =>
   checkedStep(powerEndpoints.start[type], { node, vmid }, {})
 
+/** A create plan (VM or container): the create request, a start when asked, then the status and what was sent. */
+const createPlan = (
+  endpoint: typeof createVmEndpoint | typeof createCtEndpoint,
+  guest: GuestRef,
+  params: Params,
+  start: boolean | undefined
+) =>
+  Effect.gen(function* () {
+    const steps = [yield* checkedStep(endpoint, { node: guest.node }, params)]
+    if (start) steps.push(yield* startStep(guest.type, guest.node, guest.vmid))
+    return plan(steps, finishCreate(guest, withoutSecrets(params, endpoint.template)))
+  })
+
 // ---------------------------------------------------------------------------------------------------------------
 // pve_vm_create
 
@@ -285,11 +298,7 @@ const vmCreatePlan = (input: VmCreateInput) =>
       pool: input.pool,
       tags: input.tags === undefined ? undefined : tagList(input.tags)
     }
-    const sent = Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined)) as Params
-    const steps = [yield* checkedStep(createVmEndpoint, { node }, sent)]
-    if (input.start) steps.push(yield* startStep("qemu", node, vmid))
-    const guest: GuestRef = { vmid, node, type: "qemu", name: input.name }
-    return plan(steps, finishCreate(guest, withoutSecrets(sent, createVmEndpoint.template)))
+    return yield* createPlan(createVmEndpoint, { vmid, node, type: "qemu", name: input.name }, params, input.start)
   })
 
 export const pveVmCreate = writeTool({
@@ -391,11 +400,7 @@ const ctCreatePlan = (input: CtCreateInput) =>
       pool: input.pool,
       tags: input.tags === undefined ? undefined : tagList(input.tags)
     }
-    const sent = Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined)) as Params
-    const steps = [yield* checkedStep(createCtEndpoint, { node }, sent)]
-    if (input.start) steps.push(yield* startStep("lxc", node, vmid))
-    const guest: GuestRef = { vmid, node, type: "lxc", name: input.hostname }
-    return plan(steps, finishCreate(guest, withoutSecrets(sent, createCtEndpoint.template)))
+    return yield* createPlan(createCtEndpoint, { vmid, node, type: "lxc", name: input.hostname }, params, input.start)
   })
 
 export const pveCtCreate = writeTool({
@@ -519,9 +524,8 @@ export const pveGuestClone = writeTool({
         storage: input.storage,
         pool: input.pool
       }
-      const sent = Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined)) as Params
       const endpoint = cloneEndpoints[source.type]
-      const steps = [yield* checkedStep(endpoint, { node: source.node, vmid: source.vmid }, sent)]
+      const steps = [yield* checkedStep(endpoint, { node: source.node, vmid: source.vmid }, params)]
       if (input.start) steps.push(yield* startStep(source.type, target, newid))
       const clone: GuestRef = { vmid: newid, node: target, type: source.type, name: input.name }
       return plan(
@@ -529,7 +533,7 @@ export const pveGuestClone = writeTool({
         finishCreate(clone, {
           source: source.vmid,
           mode: full ? "full" : "linked",
-          ...withoutSecrets(sent, endpoint.template)
+          ...withoutSecrets(params, endpoint.template)
         })
       )
     }),
@@ -673,8 +677,7 @@ export const pveGuestMigrate = writeTool({
               targetstorage: input.targetStorage
             }
           : { target, restart: mode === "restart" ? 1 : undefined, "target-storage": input.targetStorage }
-      const sent = Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined)) as Params
-      const step = yield* checkedStep(migrateEndpoints[guest.type], { node: guest.node, vmid: guest.vmid }, sent)
+      const step = yield* checkedStep(migrateEndpoints[guest.type], { node: guest.node, vmid: guest.vmid }, params)
       const moved: GuestRef = { vmid: guest.vmid, node: target, type: guest.type, name: guest.name }
       return plan([step], (done) =>
         Effect.map(getGuestStatus(moved), (status) => ({
