@@ -309,9 +309,23 @@ export const guestName = (guest: Guest): string =>
 
 export const isTemplate = (guest: Guest): boolean => Number(guest.config.template ?? 0) === 1
 
-export const configDigest = (config: Readonly<Record<string, ConfigValue>>): string =>
+/**
+ * The `digest` of a guest's config: PVE hashes the whole config file, so a pending change, a pending delete, a
+ * snapshot section or its description changes it as much as a change of the current values does.
+ */
+export const guestDigest = (guest: Guest): string =>
   createHash("sha1")
-    .update(JSON.stringify(Object.entries(config).sort()))
+    .update(
+      JSON.stringify([
+        Object.entries(guest.config).sort(),
+        guest.parent ?? null,
+        Object.entries(guest.pending).sort(),
+        [...guest.pendingDelete].sort(),
+        [...guest.snapshots.values()]
+          .map((s) => [s.name, s.description, s.snaptime, s.vmstate, s.parent ?? null, Object.entries(s.config).sort()])
+          .sort()
+      ])
+    )
     .digest("hex")
 
 /** Path of the guest's config file in pmxcfs, as PVE names it in errors. */

@@ -2,12 +2,12 @@
 import { propertySchema, splitList } from "../../src/proxmox/ApiSchema.js"
 import {
   type ConfigValue,
-  configDigest,
   diskKeyRe,
   formatSize,
   GIB,
   type Guest,
   type GuestType,
+  guestDigest,
   volumesOn
 } from "../model.js"
 import {
@@ -72,7 +72,7 @@ const readConfig =
     if (snapname !== undefined) {
       const snapshot = guest.snapshots.get(snapname)
       if (snapshot === undefined) die(`snapshot '${snapname}' does not exist`)
-      return { data: { ...snapshot!.config, digest: configDigest(guest.config) } }
+      return { data: { ...snapshot!.config, digest: guestDigest(guest) } }
     }
     const config: Record<string, ConfigValue> = { ...guest.config }
     if (!ctx.bool("current")) {
@@ -80,7 +80,7 @@ const readConfig =
       Object.assign(config, guest.pending)
     }
     if (guest.parent !== undefined) config.parent = guest.parent
-    return { data: { ...config, digest: configDigest(guest.config) } }
+    return { data: { ...config, digest: guestDigest(guest) } }
   }
 
 const pendingList =
@@ -169,7 +169,7 @@ const allocateNewDisk = (ctx: RouteContext, guest: Guest, key: string, value: Co
 const updateConfig = (ctx: RouteContext, guest: Guest): void => {
   if (!ctx.bool("skiplock")) checkLock(guest)
   const digest = ctx.optStr("digest")
-  if (digest !== undefined && digest !== configDigest(guest.config)) {
+  if (digest !== undefined && digest !== guestDigest(guest)) {
     die("detected modified configuration - file changed by other user? Try again.")
   }
   for (const key of splitList(ctx.optStr("revert") ?? "")) {

@@ -6,12 +6,12 @@ import { splitList } from "../../src/proxmox/ApiSchema.js"
 import { addGuestVolumes, seededRandom } from "../generate.js"
 import {
   type ConfigValue,
-  configDigest,
   diskKeyRe,
   formatSize,
   GIB,
   type Guest,
   type GuestType,
+  guestDigest,
   guestDisks,
   isTemplate,
   MIB,
@@ -458,7 +458,7 @@ const resize =
     const guest = guestAt(ctx, type)
     if (!ctx.bool("skiplock")) checkLock(guest)
     const digest = ctx.optStr("digest")
-    if (digest !== undefined && digest !== configDigest(guest.config))
+    if (digest !== undefined && digest !== guestDigest(guest))
       die("detected modified configuration - file changed by other user? Try again.")
     const key = ctx.str("disk")
     const value = guest.config[key]

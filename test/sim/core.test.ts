@@ -42,6 +42,28 @@ describe("simulator: core endpoints", () => {
     expect(answer.json?.message).toBe("Configuration file 'nodes/pve2/qemu-server/100.conf' does not exist\n")
   })
 
+  it("hashes the whole config file into the digest: a pending change and a snapshot's description change it", () => {
+    const sim = simulator()
+    const path = "/nodes/pve1/qemu/101/config"
+    const digestOf = (params: Record<string, number> = {}) =>
+      (call(sim, "GET", path, { params }).json?.data as { digest: string }).digest
+    const before = digestOf()
+    // 101 runs: cores waits for the next start, so only the [PENDING] section of the file changes
+    expect(call(sim, "PUT", path, { params: { cores: 8, digest: before } }).status).toBe(200)
+    expect(sim.model.guest(101).pending).toEqual({ cores: 8 })
+    const withPending = digestOf()
+    expect(withPending).not.toBe(before)
+    expect(digestOf({ current: 1 })).toBe(withPending)
+    const stale = call(sim, "PUT", path, { params: { memory: 2048, digest: before } })
+    expect(stale.status).toBe(500)
+    expect(stale.json?.message).toMatch(/detected modified configuration - file changed by other user\? Try again\./)
+    const snapshot = call(sim, "PUT", "/nodes/pve1/qemu/101/snapshot/pre-upgrade/config", {
+      params: { description: "before the 9.1 upgrade" }
+    })
+    expect(snapshot.status).toBe(200)
+    expect(digestOf()).not.toBe(withPending)
+  })
+
   it("starts a stopped VM through a running task that then stops OK", () => {
     const clock = steppedClock()
     const sim = simulator({ now: clock.now, taskDurationMs: 1000 })
