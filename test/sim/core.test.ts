@@ -46,8 +46,9 @@ describe("simulator: core endpoints", () => {
     const sim = simulator()
     const path = "/nodes/pve1/qemu/101/config"
     const digestOf = (params: Record<string, number> = {}) =>
-      (call(sim, "GET", path, { params }).json?.data as { digest: string }).digest
+      String((call(sim, "GET", path, { params }).json?.data as { digest?: unknown } | undefined)?.digest)
     const before = digestOf()
+    expect(before).toMatch(/^[0-9a-f]{40}$/)
     // 101 runs: cores waits for the next start, so only the [PENDING] section of the file changes
     expect(call(sim, "PUT", path, { params: { cores: 8, digest: before } }).status).toBe(200)
     expect(sim.model.guest(101).pending).toEqual({ cores: 8 })
