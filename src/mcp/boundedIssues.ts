@@ -7,6 +7,7 @@ export interface Issue {
 }
 
 const MAX_PROBLEMS = 10
+const UNDEFINED = "Expected undefined"
 const EXPECTATION_CHARACTERS = 200
 
 const valueAt = (root: unknown, path: ReadonlyArray<PropertyKey>): unknown => {
@@ -39,7 +40,10 @@ export const boundIssues = (issues: ReadonlyArray<Issue>, input: unknown): Reado
     location.quoted ||= actual >= 0
   }
   const all = [...locations.values()]
-  const shown: Array<Issue> = all.slice(0, MAX_PROBLEMS).map(({ path, expected, quoted }) => {
+  const shown: Array<Issue> = all.slice(0, MAX_PROBLEMS).map(({ path, expected: everyExpected, quoted }) => {
+    // an optional argument that is given fails its "undefined" branch too, which tells the caller nothing
+    const given = valueAt(input, path) !== undefined
+    const expected = given && everyExpected.length > 1 ? everyExpected.filter((e) => e !== UNDEFINED) : everyExpected
     const alternatives =
       expected.length > 1 && expected.every((e) => e.startsWith("Expected "))
         ? `Expected one of: ${expected.map((e) => e.slice("Expected ".length)).join("; ")}`

@@ -2,10 +2,12 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { presentError } from "../../src/mcp/errorMessages.js"
+import { toolStandardSchema } from "../../src/mcp/JsonSchema.js"
 import { apiRequest } from "../../src/proxmox/api.js"
 import { excerpt } from "../../src/proxmox/excerpt.js"
 import { validateSegment } from "../../src/proxmox/Path.js"
 import { interpretResponse } from "../../src/proxmox/ProxmoxClientLive.js"
+import { allTools } from "../../src/tools/index.js"
 
 const big = "B".repeat(100_000)
 
@@ -24,6 +26,21 @@ describe("excerpt", () => {
 })
 
 describe("errors that echo a bad value", () => {
+  it("a bad optional argument is told what it should be, not that it could be left out", () => {
+    const input = toolStandardSchema(allTools.find((t) => t.name === "pve_guest_status")!, "input")
+    const refused = input["~standard"].validate({ vmid: 100, node: "pve1/../pve2" }) as {
+      issues?: ReadonlyArray<{ message: string; path?: ReadonlyArray<unknown> }>
+    }
+    expect(refused.issues).toEqual([
+      {
+        message: 'expected a node name (letters, digits and inner hyphens, e.g. pve1), actual "pve1/../pve2"',
+        path: ["node"]
+      }
+    ])
+    const wrongType = input["~standard"].validate({ vmid: "100" }) as { issues?: ReadonlyArray<{ message: string }> }
+    expect(wrongType.issues?.map((i) => i.message)).toEqual(['Expected number, actual "100"'])
+  })
+
   it.each([big, [big], { node: big }])("validateSegment quotes a huge value briefly (%#)", (value) => {
     const error = Effect.runSync(Effect.flip(validateSegment("node", value)))
     expect(error.message.length).toBeLessThan(200)
