@@ -29,6 +29,7 @@ import { type AnyTool, destructiveTool, readTool, writeTool } from "../proxmox/T
 import { parseUpid } from "../proxmox/Upid.js"
 import { NoArguments, Node, Vmid, VmidItem } from "./fields.js"
 import { bytes, duration, iso, utc, utcMinute } from "./format.js"
+import { pageLimit } from "./paging.js"
 import { described, nowSeconds } from "./snapshots.js"
 
 // Valid values for property tests (the volume format's lookaheads are beyond fast-check's stringMatching).
@@ -60,9 +61,7 @@ const ArchiveId = formatted("volume", "Volume id from pve_list_backups, e.g. nfs
 const PoolId = formatted("poolid", "A resource pool: every guest in it")
 
 const Limit = (max: number, fallback: number) =>
-  Schema.Int.pipe(Schema.between(1, max)).annotations({
-    description: `How many to return (default ${fallback}, at most ${max})`
-  })
+  pageLimit(max, `How many to return (default ${fallback}, at most ${max})`)
 const Cursor = Schema.String.pipe(Schema.maxLength(512)).annotations({
   description: "nextCursor of the previous page, to read the next one"
 })

@@ -17,9 +17,16 @@ export const MAX_LIMIT = 500
 /** Text and structuredContent of one page stay below ~100 KB whatever limit and fields ask for. */
 export const PAGE_BUDGET_BYTES = 80_000
 
-export const Limit = Schema.Int.pipe(Schema.between(1, MAX_LIMIT)).annotations({
-  description: `Rows per page (default ${DEFAULT_LIMIT})`
-})
+/**
+ * A page size from 1 to `max`. The refusal names the range: without its own message Effect would quote the
+ * description as what was expected ("Expected Rows per page (default 50), actual 0").
+ */
+export const pageLimit = (max: number, description: string) =>
+  Schema.Int.pipe(Schema.between(1, max, { message: () => `expected a whole number from 1 to ${max}` })).annotations({
+    description
+  })
+
+export const Limit = pageLimit(MAX_LIMIT, `Rows per page (default ${DEFAULT_LIMIT})`)
 
 export const Cursor = Schema.String.pipe(Schema.maxLength(512)).annotations({
   description: "nextCursor of the previous page (same filters and sort)"
@@ -80,7 +87,7 @@ export interface Page<R> {
 const badCursor = (why: string) =>
   new InvalidInput({
     field: "cursor",
-    message: `${why}. Pass the nextCursor of the previous answer unchanged, with the same filters and sort, or leave cursor out to start from the first page.`
+    message: `${why}. Pass the nextCursor of the previous answer unchanged, with the same filters and sort, or leave cursor out to start from the first page`
   })
 
 /** Sorts the matching rows and cuts the page after the cursor's position. */

@@ -3,6 +3,7 @@
  * a storage's content). The figures in answers are format.ts's.
  */
 import * as Schema from "effect/Schema"
+import { pageLimit } from "./paging.js"
 
 /** Epoch seconds of a moment: epoch seconds, or ISO 8601 text (a date-time without a zone is read as UTC). */
 export const epochOf = (moment: number | string): number => {
@@ -26,11 +27,7 @@ export const Moment = Schema.Union(
  * offset of the next row, so the same filters must be passed again).
  */
 export const pageArguments = (defaultLimit: number, maxLimit: number) => ({
-  limit: Schema.optional(
-    Schema.Int.pipe(Schema.between(1, maxLimit)).annotations({
-      description: `Rows per page (default ${defaultLimit}, at most ${maxLimit})`
-    })
-  ),
+  limit: Schema.optional(pageLimit(maxLimit, `Rows per page (default ${defaultLimit}, at most ${maxLimit})`)),
   cursor: Schema.optional(
     Schema.String.pipe(Schema.pattern(/^\d{1,9}$/)).annotations({
       description: "nextCursor of the previous answer, to read the next page (pass the same filters again)"

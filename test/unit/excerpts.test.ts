@@ -26,6 +26,16 @@ describe("excerpt", () => {
 })
 
 describe("errors that echo a bad value", () => {
+  it.each([
+    ["pve_list_guests", 0, 500],
+    ["pve_list_tasks", 5000, 200],
+    ["pve_list_backups", 201, 200]
+  ] as const)("%s: a page size out of range is refused with the range, not the description", (name, limit, max) => {
+    const input = toolStandardSchema(allTools.find((t) => t.name === name)!, "input")
+    const refused = input["~standard"].validate({ limit }) as { issues?: ReadonlyArray<{ message: string }> }
+    expect(refused.issues?.map((i) => i.message)).toEqual([`expected a whole number from 1 to ${max}, actual ${limit}`])
+  })
+
   it("a bad optional argument is told what it should be, not that it could be left out", () => {
     const input = toolStandardSchema(allTools.find((t) => t.name === "pve_guest_status")!, "input")
     const refused = input["~standard"].validate({ vmid: 100, node: "pve1/../pve2" }) as {
