@@ -11,6 +11,7 @@ import { oncePerObject } from "../proxmox/oncePer.js"
 import type { AnyTool } from "../proxmox/Tool.js"
 import { toolsAndSwitch } from "../tools/index.js"
 import { boundIssues, type Issue } from "./boundedIssues.js"
+import { expectationWithoutHelp } from "./expectations.js"
 import { prebuiltJsonSchemas } from "./prebuiltJsonSchemas.js"
 
 /** Effect Schemas as the JSON Schema and Standard Schema that MCP clients and the SDK take. */
@@ -179,7 +180,14 @@ const lazyStandardSchema = <A, I>(
     // synchronously instead, and only a refused one goes through it for the issues it reports.
     const decodeValid = ParseResult.decodeUnknownEither(validated, { onExcessProperty })
     const bounded = <R extends { readonly issues?: ReadonlyArray<Issue> | undefined }>(result: R, value: unknown): R =>
-      result.issues === undefined ? result : { ...result, issues: boundIssues(result.issues, value) }
+      result.issues === undefined
+        ? result
+        : {
+            ...result,
+            issues: boundIssues(result.issues, value, (path, expected) =>
+              expectationWithoutHelp(validated.ast, path, expected)
+            )
+          }
     // the error text quotes each bad value once and short, whatever its size
     return (value: unknown) => {
       if (checkedAlready?.(value) === true) return { value }

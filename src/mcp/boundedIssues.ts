@@ -24,10 +24,15 @@ const isPrefix = (prefix: ReadonlyArray<PropertyKey>, path: ReadonlyArray<Proper
 
 /**
  * Effect Schema quotes the whole bad value in every issue, once per union member it failed (a 100 KB string in
- * `params` came back five times). Here each location gets one issue: what was expected there, and the value it
- * holds quoted once, cut short; a location that only contains another one quotes nothing; at most 10 are listed.
+ * `params` came back five times). Here each location gets one issue: what was expected there (as `reword` puts it),
+ * and the value it holds quoted once, cut short; a location that only contains another one quotes nothing; at most
+ * 10 are listed.
  */
-export const boundIssues = (issues: ReadonlyArray<Issue>, input: unknown): ReadonlyArray<Issue> => {
+export const boundIssues = (
+  issues: ReadonlyArray<Issue>,
+  input: unknown,
+  reword: (path: ReadonlyArray<PropertyKey>, expected: string) => string = (_, expected) => expected
+): ReadonlyArray<Issue> => {
   const locations = new Map<string, { path: ReadonlyArray<PropertyKey>; expected: Array<string>; quoted: boolean }>()
   for (const issue of issues) {
     const path = (issue.path ?? []).map((p) => (typeof p === "object" ? p.key : p))
@@ -35,7 +40,10 @@ export const boundIssues = (issues: ReadonlyArray<Issue>, input: unknown): Reado
     const location = locations.get(id) ?? { path, expected: [], quoted: false }
     locations.set(id, location)
     const actual = issue.message.indexOf(", actual ")
-    const expected = clip(actual < 0 ? issue.message : issue.message.slice(0, actual), EXPECTATION_CHARACTERS)
+    const expected = clip(
+      reword(path, actual < 0 ? issue.message : issue.message.slice(0, actual)),
+      EXPECTATION_CHARACTERS
+    )
     if (!location.expected.includes(expected)) location.expected.push(expected)
     location.quoted ||= actual >= 0
   }

@@ -36,6 +36,37 @@ describe("errors that echo a bad value", () => {
     expect(refused.issues?.map((i) => i.message)).toEqual([`expected a whole number from 1 to ${max}, actual ${limit}`])
   })
 
+  it.each([
+    [
+      "pve_cluster_resources",
+      { tag: "t".repeat(129) },
+      "tag",
+      `Expected maxLength(128), actual "${"t".repeat(80)}"… (129 characters)`
+    ],
+    ["pve_guest_shutdown", { vmid: 100, timeout: 7200 }, "timeout", "Expected Int & between(1, 3600), actual 7200"],
+    [
+      "pve_list_tasks",
+      { user: "a user" },
+      "user",
+      'Expected a string matching the pattern ^[^\\s:]{1,64}$, actual "a user"'
+    ],
+    [
+      "pve_vm_create",
+      { node: "pve1", cloudInit: true },
+      "cloudInit",
+      "Expected an object with the keys user, password, sshKeys, ipconfig0, nameserver, searchdomain, storage, actual true"
+    ]
+  ] as const)(
+    "%s: a refused argument is told what was wrong, not the field's description",
+    (name, args, field, message) => {
+      const input = toolStandardSchema(allTools.find((t) => t.name === name)!, "input")
+      const refused = input["~standard"].validate(args) as {
+        issues?: ReadonlyArray<{ message: string; path?: ReadonlyArray<unknown> }>
+      }
+      expect(refused.issues?.filter((i) => i.path?.[0] === field).map((i) => i.message)).toEqual([message])
+    }
+  )
+
   it("a bad optional argument is told what it should be, not that it could be left out", () => {
     const input = toolStandardSchema(allTools.find((t) => t.name === "pve_guest_status")!, "input")
     const refused = input["~standard"].validate({ vmid: 100, node: "pve1/../pve2" }) as {
