@@ -242,6 +242,26 @@ export const caFileProblem = (file: string): ConfigProblem | undefined => {
 
 const tokenIdPattern = /^[^\s@!:=]+@[A-Za-z][A-Za-z0-9.\-_]*![A-Za-z][A-Za-z0-9.\-_]+$/
 
+/** Why a token id is not PVE's `user@realm!tokenname`, part by part (undefined when it is). */
+const tokenIdProblem = (tokenId: string): string | undefined => {
+  if (tokenIdPattern.test(tokenId)) return undefined
+  const bang = tokenId.lastIndexOf("!")
+  const owner = bang < 0 ? tokenId : tokenId.slice(0, bang)
+  const at = owner.lastIndexOf("@")
+  const [user, realm, name] = [owner.slice(0, Math.max(at, 0)), owner.slice(at + 1), tokenId.slice(bang + 1)]
+  const why =
+    bang < 0
+      ? "there is no !tokenname after the user (a user alone signs in with PROXMOX_USERNAME and PROXMOX_PASSWORD)"
+      : at < 0
+        ? "there is no @realm before the !"
+        : !/^[^\s@!:=]+$/.test(user)
+          ? `the user "${user}" is empty or holds a space, @, !, : or =`
+          : !/^[A-Za-z][A-Za-z0-9.\-_]*$/.test(realm)
+            ? `the realm "${realm}" must start with a letter (pam, pve or your realm's name)`
+            : `the token name "${name}" must start with a letter and be at least 2 letters, digits, ".", "-" or "_"`
+  return `"${tokenId}" is not of the form user@realm!tokenname: ${why}`
+}
+
 /** Reads and checks the whole environment; every problem is reported at once. */
 export const loadPveConfig: Effect.Effect<PveConfigShape, ConfigInvalid> = Effect.gen(function* () {
   const problems: ConfigProblem[] = []
@@ -276,10 +296,10 @@ export const loadPveConfig: Effect.Effect<PveConfigShape, ConfigInvalid> = Effec
         problem: "not set, but a token secret is",
         fix: "set PROXMOX_TOKEN_ID=user@realm!tokenname"
       })
-    } else if (!tokenIdPattern.test(tokenId)) {
+    } else if (tokenIdProblem(tokenId) !== undefined) {
       problems.push({
         variable: "PROXMOX_TOKEN_ID",
-        problem: `"${tokenId}" is not of the form user@realm!tokenname`,
+        problem: tokenIdProblem(tokenId)!,
         fix: "copy the full token id shown by `pveum user token list`, e.g. mcp@pve!mcp"
       })
     }

@@ -115,6 +115,19 @@ describe("PveConfig", () => {
     for (const p of found) expect(p.fix.length).toBeGreaterThan(5)
   })
 
+  it.each([
+    ["mcp@pve", "there is no !tokenname after the user"],
+    ["mcp!token", "there is no @realm before the !"],
+    ["@pve!mcp", 'the user "" is empty'],
+    ["mcp@1pve!mcp", 'the realm "1pve" must start with a letter'],
+    ["mcp@pve!b", 'the token name "b" must start with a letter and be at least 2'],
+    ["mcp@pve!my token", 'the token name "my token" must start with a letter']
+  ])("says which part of the token id %s is wrong", async (tokenId, why) => {
+    const [problem] = await problems({ PROXMOX_HOST: "pve", ...token, PROXMOX_TOKEN_ID: tokenId })
+    expect(problem?.variable).toBe("PROXMOX_TOKEN_ID")
+    expect(problem?.problem).toContain(`"${tokenId}" is not of the form user@realm!tokenname: ${why}`)
+  })
+
   it("says what is missing when nothing is set", async () => {
     const found = await problems({})
     expect(found.map((p) => p.variable)).toEqual(["PROXMOX_HOST", "PROXMOX_TOKEN_ID"])
