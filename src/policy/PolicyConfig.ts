@@ -115,6 +115,12 @@ export const parseVmidRange = (text: string): VmidRange | undefined => {
   return { from: Number(from), to: Number(to) }
 }
 
+/** `200-100`: two VM ids in the wrong order, which parseVmidRange refuses like any other bad range. */
+const backwardsRange = (text: string): boolean => {
+  const [from, to, ...rest] = text.split("-").map((part) => part.trim())
+  return rest.length === 0 && vmidPattern.test(from ?? "") && vmidPattern.test(to ?? "") && Number(to) < Number(from)
+}
+
 /** Reads and checks the policy variables; every problem is reported at once, each with its fix. */
 export const loadPolicyConfig = (known: KnownTools): Effect.Effect<PolicyConfigShape, ConfigInvalid> =>
   Effect.gen(function* () {
@@ -201,7 +207,9 @@ export const loadPolicyConfig = (known: KnownTools): Effect.Effect<PolicyConfigS
       if (range === undefined) {
         problems.push({
           variable: "PVE_VMID_ALLOWLIST",
-          problem: `"${item}" is neither a VM id nor a range of them`,
+          problem: backwardsRange(item)
+            ? `"${item}" is a range that ends before it starts; write the smaller id first`
+            : `"${item}" is neither a VM id nor a range of them`,
           fix: "list VM ids (100 to 999999999) and ranges, comma-separated, e.g. 100,105,200-299"
         })
       } else vmids.push(range)

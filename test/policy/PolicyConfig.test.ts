@@ -84,6 +84,14 @@ describe("PolicyConfig", () => {
     }
   )
 
+  it("says that a VMID range is backwards, and only then", async () => {
+    const found = await problems({ PVE_VMID_ALLOWLIST: "200-100,50-60" })
+    expect(found.map((p) => p.problem)).toEqual([
+      '"200-100" is a range that ends before it starts; write the smaller id first',
+      '"50-60" is neither a VM id nor a range of them'
+    ])
+  })
+
   it("reports every problem at once, each with its fix", async () => {
     const found = await problems({
       PVE_READONLY: "maybe",
