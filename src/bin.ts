@@ -13,7 +13,11 @@ import { setFlagsFromString } from "node:v8"
 const chosen = [...process.execArgv, process.env.NODE_OPTIONS ?? ""].some(
   (flag) => flag.includes("semi-space") || flag.includes("optimize-for-size")
 )
-if (!chosen) {
+// V8 supports no flag change after start; on Node 24 these three then hang the process at exit now and then
+// (the HTTP e2e suite's server did not exit on SIGTERM in 5 of 10 runs, in none of 10 without them, nor of 6 on
+// Node 22). There the young generation keeps V8's own limits.
+const exitsReliablyWithThem = Number(process.versions.node.split(".")[0]) < 24
+if (!chosen && exitsReliablyWithThem) {
   setFlagsFromString("--max-semi-space-size=1")
   setFlagsFromString("--semi-space-growth-factor=1")
   setFlagsFromString("--optimize-for-size")
