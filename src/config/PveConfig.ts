@@ -240,7 +240,13 @@ export const caFileProblem = (file: string): ConfigProblem | undefined => {
   return undefined
 }
 
-const tokenIdPattern = /^[^\s@!:=]+@[A-Za-z][A-Za-z0-9.\-_]*![A-Za-z][A-Za-z0-9.\-_]+$/
+// The parts of PVE's `user@realm!tokenname`, each written once
+const tokenUserPart = "[^\\s@!:=]+"
+const realmPart = "[A-Za-z][A-Za-z0-9.\\-_]*"
+const tokenNamePart = "[A-Za-z][A-Za-z0-9.\\-_]+"
+const whole = (part: string) => new RegExp(`^${part}$`)
+const tokenIdPattern = whole(`${tokenUserPart}@${realmPart}!${tokenNamePart}`)
+const usernamePattern = whole(`[^\\s@:]+@${realmPart}`)
 
 /** Why a token id is not PVE's `user@realm!tokenname`, part by part (undefined when it is). */
 const tokenIdProblem = (tokenId: string): string | undefined => {
@@ -248,17 +254,17 @@ const tokenIdProblem = (tokenId: string): string | undefined => {
   const bang = tokenId.lastIndexOf("!")
   const owner = bang < 0 ? tokenId : tokenId.slice(0, bang)
   const at = owner.lastIndexOf("@")
-  const [user, realm, name] = [owner.slice(0, Math.max(at, 0)), owner.slice(at + 1), tokenId.slice(bang + 1)]
+  const [userOf, realmOf, nameOf] = [owner.slice(0, Math.max(at, 0)), owner.slice(at + 1), tokenId.slice(bang + 1)]
   const why =
     bang < 0
       ? "there is no !tokenname after the user (a user alone signs in with PROXMOX_USERNAME and PROXMOX_PASSWORD)"
       : at < 0
         ? "there is no @realm before the !"
-        : !/^[^\s@!:=]+$/.test(user)
-          ? `the user "${user}" is empty or holds a space, @, !, : or =`
-          : !/^[A-Za-z][A-Za-z0-9.\-_]*$/.test(realm)
-            ? `the realm "${realm}" must start with a letter (pam, pve or your realm's name)`
-            : `the token name "${name}" must start with a letter and be at least 2 letters, digits, ".", "-" or "_"`
+        : !whole(tokenUserPart).test(userOf)
+          ? `the user "${userOf}" is empty or holds a space, @, !, : or =`
+          : !whole(realmPart).test(realmOf)
+            ? `the realm "${realmOf}" must start with a letter (pam, pve or your realm's name)`
+            : `the token name "${nameOf}" must start with a letter and be at least 2 letters, digits, ".", "-" or "_"`
   return `"${tokenId}" is not of the form user@realm!tokenname: ${why}`
 }
 
@@ -296,12 +302,15 @@ export const loadPveConfig: Effect.Effect<PveConfigShape, ConfigInvalid> = Effec
         problem: "not set, but a token secret is",
         fix: "set PROXMOX_TOKEN_ID=user@realm!tokenname"
       })
-    } else if (tokenIdProblem(tokenId) !== undefined) {
-      problems.push({
-        variable: "PROXMOX_TOKEN_ID",
-        problem: tokenIdProblem(tokenId)!,
-        fix: "copy the full token id shown by `pveum user token list`, e.g. mcp@pve!mcp"
-      })
+    } else {
+      const problem = tokenIdProblem(tokenId)
+      if (problem !== undefined) {
+        problems.push({
+          variable: "PROXMOX_TOKEN_ID",
+          problem,
+          fix: "copy the full token id shown by `pveum user token list`, e.g. mcp@pve!mcp"
+        })
+      }
     }
     if (tokenSecret === undefined) {
       problems.push({
@@ -314,7 +323,7 @@ export const loadPveConfig: Effect.Effect<PveConfigShape, ConfigInvalid> = Effec
       auth = { _tag: "Token", tokenId, secret: Redacted.make(tokenSecret) }
     }
   } else if (username !== undefined || password !== undefined) {
-    if (username === undefined || !/^[^\s@:]+@[A-Za-z][A-Za-z0-9.\-_]*$/.test(username)) {
+    if (username === undefined || !usernamePattern.test(username)) {
       problems.push({
         variable: "PROXMOX_USERNAME",
         problem: username === undefined ? "not set, but a password is" : `"${username}" is not of the form user@realm`,

@@ -115,11 +115,8 @@ export const parseVmidRange = (text: string): VmidRange | undefined => {
   return { from: Number(from), to: Number(to) }
 }
 
-/** `200-100`: two VM ids in the wrong order, which parseVmidRange refuses like any other bad range. */
-const backwardsRange = (text: string): boolean => {
-  const [from, to, ...rest] = text.split("-").map((part) => part.trim())
-  return rest.length === 0 && vmidPattern.test(from ?? "") && vmidPattern.test(to ?? "") && Number(to) < Number(from)
-}
+/** `200-100`, which parseVmidRange refuses: a range that would be one written the other way round. */
+const backwardsRange = (text: string): boolean => parseVmidRange(text.split("-").reverse().join("-")) !== undefined
 
 /** Reads and checks the policy variables; every problem is reported at once, each with its fix. */
 export const loadPolicyConfig = (known: KnownTools): Effect.Effect<PolicyConfigShape, ConfigInvalid> =>
